@@ -1,0 +1,69 @@
+#ifndef SAASCTL_CMD_H
+#define SAASCTL_CMD_H
+
+#include <stdio.h>
+
+#include "../src/err.h"
+
+/* Exit statuses: every command returns one of these. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+};
+
+/* What a positional argument completes to, for the shell completions. */
+enum cmd_complete {
+	COMPLETE_NONE = 0,
+	COMPLETE_FILES,
+	COMPLETE_APPS,
+};
+
+/* Global options, parsed by cmd/main.c before the command runs. */
+struct cmd_ctx {
+	const char *dir;	/* -C DIR: where the monorepo search starts */
+	int json;		/* --json */
+	int color_out;		/* colour on stdout (resolved from --color) */
+	int color_err;		/* colour on stderr */
+	int quiet;		/* -q */
+	int verbose;		/* -v, repeatable */
+	const struct cmd_entry *entry;
+};
+
+struct cmd_entry {
+	const char *name;	/* "lint", or "secrets rekey" for a group */
+	const char *usage;	/* arguments after the name, for -h and man */
+	const char *summary;	/* one line, lowercase, no full stop */
+	int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
+	enum cmd_complete complete;
+	int hidden;		/* internal helpers: not listed, no man page */
+};
+
+/*
+ * The command table lives in cmd/main.c. Each cmd/<group>.c defines its
+ * entries; declare them here.
+ */
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_completion_entry;
+extern const struct cmd_entry *const cmd_table[];
+
+/* Print "saasctl: NAME: message" to stderr; returns EXIT_FAIL. */
+int cmd_fail(const struct cmd_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print the struct err the library filled; returns EXIT_FAIL. */
+int cmd_fail_err(const struct cmd_ctx *ctx, const struct err *e);
+/* Print a usage error and the usage line; returns EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A warning on stderr (suppressed by -q). */
+void cmd_warn(const struct cmd_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* An informational line on stderr (suppressed by -q). */
+void cmd_info(const struct cmd_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print "usage: saasctl NAME USAGE" to the stream. */
+void cmd_print_usage(FILE *f, const struct cmd_entry *entry);
+/* Look a command up by its full name ("secrets rekey"). */
+const struct cmd_entry *cmd_find(const char *name);
+
+#endif

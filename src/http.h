@@ -1,0 +1,94 @@
+#ifndef SAASCTL_HTTP_H
+#define SAASCTL_HTTP_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+/*
+ * Every HTTP request of saasctl goes through this module: TLS verification
+ * on, proxies from the environment (libcurl reads HTTPS_PROXY/NO_PROXY),
+ * retries with exponential back-off and full jitter honouring Retry-After,
+ * a cap on the response size, and -v logging with credentials redacted.
+ *
+ * Streaming users (curl multi) configure their easy handles with
+ * http_easy_setup() so that every handle behaves the same.
+ */
+
+struct http_tls {
+	const char *ca_file;		/* PEM bundle on disk */
+	const char *ca_pem;		/* or PEM in memory */
+	size_t ca_pem_len;
+	const char *cert_file;		/* client certificate, PEM */
+	const char *cert_pem;
+	size_t cert_pem_len;
+	const char *key_file;		/* client key, PEM (RSA or EC) */
+	const char *key_pem;
+	size_t key_pem_len;
+	int insecure;			/* skip verification (explicit opt-in) */
+	const char *server_name;	/* SNI / name to verify, if not the host */
+};
+
+struct http_request {
+	const char *method;		/* NULL: GET, or POST when body is set */
+	const char *url;
+	const char *const *headers;	/* NULL-terminated "Name: value" */
+	const void *body;
+	size_t body_len;
+	long timeout_ms;		/* per attempt; 0: 30 s */
+	long connect_timeout_ms;	/* 0: 10 s */
+	long deadline_ms;		/* total across retries; 0: one attempt */
+	int max_attempts;		/* 0: 1, or until the deadline */
+	int follow_redirects;		/* 307/308 keep method and body */
+	size_t max_response;		/* cap on the body; 0: 64 MiB */
+	const struct http_tls *tls;
+	const char *proxy;		/* explicit proxy; NULL: environment */
+	const char *unix_socket;
+};
+
+struct http_response {
+	long status;
+	struct strbuf body;
+	struct strbuf headers;		/* raw header block of the last hop */
+	int attempts;
+};
+
+/* Initialise libcurl once; cheap after the first call. */
+int http_global_init(struct err *e);
+
+void http_response_init(struct http_response *res);
+void http_response_release(struct http_response *res);
+
+/*
+ * Perform the request. Returns 0 when an HTTP response arrived (any status;
+ * check res->status), -1 when none did (DNS, TLS, timeout after retries).
+ * Retries: transport errors, 408, 429 and 5xx while attempts and deadline
+ * allow.
+ */
+int http_do(const struct http_request *req, struct http_response *res,
+	    struct err *e);
+
+/* Value of a response header (case-insensitive name) into out, or -1. */
+int http_header(const struct http_response *res, const char *name,
+		char *out, size_t outlen);
+
+/* Configure an easy handle for req (TLS, proxy, timeouts, logging). */
+int http_easy_setup(CURL *curl, const struct http_request *req,
+		    struct curl_slist **headers_out, struct err *e);
+
+/* Is this status worth retrying? */
+int http_status_retryable(long status);
+
+/* Back-off delay in ms for attempt n (0-based): full jitter, capped. */
+long http_backoff_ms(int attempt, long base_ms, long cap_ms);
+
+/* Retry-After header value in ms (delta-seconds only), or -1. */
+long http_retry_after_ms(const struct http_response *res);
+
+/* Percent-encode for a URL path segment or query value. */
+int http_escape(struct strbuf *out, const char *s);
+
+#endif
