@@ -1,0 +1,147 @@
+#ifndef SAASCTL_YAMLTREE_H
+#define SAASCTL_YAMLTREE_H
+
+/*
+ * A libyaml node tree that remembers where everything came from.
+ *
+ * Every node knows its file:line:col and the byte span [start, end) of its
+ * text in the original buffer, so an edit can replace exactly the bytes of
+ * one scalar and leave comments, quoting and every other byte untouched
+ * (yamltree_replace_scalar()).
+ *
+ * Multi-document files, anchors and aliases (shared, never copied), and
+ * "<<" merge keys are supported. Duplicate keys are an error. A UTF-8 BOM
+ * and CRLF line endings are fine. Hostile input is bounded: file size,
+ * nesting depth, node count and alias expansion all have limits, and the
+ * builder is iterative, so nothing recurses on input depth.
+ */
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+enum ynode_type {
+	YNODE_SCALAR,
+	YNODE_SEQ,
+	YNODE_MAP,
+};
+
+enum ynode_style {
+	YSTYLE_PLAIN,
+	YSTYLE_SINGLE,		/* 'quoted' */
+	YSTYLE_DOUBLE,		/* "quoted" */
+	YSTYLE_LITERAL,		/* | */
+	YSTYLE_FOLDED,		/* > */
+	YSTYLE_FLOW,		/* [..] or {..} (collections) */
+	YSTYLE_BLOCK,		/* block collections */
+};
+
+struct ynode;
+
+struct ymap_entry {
+	struct ynode *key;
+	struct ynode *value;
+	int merged;		/* came in through a "<<" merge key */
+};
+
+struct ynode {
+	enum ynode_type type;
+	enum ynode_style style;
+	unsigned line, col;	/* 1-based, col in characters */
+	size_t start, end;	/* byte span in yamltree.text */
+	const char *tag;	/* explicit tag, or NULL */
+	const char *anchor;	/* &anchor, or NULL */
+	/* scalars: the decoded value, NUL-terminated (may hold NULs) */
+	const char *value;
+	size_t len;
+	/* sequences: items; maps: entries in document order */
+	struct ynode **items;
+	struct ymap_entry *entries;
+	size_t n;
+};
+
+struct ydoc {
+	struct ynode *root;	/* NULL for an empty document */
+	unsigned line;		/* where the document starts */
+	size_t start, end;	/* byte span of the whole document */
+};
+
+enum yamltree_error_kind {
+	YERR_NONE,
+	YERR_SYNTAX,		/* libyaml refused it */
+	YERR_DUPLICATE_KEY,
+	YERR_LIMIT,		/* too big, too deep, too many aliases */
+	YERR_ENCODING,		/* not UTF-8 */
+};
+
+struct yamltree {
+	char *path;		/* as given, for messages */
+	char *text;		/* the file's bytes, NUL-terminated */
+	size_t len;
+	struct ydoc *docs;
+	size_t ndocs;
+	/* set when parsing failed */
+	enum yamltree_error_kind error_kind;
+	unsigned error_line, error_col;
+	struct yamltree_arena *arena;
+};
+
+/* Limits; the defaults suit manifests. 0 in a field means the default. */
+struct yamltree_limits {
+	size_t max_bytes;	/* default 32 MiB */
+	unsigned max_depth;	/* default 256 */
+	size_t max_nodes;	/* default 4 million */
+	size_t max_expansion;	/* nodes reachable through aliases, 4 million */
+};
+
+/*
+ * Parse a file or a buffer (copied). On success returns 0. On failure
+ * returns -1 and fills e with "path:line:col: message"; when the text could
+ * be read, *out is still set (error_kind, error_line, error_col describe the
+ * failure, docs is empty) so the caller can show the offending line; free it
+ * with yamltree_free() either way.
+ */
+int yamltree_parse_file(struct yamltree **out, const char *path,
+			const struct yamltree_limits *limits, struct err *e);
+int yamltree_parse_text(struct yamltree **out, const char *path,
+			const char *text, size_t len,
+			const struct yamltree_limits *limits, struct err *e);
+void yamltree_free(struct yamltree *t);
+
+/*
+ * The offending line and a caret under col, for error output:
+ *    12 | image: "nginx
+ *       |        ^
+ */
+void yamltree_excerpt(struct strbuf *out, const char *text, size_t len,
+		      unsigned line, unsigned col);
+
+/* Map lookup (scalar keys, merged entries included); NULL if absent. */
+struct ynode *ynode_get(const struct ynode *map, const char *key);
+/* Dotted path of map keys: "metadata.name", "spec.template.spec". */
+struct ynode *ynode_path(const struct ynode *node, const char *path);
+/* The scalar value at a dotted path, or NULL (also for non-scalars). */
+const char *ynode_str(const struct ynode *node, const char *path);
+/* Is this scalar a YAML null (empty plain, ~, null)? */
+int ynode_is_null(const struct ynode *node);
+
+/*
+ * Convert to JSON with the YAML 1.2 core schema for plain scalars (null,
+ * true/false, integers, floats); quoted scalars are strings. A new ref.
+ */
+json_t *ynode_to_json(const struct ynode *node);
+
+/*
+ * Write t->text to out with the bytes of one scalar replaced by value,
+ * keeping its quoting style: plain stays plain when the new value needs no
+ * quotes, otherwise it is quoted; single and double quotes are kept.
+ * Fails for block scalars and for nodes that are not scalars.
+ */
+int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
+			    const struct ynode *scalar, const char *value,
+			    struct err *e);
+
+#endif
