@@ -1,0 +1,148 @@
+#ifndef SAASCTL_MONOREPO_H
+#define SAASCTL_MONOREPO_H
+
+/*
+ * The infra monorepo: where its root is, what saasctl.yaml says (with
+ * SAASCTL_* environment overrides), and the app model built from
+ * manifests/apps/<app>/ and manifests/cluster/<svc>/.
+ */
+
+#include <stddef.h>
+
+#include "err.h"
+#include "strbuf.h"
+#include "yamltree.h"
+
+struct monorepo_resource {
+	const char *kind;		/* "Deployment"; NULL when missing */
+	const char *api_version;
+	const char *namespace;		/* metadata.namespace, or NULL */
+	const char *name;		/* metadata.name, or NULL */
+	const char *file;		/* path relative to the root */
+	unsigned line;			/* where the document starts */
+	struct yamltree *tree;		/* the file it came from */
+	struct ydoc *doc;
+	struct ynode *node;		/* the document's root map */
+};
+
+struct monorepo_container {
+	const char *name;
+	const char *image;		/* NULL when missing */
+	struct ynode *image_node;	/* the scalar, for byte-exact edits */
+	struct ynode *node;		/* the container map */
+	int init;			/* an initContainer */
+};
+
+/* Deployment, StatefulSet, DaemonSet, Job, CronJob */
+struct monorepo_workload {
+	struct monorepo_resource *res;
+	struct ynode *pod_spec;		/* the pod template's spec */
+	struct ynode *template_labels;	/* pod template metadata.labels */
+	struct ynode *selector;		/* spec.selector.matchLabels */
+	struct monorepo_container *containers;
+	size_t ncontainers;
+	int replicas;			/* -1 when not set */
+};
+
+struct monorepo_ingress {
+	struct monorepo_resource *res;
+	const char **hosts;		/* rules[].host */
+	size_t nhosts;
+	const char **tls_hosts;		/* tls[].hosts[] */
+	size_t ntls_hosts;
+	const char *limit_rpm;		/* nginx.ingress.kubernetes.io/limit-rpm */
+	const char *cluster_issuer;	/* cert-manager.io/cluster-issuer */
+	const char *cloudflare_proxied;	/* external-dns.alpha.kubernetes.io/cloudflare-proxied */
+};
+
+struct monorepo_hpa {
+	struct monorepo_resource *res;
+	int min, max;			/* -1 when not set */
+	int cpu_target;			/* averageUtilization, -1 when not set */
+	const char *target_kind, *target_name;
+};
+
+struct monorepo_app {
+	const char *name;		/* the folder name */
+	const char *dir;		/* manifests/apps/<name>, relative */
+	const char *namespace;		/* of its resources (default: the name) */
+	struct monorepo_resource *resources;
+	size_t nresources;
+	struct monorepo_workload *workloads;
+	size_t nworkloads;
+	struct monorepo_ingress *ingresses;
+	size_t ningresses;
+	struct monorepo_hpa *hpas;
+	size_t nhpas;
+	/* Services, ConfigMaps, Secrets, SealedSecrets: see resources[] */
+	struct yamltree **files;	/* every file, parsed */
+	size_t nfiles;
+	/* files that failed to parse, with their error (for lint) */
+	struct monorepo_bad_file *bad_files;
+	size_t nbad_files;
+};
+
+struct monorepo_bad_file {
+	const char *file;		/* relative to the root */
+	struct yamltree *tree;		/* text and error position, or NULL */
+	char *message;			/* "file:line:col: ..." */
+};
+
+/* A folder of manifests/cluster/ (ingress-nginx, cert-manager ...). */
+struct monorepo_service {
+	const char *name;
+	const char *dir;
+	size_t nresources;
+	const char **kinds;		/* distinct kinds, in order of appearance */
+	size_t nkinds;
+	const char *namespace;
+};
+
+struct monorepo {
+	char *root;			/* absolute path */
+	struct yamltree *config_tree;	/* saasctl.yaml, or NULL when absent */
+	struct monorepo_app *apps;	/* sorted by name, after load_apps */
+	size_t napps;
+	struct monorepo_service *services;
+	size_t nservices;
+	struct monorepo_arena *arena;
+};
+
+/*
+ * Find the root from start_dir (NULL: the working directory) the way git
+ * finds .git: the first folder upwards holding saasctl.yaml or manifests/.
+ * Parses and validates saasctl.yaml: an unknown key is an error naming the
+ * nearest known key.
+ */
+int monorepo_open(struct monorepo **out, const char *start_dir,
+		  struct err *e);
+void monorepo_free(struct monorepo *repo);
+
+/*
+ * A setting by its dotted key ("clickhouse.url", "healthchecks.ping_url").
+ * Its SAASCTL_* environment variable (see saasctl.yaml(5)) wins over the
+ * file. NULL when set nowhere.
+ */
+const char *monorepo_get(const struct monorepo *repo, const char *key);
+/*
+ * A list setting ("secrets.recipients"); the environment variable holds a
+ * comma-separated list. Returns the count; *items is valid as long as repo.
+ */
+size_t monorepo_get_list(const struct monorepo *repo, const char *key,
+			 const char *const **items);
+/* The node of a setting in saasctl.yaml ("healthchecks.checks"), or NULL. */
+struct ynode *monorepo_config_node(const struct monorepo *repo,
+				   const char *key);
+/* root + "/" + rel, for the caller to free(). */
+char *monorepo_path(const struct monorepo *repo, const char *rel);
+
+/* Parse manifests/apps/* and manifests/cluster/*. Bad files are kept in
+ * app->bad_files rather than failing the whole load. */
+int monorepo_load(struct monorepo *repo, struct err *e);
+struct monorepo_app *monorepo_app(const struct monorepo *repo,
+				  const char *name);
+/* "app=web,tier=frontend" from a workload's selector. */
+int monorepo_workload_selector(const struct monorepo_workload *w,
+			       struct strbuf *out);
+
+#endif
