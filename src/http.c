@@ -164,6 +164,8 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 	if (req->unix_socket)
 		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH,
 				 req->unix_socket);
+	if (req->connect_to)
+		curl_easy_setopt(curl, CURLOPT_CONNECT_TO, req->connect_to);
 	if (tls) {
 		struct curl_blob blob;
 

@@ -47,6 +47,8 @@ struct http_request {
 	const struct http_tls *tls;
 	const char *proxy;		/* explicit proxy; NULL: environment */
 	const char *unix_socket;
+	/* CURLOPT_CONNECT_TO entries ("name:port:host:port"), or NULL */
+	struct curl_slist *connect_to;
 };
 
 struct http_response {
