@@ -45,6 +45,7 @@ struct cmd_entry {
  */
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
+extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry *const cmd_table[];
 
 /* Print "saasctl: NAME: message" to stderr; returns EXIT_FAIL. */
