@@ -50,6 +50,7 @@ STATE = {
     "rv": 1000,            # global resourceVersion counter
     "events": [],          # (rv, type, pod_json) in order
     "compacted_rv": 0,     # watches from at or below this get 410
+    "epoch": 0,            # compactions so far: open watches end with 410
     "pods": {},            # (ns, name) -> current pod json (not deleted)
     "log_requests": 0,
     "token_uses": {},
@@ -270,6 +271,7 @@ def clock():
             if idx < 0:
                 # etcd compaction: every watch must relist
                 STATE["compacted_rv"] = STATE["rv"]
+                STATE["epoch"] += 1
                 STATE["rv"] += 1
                 LOCK.notify_all()
                 continue
@@ -405,6 +407,23 @@ def discovery(path, port):
                           for n, k, nsd, verbs in res]}
 
 
+def instances():
+    """Every container instance and its line count now, for tests."""
+    t = now_ns()
+    out = []
+    for p in PODS:
+        for kind in ("init", "main"):
+            for c, insts in p[kind].items():
+                for i in insts:
+                    out.append({"pod": p["name"], "namespace": p["namespace"],
+                                "container": c, "restart": i.index,
+                                "started": i.start <= t,
+                                "ended": i.end is not None and i.end <= t,
+                                "end_age_ms": (t - i.end) // 1_000_000 if i.end else None,
+                                "lines": i.count_at(t)})
+    return out
+
+
 class Dropped(Exception):
     pass
 
@@ -512,6 +531,8 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         path = u.path.rstrip("/") or "/"
+        if path == "/_fixture/instances":
+            return self.send_json(200, instances())
         prefix = SCEN.get("path_prefix", "")
         if prefix:
             if not path.startswith(prefix):
@@ -602,9 +623,11 @@ class Handler(BaseHTTPRequestHandler):
             if not since:
                 since = STATE["rv"]
         sent = since
+        with LOCK:
+            epoch = STATE["epoch"]
         while True:
             with LOCK:
-                if sent < STATE["compacted_rv"]:
+                if sent < STATE["compacted_rv"] or epoch != STATE["epoch"]:
                     err = status_json(410, "Expired", "too old resource version: %d (%d)" % (
                         sent, STATE["compacted_rv"] + 1))
                     self.chunk(json.dumps({"type": "ERROR", "object": err}).encode() + b"\n")
