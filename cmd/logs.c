@@ -8,6 +8,7 @@
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,12 +33,26 @@ struct logs_out {
 	const regex_t *exclude;
 	struct strbuf line;
 	int failed;
+	int closed;		/* the reader went away (EPIPE) */
 };
+
+/* A closed pipe is how `| head` says enough: not an error. */
+static void logs_out_error(struct logs_out *out)
+{
+	if (errno == EPIPE) {
+		out->closed = 1;
+		/* nothing more can be written: drop what is buffered */
+		__fpurge(stdout);
+		clearerr(stdout);
+		return;
+	}
+	out->failed = errno ? errno : EIO;
+}
 
 static int logs_out_write(struct logs_out *out)
 {
 	if (fwrite(out->line.buf, 1, out->line.len, stdout) != out->line.len) {
-		out->failed = errno == EPIPE ? 0 : errno ? errno : EIO;
+		logs_out_error(out);
 		return -1;
 	}
 	return 0;
@@ -158,7 +173,7 @@ static int logs_on_flush(void *ud)
 	struct logs_out *out = ud;
 
 	if (fflush(stdout) != 0) {
-		out->failed = errno == EPIPE ? 0 : errno ? errno : EIO;
+		logs_out_error(out);
 		return -1;
 	}
 	return 0;

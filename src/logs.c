@@ -441,6 +441,9 @@ static void logs_consider(struct logs_engine *en, json_t *pod, int initial)
 			snprintf(key, sizeof(key), "%s/%s/%s", ns, name, cname);
 			s = logs_find(en, key);
 			if (!cid) {
+				if (o->previous && l == 1)
+					logs_note(en, "pod/%s/%s: no previous instance", name,
+						  cname);
 				continue;
 			}
 			if (!s) {
