@@ -12,7 +12,7 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'help completion' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'help completion logs' -- "$cur")) ;;
         esac
         return
     fi
@@ -22,6 +22,7 @@ _saasctl() {
     case $cmd in
         'help') opts=' --help'; what='' ;;
         'completion') opts=' --help'; what='' ;;
+        'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;

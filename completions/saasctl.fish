@@ -8,3 +8,23 @@ complete -c saasctl -s v -l verbose -d 'more detail'
 complete -c saasctl -l version -d 'print the version'
 complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
 complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
+complete -c saasctl -n __fish_use_subcommand -a logs -d 'tail the logs of every pod of an app, nothing lost, nothing twice'
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s l
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l field-selector
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s A
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s c
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s E
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l since
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l since-time
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l tail
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l no-follow
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l previous
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s i
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s e
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s t
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -s o
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l max-streams
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l context
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -l kubeconfig
+complete -c saasctl -n '__fish_seen_subcommand_from logs' -a '(saasctl apps --names 2>/dev/null)'
