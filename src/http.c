@@ -166,6 +166,8 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 				 req->unix_socket);
 	if (req->connect_to)
 		curl_easy_setopt(curl, CURLOPT_CONNECT_TO, req->connect_to);
+	if (req->share)
+		curl_easy_setopt(curl, CURLOPT_SHARE, req->share);
 	if (tls) {
 		struct curl_blob blob;
 

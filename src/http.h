@@ -49,6 +49,8 @@ struct http_request {
 	const char *unix_socket;
 	/* CURLOPT_CONNECT_TO entries ("name:port:host:port"), or NULL */
 	struct curl_slist *connect_to;
+	/* connections and TLS sessions shared with other handles, or NULL */
+	CURLSH *share;
 };
 
 struct http_response {
