@@ -11,6 +11,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -303,6 +304,7 @@ static int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 	int maybe_app = 0, status = EXIT_FAIL;
 	struct err e = { { 0 } };
 	struct sigaction sa;
+	struct stat st;
 	char **args = NULL, **split = NULL;
 	int nargs = 0, nsplit = 0;
 
@@ -603,6 +605,9 @@ static int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 	sink.flush = logs_on_flush;
 	sink.note = logs_on_note;
 	sink.ud = &out;
+	sink.out_fd = -1;
+	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		sink.out_fd = STDOUT_FILENO;
 
 	/* Ctrl-C and a closed pipe end it cleanly, with what was read. */
 	memset(&sa, 0, sizeof(sa));

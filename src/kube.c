@@ -53,6 +53,9 @@ struct kube_client {
 	char *exec_dir;			/* its kubeconfig's folder */
 	json_t *cluster;		/* for provideClusterInfo */
 	struct kube_cred cred;
+	/* every request reuses connections and TLS sessions: the list's
+	 * connection serves the first stream, the others resume the session */
+	CURLSH *share;
 };
 
 static void kube_free_secret(char *s, size_t len)
@@ -102,6 +105,8 @@ void kube_client_free(struct kube_client *kc)
 	free(kc->exec_dir);
 	json_decref(kc->cluster);
 	kube_cred_clear(&kc->cred);
+	if (kc->share)
+		curl_share_cleanup(kc->share);
 	free(kc);
 }
 
@@ -518,6 +523,14 @@ int kube_client_new(struct kube_client **out, const struct kube_options *o,
 	strbuf_init(&kc->ca_pem, 0);
 	strbuf_init(&kc->cert_pem, 0);
 	strbuf_init(&kc->key_pem, 0);
+	if (http_global_init(e) < 0)
+		goto out;
+	kc->share = curl_share_init();
+	if (kc->share) {
+		curl_share_setopt(kc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+		curl_share_setopt(kc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+		curl_share_setopt(kc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	}
 	if (o->kubeconfig) {
 		json_t *f = NULL;
 
@@ -927,6 +940,7 @@ static void kube_request_init(struct kube_client *kc, struct http_request *req,
 	req->tls = &kc->tls;
 	req->proxy = kc->proxy;
 	req->connect_to = kc->connect_to;
+	req->share = kc->share;
 }
 
 int kube_easy_setup(struct kube_client *kc, CURL *curl, const char *path,

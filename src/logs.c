@@ -2,6 +2,7 @@
 
 #include "logs.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1317,6 +1318,13 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 			en.said_waiting = 0;
 		}
 		curl_multi_poll(en.multi, NULL, 0, 100, NULL);
+		if (sink->out_fd >= 0) {
+			/* a pipe whose reader left reports POLLERR */
+			struct pollfd pfd = { sink->out_fd, 0, 0 };
+
+			if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP)))
+				en.stop = 1;
+		}
 	}
 	if (o->sorted && !en.failed) {
 		qsort(en.sorted, en.nsorted, sizeof(*en.sorted), logs_cmp_sorted);

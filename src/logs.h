@@ -68,6 +68,9 @@ struct logs_sink {
 	/* Something the user should know (waiting, queued, lines lost). */
 	void (*note)(void *ud, const char *msg);
 	void *ud;
+	/* a pipe the lines go to: its reader leaving ends the run even when
+	 * no line is due (-1: none) */
+	int out_fd;
 };
 
 /*
