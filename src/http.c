@@ -124,6 +124,21 @@ static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size,
 	return 0;
 }
 
+static int http_cancel_requested(const volatile int *cancel)
+{
+	return cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE);
+}
+
+static int http_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+			 curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return http_cancel_requested(ud); /* non-zero aborts the transfer */
+}
+
 int http_easy_setup(CURL *curl, const struct http_request *req,
 		    struct curl_slist **headers_out, struct err *e)
 {
@@ -210,6 +225,12 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 		hdrs = n;
 	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	if (req->cancel) {
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_xferinfo);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA,
+				 (void *)req->cancel);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (log_verbosity() > 0) {
 		curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, http_debug);
 		curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
@@ -291,12 +312,17 @@ static long http_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void http_sleep_ms(long ms)
+/* Sleep, in slices when a cancel flag may cut it short. */
+static void http_sleep_ms(long ms, const volatile int *cancel)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (ms > 0 && !http_cancel_requested(cancel)) {
+		long slice = cancel && ms > 50 ? 50 : ms;
+		struct timespec ts = { slice / 1000, (slice % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) < 0)
-		;
+		while (nanosleep(&ts, &ts) < 0)
+			;
+		ms -= slice;
+	}
 }
 
 int http_do(const struct http_request *req, struct http_response *res,
@@ -349,6 +375,12 @@ int http_do(const struct http_request *req, struct http_response *res,
 		cc = curl_easy_perform(curl);
 		curl_slist_free_all(hdrs);
 
+		if (cc == CURLE_ABORTED_BY_CALLBACK ||
+		    http_cancel_requested(req->cancel)) {
+			res->status = 0;
+			err_set(e, "cancelled");
+			goto out;
+		}
 		if (cc == CURLE_WRITE_ERROR && res->body.max &&
 		    res->body.len + CURL_MAX_WRITE_SIZE >= res->body.max) {
 			err_set(e, "response larger than %zu bytes",
@@ -386,10 +418,15 @@ int http_do(const struct http_request *req, struct http_response *res,
 			break;
 		log_debug("http: retrying %s in %ld ms (%s)", req->url,
 			  wait_ms, e->msg);
-		http_sleep_ms(wait_ms);
+		http_sleep_ms(wait_ms, req->cancel);
+		if (http_cancel_requested(req->cancel))
+			break;
 	}
 	/* A retryable status that never cleared is still a response. */
-	if (res->status)
+	if (http_cancel_requested(req->cancel)) {
+		res->status = 0;
+		err_set(e, "cancelled");
+	} else if (res->status)
 		ret = 0;
 out:
 	curl_easy_cleanup(curl);

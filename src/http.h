@@ -47,6 +47,9 @@ struct http_request {
 	const struct http_tls *tls;
 	const char *proxy;		/* explicit proxy; NULL: environment */
 	const char *unix_socket;
+	/* Set non-zero from another thread to give up: checked during the
+	 * transfer and the back-off sleeps; http_do() then fails "cancelled". */
+	const volatile int *cancel;
 };
 
 struct http_response {
