@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -78,14 +79,34 @@ static int http_header_is_secret(const char *line, size_t len)
 	return 0;
 }
 
+/* Log one line with every occurrence of secret replaced. */
+static void http_log_masked(const char *dir, const char *line, size_t len,
+			    const char *secret)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t sl = secret ? strlen(secret) : 0;
+
+	strbuf_init(&sb, 0);
+	for (size_t i = 0; i < len;) {
+		if (sl && len - i >= sl && !memcmp(line + i, secret, sl)) {
+			strbuf_addstr(&sb, "[redacted]");
+			i += sl;
+		} else {
+			strbuf_addch(&sb, line[i++]);
+		}
+	}
+	log_debug("http: %s%s", dir, sb.buf);
+	strbuf_release(&sb);
+}
+
 static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size,
 		      void *ud)
 {
 	const char *dir;
+	const char *redact = ud;
 	size_t start = 0;
 
 	(void)curl;
-	(void)ud;
 	switch (type) {
 	case CURLINFO_HEADER_OUT:
 		dir = "> ";
@@ -116,7 +137,7 @@ static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size,
 				log_debug("http: %s%.*s: [redacted]", dir,
 					  (int)(colon - line), line);
 			} else {
-				log_debug("http: %s%.*s", dir, (int)len, line);
+				http_log_masked(dir, line, len, redact);
 			}
 		}
 		start = end + 1;
@@ -233,6 +254,7 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 	}
 	if (log_verbosity() > 0) {
 		curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, http_debug);
+		curl_easy_setopt(curl, CURLOPT_DEBUGDATA, (void *)req->redact);
 		curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
 	}
 	*headers_out = hdrs;
@@ -416,8 +438,14 @@ int http_do(const struct http_request *req, struct http_response *res,
 		if (req->deadline_ms > 0 &&
 		    http_now_ms() - start + wait_ms >= req->deadline_ms)
 			break;
-		log_debug("http: retrying %s in %ld ms (%s)", req->url,
-			  wait_ms, e->msg);
+		if (log_verbosity() > 0) {
+			struct strbuf line = STRBUF_INIT;
+
+			strbuf_addf(&line, "retrying %s in %ld ms (%s)",
+				    req->url, wait_ms, e->msg);
+			http_log_masked("", line.buf, line.len, req->redact);
+			strbuf_release(&line);
+		}
 		http_sleep_ms(wait_ms, req->cancel);
 		if (http_cancel_requested(req->cancel))
 			break;

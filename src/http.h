@@ -50,6 +50,9 @@ struct http_request {
 	/* Set non-zero from another thread to give up: checked during the
 	 * transfer and the back-off sleeps; http_do() then fails "cancelled". */
 	const volatile int *cancel;
+	/* A credential inside the URL (a ping key in the path): masked in
+	 * -v output and in logged URLs. */
+	const char *redact;
 };
 
 struct http_response {
