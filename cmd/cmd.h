@@ -45,6 +45,10 @@ struct cmd_entry {
  */
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
+extern const struct cmd_entry cmd_ping_entry;
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_checks_sync_entry;
+extern const struct cmd_entry cmd_checks_list_entry;
 extern const struct cmd_entry *const cmd_table[];
 
 /* Print "saasctl: NAME: message" to stderr; returns EXIT_FAIL. */

@@ -19,6 +19,10 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_completion_entry,
+	&cmd_ping_entry,
+	&cmd_run_entry,
+	&cmd_checks_sync_entry,
+	&cmd_checks_list_entry,
 	NULL,
 };
 
