@@ -13,9 +13,9 @@ It follows https://healthchecks.io/docs/http_api/ and /docs/api/:
            with the X-Api-Key header.
 
 For tests it also:
-  - records every request (method, path, query, headers, body) as one JSON
-    line in --record FILE, written before any delay, and answers
-    GET /__pings with the same list;
+  - records every request (method, path, query, headers, body, and for
+    pings the check, kind, exit status and rid) as one JSON line in
+    --record FILE once it is handled, and answers GET /__pings with them;
   - delays every response by --delay seconds, fails a --fail-rate share of
     pings with 503, or the first --fail-first ones;
   - refuses chunked request bodies with 411 (real proxies often do), so a
@@ -30,12 +30,10 @@ Usage: server.py --port N [--record FILE] [--ping-key KEY] [--api-key KEY]
                  [--check UUID:SLUG ...]
 """
 import argparse
-import base64
 import datetime as dt
 import json
 import random
 import re
-import sys
 import threading
 import time
 import uuid
@@ -187,10 +185,19 @@ class Handler(BaseHTTPRequestHandler):
             "time": time.time(),
         }
         with lock:
+            entry["seq"] = len(pings)
             pings.append(entry)
-            if cfg["record"]:
+        self.entry = entry
+
+    def write_record(self):
+        # Written once the request is handled (so it has the check, kind
+        # and rid), in the order the requests finished.
+        entry = getattr(self, "entry", None)
+        if entry is not None and cfg["record"]:
+            with lock:
                 with open(cfg["record"], "a") as f:
                     f.write(json.dumps(entry) + "\n")
+        self.entry = None
 
     def do_HEAD(self):
         self.handle_any()
@@ -205,6 +212,12 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any()
 
     def handle_any(self):
+        try:
+            self.dispatch()
+        finally:
+            self.write_record()
+
+    def dispatch(self):
         url = urlsplit(self.path)
         body = self.read_body()
         if url.path.startswith("/__"):
@@ -239,6 +252,8 @@ class Handler(BaseHTTPRequestHandler):
                 for k, v in json.loads(body or b"{}").items():
                     if k in ("delay", "fail_rate", "fail_first", "body_limit"):
                         cfg[k] = v
+                    if k == "fail_first":
+                        counter["pings"] = 0  # the next N pings fail
             return self.send_json(200, {k: cfg[k] for k in ("delay", "fail_rate", "fail_first", "body_limit")})
         return self.send(404, "not found")
 
@@ -290,7 +305,7 @@ class Handler(BaseHTTPRequestHandler):
                 check["status"] = "up" if action == "success" else "down"
                 if rid is None or rid == check["last_rid"]:
                     check["started"] = None
-            entry = pings[-1]
+            entry = self.entry
             entry.update({"check": check["uuid"], "kind": action,
                           "exitstatus": exitstatus, "rid": rid,
                           "stored_body": (body[:cfg["body_limit"]]).decode("utf-8", "replace")})
