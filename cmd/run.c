@@ -438,6 +438,7 @@ static void run_report(struct cmd_ctx *ctx, const struct run_opts *o,
 			    strerror(st->exec_errno));
 	} else if (st->timed_out) {
 		p.signal = HC_FAIL;
+		fmt_duration(took, sizeof(took), o->timeout_ms);
 		strbuf_addf(&summary, "saasctl: timed out after %s: sent SIGTERM%s",
 			    took, st->killed ? ", then SIGKILL" : "");
 	} else if (WIFSIGNALED(st->status)) {
