@@ -86,7 +86,7 @@ static const struct setting settings[] = {
 	{ "healthchecks.checks.*.tz", SETTING_STR, NULL },
 	{ "healthchecks.checks.*.timeout", SETTING_STR, NULL },
 	{ "healthchecks.checks.*.grace", SETTING_STR, NULL },
-	{ "healthchecks.checks.*.tags", SETTING_STR, NULL },
+	{ "healthchecks.checks.*.tags", SETTING_LIST, NULL },
 	{ "healthchecks.checks.*.desc", SETTING_STR, NULL },
 	{ NULL, 0, NULL },
 };
