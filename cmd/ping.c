@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hc-common.h"
@@ -16,23 +15,18 @@ int hc_cmd_open(struct cmd_ctx *ctx, struct hc *hc, struct monorepo **repo,
 		int need_repo)
 {
 	struct err e = { { 0 } };
-	struct stat st;
-	char path[4096];
 
 	*repo = NULL;
 	if (monorepo_open(repo, ctx->dir, &e) < 0) {
 		*repo = NULL;
-		snprintf(path, sizeof(path), "%s/saasctl.yaml",
-			 ctx->dir ? ctx->dir : ".");
 		if (need_repo)
 			return cmd_fail_err(ctx, &e);
-		/* A broken saasctl.yaml right here is worth a word; no
-		 * monorepo at all is the normal case of a cron job. */
-		if (ctx->dir || stat(path, &st) == 0)
+		/* No monorepo at all is the normal case of a cron job; a
+		 * broken saasctl.yaml is worth a word. */
+		if (ctx->dir || !strstr(e.msg, "not inside an infra monorepo"))
 			cmd_warn(ctx, "%s", e.msg);
 		else
-			log_debug("hc: no monorepo (%s); using the environment",
-				  e.msg);
+			log_debug("hc: no monorepo; using the environment");
 	}
 	if (hc_init(hc, *repo, &e) < 0) {
 		monorepo_free(*repo);

@@ -74,10 +74,10 @@ int hc_init(struct hc *hc, const struct monorepo *repo, struct err *e)
 		hc_release(hc);
 		return -1;
 	}
+	/* A credential: from the environment only, never saasctl.yaml. */
 	v = hc_env("HC_PING_KEY");
 	if (!v)
-		v = hc_setting(repo, "healthchecks.ping_key",
-			       "SAASCTL_HC_PING_KEY");
+		v = hc_env("SAASCTL_HC_PING_KEY");
 	if (v)
 		hc->ping_key = hc_strdup_trimmed(v);
 	v = hc_setting(repo, "healthchecks.api_url", "SAASCTL_HC_API_URL");
