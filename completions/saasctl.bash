@@ -12,16 +12,21 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'help completion' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'help completion ping run checks' -- "$cur")) ;;
         esac
         return
     fi
     case $cmd in
+        checks) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'sync list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
     esac
     local opts= what=
     case $cmd in
         'help') opts=' --help'; what='' ;;
         'completion') opts=' --help'; what='' ;;
+        'ping') opts=' --body-file --body-stdin --rid --create --soft --help'; what='' ;;
+        'run') opts=' --check --timeout --kill-after --lock --if-locked --no-start-ping --quiet --help'; what=files ;;
+        'checks sync') opts=' --dry-run --prune --help'; what='' ;;
+        'checks list') opts=' --json --help'; what='' ;;
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;

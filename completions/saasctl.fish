@@ -8,3 +8,24 @@ complete -c saasctl -s v -l verbose -d 'more detail'
 complete -c saasctl -l version -d 'print the version'
 complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
 complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
+complete -c saasctl -n __fish_use_subcommand -a ping -d 'send one ping to Healthchecks: start, success, fail, log or an exit code'
+complete -c saasctl -n __fish_use_subcommand -a run -d 'run a cron job: pass its output through and report it to Healthchecks'
+complete -c saasctl -n __fish_use_subcommand -a checks -d 'subcommands'
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-file
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-stdin
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l rid
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l create
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l soft
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l check
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l timeout
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l kill-after
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l lock
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l if-locked
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l no-start-ping
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l quiet
+complete -c saasctl -n '__fish_seen_subcommand_from run' -F
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and not __fish_seen_subcommand_from sync list' -a sync -d 'create, update and prune Healthchecks checks to match saasctl.yaml'
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and __fish_seen_subcommand_from sync' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and __fish_seen_subcommand_from sync' -l prune
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and not __fish_seen_subcommand_from sync list' -a list -d 'show the checks: status, last ping and next expected ping'
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and __fish_seen_subcommand_from list' -l json

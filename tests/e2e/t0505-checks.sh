@@ -86,6 +86,24 @@ saas checks list --json
 expect_eq "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sorted((c["slug"], c["status"]) for c in d))' "$T/out")" \
 	"[('clickhouse-backup', 'new'), ('usage-stats', 'up')]" "list --json"
 
+# ping and run know the names of saasctl.yaml (a slug of their own) and
+# its ping_url.
+unset SAASCTL_HC_PING_URL
+cat > saasctl.yaml <<YAML
+project: acme
+healthchecks:
+  ping_url: $HC_URL/
+  checks:
+    nightly: {slug: clickhouse-backup, schedule: "30 4 * * *", tz: Europe/Paris, grace: 2h}
+YAML
+mkdir -p sub
+HC_PING_KEY=test-ping-key saas -C sub ping nightly start
+expect_rc 0 "ping by a name of saasctl.yaml"
+expect_eq "$(hc_ping_get -1 'p["path"]')" "/test-ping-key/clickhouse-backup/start" "a name maps to its slug, ping_url from saasctl.yaml"
+HC_PING_KEY=test-ping-key saas run --check nightly -- true
+expect_eq "$rc:$(hc_ping_get -1 'p["path"]')" "0:/test-ping-key/clickhouse-backup/0" "run --check takes a name too"
+export SAASCTL_HC_PING_URL=$HC_URL
+
 # Bad saasctl.yaml: clear errors, nothing sent.
 cat > saasctl.yaml <<'YAML'
 project: acme
