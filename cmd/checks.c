@@ -177,7 +177,14 @@ static int cmd_checks_sync(struct cmd_ctx *ctx, int argc, char **argv)
 					  name, count, slug);
 			goto out;
 		}
-		changes = cur ? diff_check(spec, cur) : diff_check(spec, json_object());
+		if (cur) {
+			changes = diff_check(spec, cur);
+		} else {
+			json_t *none = json_object();
+
+			changes = diff_check(spec, none);
+			json_decref(none);
+		}
 		if (!cur)
 			verb = "create";
 		else if (json_object_size(changes))
