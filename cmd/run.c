@@ -54,6 +54,11 @@ struct run_state {
 	long ended_ms;
 	struct hc_tail tail;
 	int pass_out, pass_err;	/* still passing stdout / stderr through */
+	/* The tail starts at the default body limit and grows to the one
+	 * the server announces in its answer to the start ping. */
+	struct hc *hc;
+	struct hc_async *start;
+	int limit_known;
 };
 
 static int run_sigpipe[2] = { -1, -1 };
@@ -292,6 +297,15 @@ static int run_pump(struct run_state *st, int *fd, int out, int *pass)
 		*fd = -1;
 		return 0;
 	}
+	if (!st->limit_known && st->start && hc_async_done(st->start)) {
+		size_t want = st->hc->body_limit;
+
+		st->limit_known = 1;
+		if (want > HC_TAIL_MAX)
+			want = HC_TAIL_MAX;
+		if (hc_tail_grow(&st->tail, want) < 0)
+			log_debug("run: cannot grow the tail to %zu bytes", want);
+	}
 	hc_tail_add(&st->tail, buf, (size_t)n);
 	/* A reader that went away stops the passing, not the command. */
 	if (*pass && write_all(out, buf, (size_t)n) < 0)
@@ -497,7 +511,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	capture = have_hc || o.quiet;
 	st.pass_out = st.pass_err = !o.quiet;
-	if (hc_tail_init(&st.tail, have_hc ? HC_TAIL_MAX : 0) < 0) {
+	if (hc_tail_init(&st.tail, have_hc ? hc.body_limit : 0) < 0) {
 		code = cmd_fail(ctx, "out of memory");
 		goto out;
 	}
@@ -534,6 +548,8 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 			start = NULL;
 		}
 	}
+	st.hc = &hc;
+	st.start = start;
 
 	st.started_ms = now_ms();
 	st.pid = fork();
@@ -586,7 +602,7 @@ finish:
 		/* The finish must not overtake the start at the server. */
 		if (hc_async_finish(start, RUN_START_GRACE_MS, &e) < 0)
 			run_warn(ctx, e.msg);
-		start = NULL;
+		start = st.start = NULL;
 	}
 	if (have_hc && st.pid > 0)
 		run_report(ctx, &o, &hc, &st, o.no_start_ping ? NULL : rid, code);

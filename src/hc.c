@@ -462,6 +462,16 @@ int hc_async_ping(struct hc_async **out, struct hc *hc, const char *check,
 	return 0;
 }
 
+int hc_async_done(struct hc_async *a)
+{
+	int done;
+
+	pthread_mutex_lock(&a->mu);
+	done = a->done;
+	pthread_mutex_unlock(&a->mu);
+	return done;
+}
+
 int hc_async_finish(struct hc_async *a, long wait_ms, struct err *e)
 {
 	struct timespec until;
@@ -506,6 +516,27 @@ int hc_tail_init(struct hc_tail *t, size_t cap)
 	if (!t->buf)
 		return -1;
 	t->cap = cap;
+	return 0;
+}
+
+int hc_tail_grow(struct hc_tail *t, size_t cap)
+{
+	struct strbuf kept = STRBUF_INIT;
+	char *nbuf;
+
+	if (cap <= t->cap)
+		return 0;
+	nbuf = malloc(cap);
+	if (!nbuf)
+		return -1;
+	strbuf_init(&kept, 0);
+	hc_tail_get(t, &kept);
+	memcpy(nbuf, kept.buf, kept.len);
+	strbuf_release(&kept);
+	free(t->buf);
+	t->buf = nbuf;
+	t->cap = cap;
+	t->start = 0;
 	return 0;
 }
 

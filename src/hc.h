@@ -107,6 +107,9 @@ struct hc_async;
 int hc_async_ping(struct hc_async **out, struct hc *hc, const char *check,
 		  const struct hc_ping *p, struct err *e);
 int hc_async_finish(struct hc_async *a, long wait_ms, struct err *e);
+/* Has it finished? Once it has, hc is the caller's again (its body_limit
+ * holds what the server announced). */
+int hc_async_done(struct hc_async *a);
 
 /* A bounded ring of the last bytes of a stream: the tail of the output. */
 struct hc_tail {
@@ -118,6 +121,8 @@ struct hc_tail {
 };
 
 int hc_tail_init(struct hc_tail *t, size_t cap);
+/* Make room for cap bytes, keeping what is there. */
+int hc_tail_grow(struct hc_tail *t, size_t cap);
 void hc_tail_add(struct hc_tail *t, const void *data, size_t len);
 /* The kept bytes, in order, appended to out. */
 int hc_tail_get(const struct hc_tail *t, struct strbuf *out);

@@ -61,16 +61,24 @@ expect_eq "$(hc_ping_get -1 'p["body"].splitlines()[:2]')" '["secretive", "noisy
 
 # 10 MB of output: all of it passes through; the ping keeps the tail, cut
 # to the limit the server announced on the start ping (2000).
-saas run --check $UUID -- $PY -c '
+$PY -c '
 import sys
 for i in range(1, 10 * 1024 * 1024 // 16 + 1):
-    sys.stdout.write("ln %09d ..\n" % i)'
+    sys.stdout.write("ln %09d ..\n" % i)' > big.txt
+saas run --check $UUID -- cat big.txt
 expect_rc 0 "a job printing 10 MB succeeds"
-expect_eq "$(wc -c < "$T/out" | tr -d ' ')" "10485760" "all 10 MB pass through"
+expect_file_same "$T/out" big.txt "all 10 MB pass through unchanged"
 len=$(hc_ping_get -1 'p["body_len"]')
 [ "$len" -le 2000 ] && [ "$len" -ge 1900 ] && ok "the body fits the server's Ping-Body-Limit ($len)" || not_ok "the body fits the server's Ping-Body-Limit" "$len"
 expect_eq "$(hc_ping_get -1 'p["body"].splitlines()[0].startswith("[saasctl: output truncated: the first ")')" "true" "the body starts with the truncation note"
 expect_eq "$(hc_ping_get -1 'p["body"].splitlines()[-2]')" "ln 000655360 .." "the body keeps the last line"
+
+# A server announcing a larger limit than the 10,000 default gets more.
+hc_config body_limit=50000
+saas run --check $UUID -- sh -c 'sleep 0.3; head -c 200000 big.txt'
+len=$(hc_ping_get -1 'p["body_len"]')
+[ "$len" -le 50000 ] && [ "$len" -ge 49000 ] && ok "the tail grows to the limit the start ping announced ($len)" || not_ok "the tail grows to the limit the start ping announced" "$len"
+hc_config body_limit=2000
 
 # A slow server (5 s a request) delays the command by less than 1 s.
 hc_config delay=5

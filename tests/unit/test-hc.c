@@ -113,6 +113,12 @@ static void test_tail(void)
 	strbuf_reset(&sb);
 	hc_tail_get(&t, &sb);
 	CHECK_STR(sb.buf, "zzzzzzzz", "byte by byte");
+	hc_tail_add(&t, "12345", 5);
+	hc_tail_grow(&t, 16);
+	hc_tail_add(&t, "abcdef", 6);
+	strbuf_reset(&sb);
+	hc_tail_get(&t, &sb);
+	CHECK_STR(sb.buf, "zzz12345abcdef", "growing keeps the tail in order");
 	hc_tail_release(&t);
 	strbuf_release(&sb);
 }
