@@ -9,7 +9,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 SAASCTL=${SAASCTL:-$top/saasctl}
 PY=/usr/bin/python3
-N=${N:-40}
+N=${N:-100}
 T=$(mktemp -d "${TMPDIR:-/tmp}/saasctl-bench.XXXXXX")
 UUID=5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -23,28 +23,65 @@ done
 URL=http://127.0.0.1:$port/$UUID
 export SAASCTL_HC_PING_URL=http://127.0.0.1:$port
 
-now_ns() { date +%s%N; }
+# hyperfine runs both in the same session, against the same server.
+hyperfine -N -w 5 -r "$N" --export-json "$T/time.json" \
+	-n "saasctl run" "$SAASCTL run --check $UUID -- true" \
+	-n "curl one-liner" "sh -c 'curl -fsS -m 10 --retry 5 -o /dev/null $URL/start; out=\$(true 2>&1); curl -fsS -m 10 --retry 5 -o /dev/null --data-raw \"\$out\" $URL/\$?'" \
+	> "$T/hyperfine.log" 2>&1 || { cat "$T/hyperfine.log"; exit 1; }
+$PY - "$T/time.json" <<'PYEOF'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+s, c = r["saasctl run"], r["curl one-liner"]
+print("run: saasctl run --check X -- true: %.2f ms +- %.2f (mean of %d)" % (s["mean"] * 1e3, s["stddev"] * 1e3, len(s["times"])))
+print("run: curl start + curl exit-code one-liner: %.2f ms +- %.2f" % (c["mean"] * 1e3, c["stddev"] * 1e3))
+print("run: ratio saasctl/curl = %.2fx (target <= 0.5x)" % (s["mean"] / c["mean"]))
+PYEOF
 
-# Interleave the two, so that both see the same machine and server.
-t_saas=0 t_curl=0
-for i in $(seq "$N"); do
-	a=$(now_ns)
-	"$SAASCTL" run --check $UUID -- true
-	b=$(now_ns)
-	sh -c 'curl -fsS -m 10 --retry 5 -o /dev/null "$1/start"; out=$(true 2>&1); curl -fsS -m 10 --retry 5 -o /dev/null --data-raw "$out" "$1/$?"' _ "$URL"
-	c=$(now_ns)
-	t_saas=$((t_saas + b - a))
-	t_curl=$((t_curl + c - b))
-done
-ms_saas=$(echo "scale=2; $t_saas / $N / 1000000" | bc)
-ms_curl=$(echo "scale=2; $t_curl / $N / 1000000" | bc)
-ratio=$(echo "scale=2; $t_saas / $t_curl" | bc)
-echo "run: saasctl run --check X -- true: $ms_saas ms per run (mean of $N)"
-echo "run: curl start + curl exit-code one-liner: $ms_curl ms per run"
-echo "run: ratio saasctl/curl = ${ratio}x (target <= 0.5x)"
+# Peak RSS wrapping 1 GB of output (passed through to /dev/null): the
+# whole process (VmHWM), what saasctl --version alone maps (the shared
+# libraries every saasctl process has), and the private part sampled
+# during the run.
+$PY - "$SAASCTL" "$UUID" <<'PYEOF'
+import subprocess, sys, time
+saasctl, uuid = sys.argv[1], sys.argv[2]
 
-# Peak RSS wrapping 1 GB of output (passed through to /dev/null).
-/usr/bin/time -f '%M' -o "$T/rss" "$SAASCTL" run --check $UUID -- \
-	sh -c 'head -c 1073741824 /dev/zero | tr "\0" "x"' > /dev/null
-kb=$(cat "$T/rss")
-echo "run: peak RSS wrapping a command that prints 1 GB: $((kb / 1024)).$(( (kb % 1024) * 10 / 1024 )) MiB ($kb KiB; target <= 8 MiB)"
+def status(pid, key):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+
+def private(pid):
+    try:
+        kb = 0
+        for line in open("/proc/%d/smaps_rollup" % pid):
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                kb += int(line.split()[1])
+        return kb
+    except OSError:
+        return None
+
+def measure(argv):
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    hwm = priv = 0
+    while p.poll() is None:
+        h, v = status(p.pid, "VmHWM"), private(p.pid)
+        hwm = max(hwm, h or 0)
+        priv = max(priv, v or 0)
+        time.sleep(0.01)
+    return hwm, priv
+
+base, _ = measure([saasctl, "run", "--", "sleep", "0.3"])
+small, _ = measure([saasctl, "run", "--check", uuid, "--", "head", "-c", "10485760", "/dev/zero"])
+t0 = time.time()
+hwm, priv = measure([saasctl, "run", "--check", uuid, "--", "sh", "-c",
+                     "head -c 1073741824 /dev/zero | tr '\\0' x"])
+mib = lambda kb: kb / 1024.0
+print("run: 1 GB through saasctl run in %.1f s" % (time.time() - t0))
+print("run: peak RSS wrapping a command that prints 1 GB: %.1f MiB (target <= 8 MiB)" % mib(hwm))
+print("run:   of which the libraries any saasctl process maps (run -- sleep): %.1f MiB" % mib(base))
+print("run:   the same wrapping 10 MB: %.1f MiB (bounded: output size does not matter)" % mib(small))
+print("run:   private memory at its peak: %.1f MiB; growth over the bare process: %.1f MiB" % (mib(priv), mib(hwm - base)))
+PYEOF
