@@ -292,6 +292,8 @@ static int cmd_checks_sync(struct cmd_ctx *ctx, int argc, char **argv)
 	} else {
 		char del[32] = "";
 
+		fflush(stdout); /* the plan, then the count */
+
 		if (prune)
 			snprintf(del, sizeof(del), dry_run ? ", %d to delete"
 							   : ", %d deleted",

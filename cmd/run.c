@@ -223,12 +223,23 @@ static const char *signal_name(int sig)
 	return buf;
 }
 
+/* 1500 -> "1.5 s"; 5400000 -> "1h30m"; 90000 -> "1m30s" */
 static void fmt_duration(char *buf, size_t len, long ms)
 {
-	if (ms < 60000)
-		snprintf(buf, len, "%ld.%01ld s", ms / 1000, ms % 1000 / 100);
-	else
-		snprintf(buf, len, "%ldm%02lds", ms / 60000, ms % 60000 / 1000);
+	long s = ms / 1000;
+	size_t n = 0;
+
+	if (ms < 60000) {
+		snprintf(buf, len, "%ld.%01ld s", s, ms % 1000 / 100);
+		return;
+	}
+	buf[0] = '\0';
+	if (s >= 3600)
+		n += (size_t)snprintf(buf + n, len - n, "%ldh", s / 3600);
+	if (n < len && s % 3600 >= 60)
+		n += (size_t)snprintf(buf + n, len - n, "%ldm", s % 3600 / 60);
+	if (n < len && s % 60)
+		snprintf(buf + n, len - n, "%lds", s % 60);
 }
 
 /* The child: own process group, default signals, then the command. */
@@ -589,9 +600,12 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_fail(ctx, "cannot run '%s': %s", o.argv[0],
 			 strerror(st.exec_errno));
 	} else if (st.timed_out) {
+		char limit[32];
+
 		code = 124;
-		cmd_fail(ctx, "'%s' timed out after %ld ms%s", o.argv[0],
-			 o.timeout_ms, st.killed ? "; killed with SIGKILL" : "");
+		fmt_duration(limit, sizeof(limit), o.timeout_ms);
+		cmd_fail(ctx, "'%s' timed out after %s%s", o.argv[0], limit,
+			 st.killed ? "; killed with SIGKILL" : "");
 	} else if (WIFSIGNALED(st.status)) {
 		code = 128 + WTERMSIG(st.status);
 	} else {

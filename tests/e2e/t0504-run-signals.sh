@@ -51,7 +51,7 @@ t0=$(date +%s)
 saas run --check $UUID --timeout 1s --kill-after 1s -- sh -c 'trap "" TERM; sleep 100 & echo $! > sleep.pid; wait; wait'
 el=$(( $(date +%s) - t0 ))
 expect_rc 124 "a timeout exits 124"
-expect_err "^saasctl: run: 'sh' timed out after 1000 ms; killed with SIGKILL$" "a timeout is reported"
+expect_err "^saasctl: run: 'sh' timed out after 1.0 s; killed with SIGKILL$" "a timeout is reported"
 [ "$el" -le 5 ] && ok "the timeout and kill-after hold ($el s)" || not_ok "the timeout and kill-after hold" "$el s"
 sleep 0.2
 alive "$(cat sleep.pid)" && not_ok "the timeout kills the grandchild" || ok "the timeout kills the grandchild"
