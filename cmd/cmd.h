@@ -45,6 +45,8 @@ struct cmd_entry {
  */
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
+extern const struct cmd_entry cmd_keygen_entry, cmd_seal_entry, cmd_unseal_entry,
+	cmd_secrets_rekey_entry, cmd_secrets_verify_entry, cmd_exec_entry;
 extern const struct cmd_entry *const cmd_table[];
 
 /* Print "saasctl: NAME: message" to stderr; returns EXIT_FAIL. */

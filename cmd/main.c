@@ -20,6 +20,12 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_completion_entry,
+	&cmd_keygen_entry,
+	&cmd_seal_entry,
+	&cmd_unseal_entry,
+	&cmd_secrets_rekey_entry,
+	&cmd_secrets_verify_entry,
+	&cmd_exec_entry,
 	NULL,
 };
 

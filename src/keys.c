@@ -311,6 +311,8 @@ int keys_write_pair(const struct keys_secret *k, const char *dir,
 	size_t len = 0;
 	int ret = -1;
 
+	if (keys_init(e) < 0)
+		return -1;
 	strbuf_addf(&keypath, "%s/%s.key", dir, name);
 	strbuf_addf(&pubpath, "%s/%s.pub", dir, name);
 	/* Refuse before writing anything when either file exists. */
@@ -587,6 +589,8 @@ int keys_passphrase_read(char **out, size_t *len, const char *prompt,
 
 	*out = NULL;
 	*len = 0;
+	if (keys_init(e) < 0)
+		return -1;
 	if (file && *file) {
 		buf = read_guarded(file, PASSPHRASE_MAX, 0, &n, e);
 		if (!buf)

@@ -1,9 +1,13 @@
 #include "sealed.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -180,6 +184,8 @@ int sealed_item_seal(struct strbuf *out, const struct sealed_binding *b,
 	unsigned char nonce[SEALED_NONCE_BYTES];
 	int ret = -1;
 
+	if (keys_init(e) < 0)
+		return -1;
 	if (len > SEALED_VALUE_MAX)
 		return err_set(e, "value larger than %u bytes", SEALED_VALUE_MAX);
 	item_key = sodium_malloc(SEALED_ITEM_KEY_BYTES);
@@ -342,6 +348,8 @@ int sealed_item_open(const struct sealed_item *it,
 	size_t plen = it->ct_len - SEALED_TAG_BYTES;
 	int ret = -1;
 
+	if (keys_init(e) < 0)
+		return -1;
 	*value = NULL;
 	*len = 0;
 	item_key = sodium_malloc(SEALED_ITEM_KEY_BYTES);
@@ -382,6 +390,8 @@ int sealed_item_rewrap(struct strbuf *out, const struct sealed_item *it,
 	size_t plen = it->ct_len - SEALED_TAG_BYTES;
 	int ret = -1;
 
+	if (keys_init(e) < 0)
+		return -1;
 	item_key = sodium_malloc(SEALED_ITEM_KEY_BYTES);
 	plain = sodium_malloc(plen + 1);
 	if (!item_key || !plain || sealed_aad(&aad, b) < 0) {
@@ -929,20 +939,16 @@ int sealed_config_recipients(const struct monorepo *repo,
 	return 0;
 }
 
-int sealed_check_recipients(const struct monorepo *repo,
-			    const struct ynode *doc, struct strbuf *msg,
-			    struct err *e)
+int sealed_check_recipients_with(const struct keys_public *want,
+				 char *const *paths, size_t n,
+				 const struct ynode *doc, struct strbuf *msg,
+				 struct err *e)
 {
-	struct keys_public *want = NULL;
-	char **paths = NULL;
 	const struct ynode *data;
-	size_t n = 0, missing = 0;
-	int ret = -1;
+	size_t missing = 0;
 
 	if (!sealed_is_sealed_secret(doc))
 		return err_set(e, "not a SealedSecret");
-	if (sealed_config_recipients(repo, &want, &paths, &n, e) < 0)
-		return -1;
 	data = ynode_path(doc, "spec.encryptedData");
 	for (size_t r = 0; r < n; r++) {
 		int has = 1;
@@ -980,10 +986,230 @@ int sealed_check_recipients(const struct monorepo *repo,
 			missing++;
 		}
 	}
-	ret = missing ? 1 : 0;
+	return missing ? 1 : 0;
+}
+
+int sealed_check_recipients(const struct monorepo *repo,
+			    const struct ynode *doc, struct strbuf *msg,
+			    struct err *e)
+{
+	struct keys_public *want = NULL;
+	char **paths = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!sealed_is_sealed_secret(doc))
+		return err_set(e, "not a SealedSecret");
+	if (sealed_config_recipients(repo, &want, &paths, &n, e) < 0)
+		return -1;
+	ret = sealed_check_recipients_with(want, paths, n, doc, msg, e);
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
 	free(want);
 	return ret;
+}
+
+/* ---- opening documents, files ---- */
+
+void sealed_secret_label(const struct sealed_secret *s, char *out,
+			 size_t size)
+{
+	if (s->namespace)
+		snprintf(out, size, "%s/%s", s->namespace, s->name);
+	else
+		snprintf(out, size, "%s", s->name);
+}
+
+int sealed_secret_open(const struct sealed_secret *s,
+		       const struct keys_secret *k, struct sealed_plain *out,
+		       struct err *e)
+{
+	char label[512];
+
+	memset(out, 0, sizeof(*out));
+	sealed_secret_label(s, label, sizeof(label));
+	for (size_t i = 0; i < s->nitems; i++) {
+		struct sealed_binding b;
+		struct sealed_item it;
+		unsigned char *v = NULL;
+		size_t len = 0;
+
+		sealed_secret_binding(s, s->items[i].key, &b);
+		if (sealed_item_decode(&it, s->items[i].value,
+				       s->items[i].value_len, e) < 0 ||
+		    sealed_item_open(&it, &b, k, &v, &len, e) < 0) {
+			sealed_item_release(&it);
+			sealed_plain_release(out);
+			return err_wrap(e, "cannot open '%s' item '%s'", label,
+					s->items[i].key);
+		}
+		log_debug("opened '%s' item '%s' with key ID %s", label,
+			  s->items[i].key, k->pub.id_hex);
+		sealed_plain_set(out, s->items[i].key, strlen(s->items[i].key),
+				 v, len);
+		sodium_free(v);
+		sealed_item_release(&it);
+	}
+	out->name = xstrndup(s->name, strlen(s->name));
+	out->namespace = s->namespace ?
+		xstrndup(s->namespace, strlen(s->namespace)) : NULL;
+	out->type = xstrndup(s->type ? s->type : "Opaque",
+			     strlen(s->type ? s->type : "Opaque"));
+	for (size_t i = 0; i < s->nlabels; i++)
+		kv_set(&out->labels, &out->nlabels, s->labels[i].key,
+		       strlen(s->labels[i].key), s->labels[i].value,
+		       s->labels[i].value_len, 0, 0);
+	for (size_t i = 0; i < s->nannotations; i++)
+		kv_set(&out->annotations, &out->nannotations,
+		       s->annotations[i].key, strlen(s->annotations[i].key),
+		       s->annotations[i].value, s->annotations[i].value_len,
+		       0, 0);
+	return 0;
+}
+
+int sealed_file_load(struct sealed_file *out, const char *path,
+		     struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (!strcmp(path, "-")) {
+		struct strbuf sb = STRBUF_INIT;
+		int r;
+
+		strbuf_init(&sb, 64u * 1024 * 1024);
+		if (strbuf_read_fd(&sb, 0, e) < 0) {
+			strbuf_release(&sb);
+			return err_wrap(e, "cannot read stdin");
+		}
+		r = yamltree_parse_text(&out->tree, "<stdin>", sb.buf, sb.len,
+					NULL, e);
+		strbuf_release(&sb);
+		if (r < 0)
+			goto fail;
+	} else if (yamltree_parse_file(&out->tree, path, NULL, e) < 0) {
+		goto fail;
+	}
+	out->secrets = calloc(out->tree->ndocs + 1, sizeof(*out->secrets));
+	if (!out->secrets)
+		abort();
+	for (size_t d = 0; d < out->tree->ndocs; d++) {
+		const struct ynode *root = out->tree->docs[d].root;
+
+		if (!root || ynode_is_null(root))
+			continue;
+		if (!sealed_is_sealed_secret(root)) {
+			out->nother++;
+			continue;
+		}
+		if (sealed_secret_from_node(&out->secrets[out->nsecrets],
+					    root, out->tree->path, e) < 0)
+			goto fail;
+		out->nsecrets++;
+	}
+	if (!out->nsecrets) {
+		err_set(e, "'%s' holds no SealedSecret", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	sealed_file_release(out);
+	return -1;
+}
+
+void sealed_file_release(struct sealed_file *f)
+{
+	for (size_t i = 0; i < f->nsecrets; i++)
+		sealed_secret_release(&f->secrets[i]);
+	free(f->secrets);
+	yamltree_free(f->tree);
+	memset(f, 0, sizeof(*f));
+}
+
+int sealed_write_atomic(const char *path, const char *buf, size_t len,
+			struct err *e)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	struct stat st;
+	mode_t mode = 0644;
+	size_t off = 0;
+	int fd = -1, ret = -1;
+
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	strbuf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp.buf);
+	if (fd < 0) {
+		err_errno(e, "cannot write '%s'", path);
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_errno(e, "cannot write '%s'", path);
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		err_errno(e, "cannot write '%s'", path);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		err_errno(e, "cannot write '%s'", path);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.buf, path) < 0) {
+		err_errno(e, "cannot replace '%s'", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+int sealed_recipients_load(const struct monorepo *repo,
+			   const char *const *extra, size_t nextra,
+			   struct keys_public **out, size_t *n,
+			   struct err *e)
+{
+	struct keys_public *conf = NULL, *all = NULL;
+	size_t nconf = 0, count = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (sealed_config_recipients(repo, &conf, NULL, &nconf, e) < 0)
+		return -1;
+	all = calloc(nconf + nextra + 1, sizeof(*all));
+	if (!all)
+		abort();
+	for (size_t i = 0; i < nconf + nextra; i++) {
+		struct keys_public k;
+		int dup = 0;
+
+		if (i < nconf) {
+			k = conf[i];
+		} else if (keys_public_load(&k, extra[i - nconf], e) < 0) {
+			free(conf);
+			free(all);
+			return -1;
+		}
+		for (size_t j = 0; j < count; j++)
+			dup |= !memcmp(all[j].id, k.id, KEYS_ID_BYTES);
+		if (!dup)
+			all[count++] = k;
+	}
+	free(conf);
+	*out = all;
+	*n = count;
+	return 0;
 }

@@ -166,6 +166,42 @@ int sealed_plain_set(struct sealed_plain *p, const char *key, size_t key_len,
 /* Wipes the values. */
 void sealed_plain_release(struct sealed_plain *p);
 
+/*
+ * Open every item of s with k into out (name, namespace, type, labels and
+ * annotations copied). Fails closed: when one item fails, out is empty and
+ * e names the item.
+ */
+int sealed_secret_open(const struct sealed_secret *s,
+		       const struct keys_secret *k, struct sealed_plain *out,
+		       struct err *e);
+
+/* Every SealedSecret document of a parsed file. */
+struct sealed_file {
+	struct yamltree *tree;
+	struct sealed_secret *secrets;
+	size_t nsecrets;
+	size_t nother;			/* documents of other kinds */
+};
+
+/*
+ * Read a file (path "-": stdin) and every SealedSecret in it. Fails when a
+ * SealedSecret document is malformed, or when the file holds none.
+ */
+int sealed_file_load(struct sealed_file *out, const char *path,
+		     struct err *e);
+void sealed_file_release(struct sealed_file *f);
+
+/*
+ * Replace path with buf atomically: a temporary file in the same folder,
+ * fsync, rename. A new file gets mode 0644; an existing one keeps its mode.
+ */
+int sealed_write_atomic(const char *path, const char *buf, size_t len,
+			struct err *e);
+
+/* A printable "namespace/name" (or "name") of a SealedSecret. */
+void sealed_secret_label(const struct sealed_secret *s, char *out,
+			 size_t size);
+
 /* Quote a string for YAML output when it needs it. */
 int sealed_yaml_scalar(struct strbuf *out, const char *s, size_t len);
 
@@ -182,6 +218,12 @@ int sealed_check_recipients(const struct monorepo *repo,
 			    const struct ynode *doc, struct strbuf *msg,
 			    struct err *e);
 
+/* The same with the recipients already loaded (paths name them). */
+int sealed_check_recipients_with(const struct keys_public *want,
+				 char *const *paths, size_t n,
+				 const struct ynode *doc, struct strbuf *msg,
+				 struct err *e);
+
 /*
  * Recipients named in saasctl.yaml (secrets.recipients), loaded. *out is
  * malloc'd; *n may be 0.
@@ -189,5 +231,14 @@ int sealed_check_recipients(const struct monorepo *repo,
 int sealed_config_recipients(const struct monorepo *repo,
 			     struct keys_public **out, char ***paths,
 			     size_t *n, struct err *e);
+
+/*
+ * The recipients to seal to: those of saasctl.yaml (repo may be NULL) and
+ * the extra .pub files, without duplicates. *out is malloc'd.
+ */
+int sealed_recipients_load(const struct monorepo *repo,
+			   const char *const *extra, size_t nextra,
+			   struct keys_public **out, size_t *n,
+			   struct err *e);
 
 #endif
