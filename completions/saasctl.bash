@@ -12,16 +12,23 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'help completion' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'help completion keygen seal unseal secrets exec' -- "$cur")) ;;
         esac
         return
     fi
     case $cmd in
+        secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
     esac
     local opts= what=
     case $cmd in
         'help') opts=' --help'; what='' ;;
         'completion') opts=' --help'; what='' ;;
+        'keygen') opts=' --name --out --passphrase --help'; what='' ;;
+        'seal') opts=' -f --from-literal --from-file --from-env-file --name -n --scope -r -o --merge-into --help'; what=files ;;
+        'unseal') opts=' -k -o --help'; what=files ;;
+        'secrets rekey') opts=' -k --add-recipient --remove-recipient --help'; what=files ;;
+        'secrets verify') opts=' -k --help'; what=files ;;
+        'exec') opts=' -k --help'; what=apps ;;
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;

@@ -8,3 +8,35 @@ complete -c saasctl -s v -l verbose -d 'more detail'
 complete -c saasctl -l version -d 'print the version'
 complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
 complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
+complete -c saasctl -n __fish_use_subcommand -a keygen -d 'make a key pair for sealed secrets (NAME.pub to commit, NAME.key to keep)'
+complete -c saasctl -n __fish_use_subcommand -a seal -d 'encrypt a Secret into a SealedSecret that only its recipients can open'
+complete -c saasctl -n __fish_use_subcommand -a unseal -d 'decrypt a SealedSecret with a secret key into a Secret or env lines'
+complete -c saasctl -n __fish_use_subcommand -a secrets -d 'subcommands'
+complete -c saasctl -n __fish_use_subcommand -a exec -d 'run a command with an app\'s ConfigMap and unsealed secrets in its environment'
+complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l name
+complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l out
+complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l passphrase
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s f
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l from-literal
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l from-file
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l from-env-file
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l name
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l scope
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s r
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s o
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l merge-into
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -F
+complete -c saasctl -n '__fish_seen_subcommand_from unseal' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from unseal' -s o
+complete -c saasctl -n '__fish_seen_subcommand_from unseal' -F
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify' -a rekey -d 're-wrap SealedSecrets for added or removed recipients, offline'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -l add-recipient
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -l remove-recipient
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -F
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify' -a verify -d 'check every SealedSecret: structure, key IDs, recipients; with -k that each item opens'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from verify' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from verify' -F
+complete -c saasctl -n '__fish_seen_subcommand_from exec' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from exec' -a '(saasctl apps --names 2>/dev/null)'
