@@ -343,10 +343,10 @@ out:
 }
 
 /*
- * Read a small file into sodium_malloc memory, NUL-terminated. With
- * private, refuse a file that group or others may read or write.
+ * Read a small file into sodium_malloc memory, NUL-terminated; *mode gets
+ * its permission bits.
  */
-static char *read_guarded(const char *path, size_t max, int private,
+static char *read_guarded(const char *path, size_t max, unsigned *mode,
 			  size_t *len, struct err *e)
 {
 	struct stat st;
@@ -366,11 +366,7 @@ static char *read_guarded(const char *path, size_t max, int private,
 		err_set(e, "cannot read '%s': not a regular file", path);
 		goto fail;
 	}
-	if (private && (st.st_mode & 077)) {
-		err_set(e, "refusing '%s': mode %04o lets group or others read it; run 'chmod 600 %s'",
-			path, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
-	}
+	*mode = (unsigned)(st.st_mode & 07777);
 	buf = sodium_malloc(max + 1);
 	if (!buf) {
 		err_set(e, "cannot allocate key memory");
@@ -468,12 +464,13 @@ int keys_secret_load(struct keys_secret **out, const char *path,
 	unsigned char pk[KEYS_PUBLIC_BYTES], id[KEYS_ID_BYTES];
 	char *text = NULL, *f[9];
 	size_t len = 0, n;
+	unsigned mode = 0;
 	int ret = -1;
 
 	*out = NULL;
 	if (keys_init(e) < 0)
 		return -1;
-	text = read_guarded(path, KEY_FILE_MAX, 1, &len, e);
+	text = read_guarded(path, KEY_FILE_MAX, &mode, &len, e);
 	if (!text)
 		return -1;
 	text[strcspn(text, "\r\n")] = '\0';
@@ -484,6 +481,12 @@ int keys_secret_load(struct keys_secret **out, const char *path,
 				path);
 		else
 			err_set(e, "'%s' is not a saasctl secret key", path);
+		goto out;
+	}
+	/* As ssh does: a key others could read may have leaked. */
+	if (mode & 077) {
+		err_set(e, "refusing '%s': mode %04o lets group or others read it; run 'chmod 600 %s'",
+			path, mode, path);
 		goto out;
 	}
 	if (keys_id_parse(id, f[1]) < 0) {
@@ -592,7 +595,9 @@ int keys_passphrase_read(char **out, size_t *len, const char *prompt,
 	if (keys_init(e) < 0)
 		return -1;
 	if (file && *file) {
-		buf = read_guarded(file, PASSPHRASE_MAX, 0, &n, e);
+		unsigned mode = 0;
+
+		buf = read_guarded(file, PASSPHRASE_MAX, &mode, &n, e);
 		if (!buf)
 			return err_wrap(e, "cannot read the passphrase (SAASCTL_PASSPHRASE_FILE)");
 		n = strcspn(buf, "\r\n");
