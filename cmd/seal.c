@@ -540,7 +540,7 @@ static void env_quote(struct strbuf *out, const char *v, size_t len)
 
 	for (size_t i = 0; i < len && bare; i++)
 		bare = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			      "0123456789_./:@%+,-", v[i]) && v[i];
+			      "0123456789_./:@%+,=-", v[i]) && v[i];
 	if (bare && len) {
 		strbuf_add(out, v, len);
 		return;
