@@ -108,7 +108,7 @@ static int add_configmap(struct envset *env, const struct monorepo_resource *r,
 			       ynode_is_null(v) ? 0 : v->len, from, e) < 0)
 			return -1;
 	}
-	log_debug("%zu variables from %s", data->n, from);
+	log_debug("%zu variables from %s", (size_t)data->n, from);
 	return 0;
 }
 

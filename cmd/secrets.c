@@ -172,7 +172,7 @@ static int rekey_secret(struct sealed_secret *s, const struct keys_secret *k,
 			if (r == 0)
 				r = sealed_item_seal(&item, &b, v, len, next,
 						     nnext, e);
-			sodium_free(v);
+			sealed_value_free(v, len);
 		} else {
 			r = sealed_item_rewrap(&item, &it, &b, k, next, nnext,
 					       e);
@@ -442,7 +442,7 @@ static void verify_secret(struct verify *v, const char *file,
 			if (sealed_item_open(&it, &b, v->k, &val, &len, &e) < 0)
 				problem(v, file, kv->line, label, kv->key,
 					"cannot open: %s", e.msg);
-			sodium_free(val);
+			sealed_value_free(val, len);
 		}
 		sealed_item_release(&it);
 	}

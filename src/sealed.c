@@ -94,6 +94,12 @@ static int cmp_id(const void *a, const void *b)
 /*
  * Build an item from its item key, nonce and value ciphertext: a fresh
  * ephemeral key and one wrap per recipient, sorted by key ID.
+ *
+ * Per-item keys (ephemeral secret, wrap keys, item keys) live on the stack
+ * for microseconds and are wiped with sodium_memzero(), as libsodium's own
+ * crypto_box_seal() does: sodium_malloc() costs about eight system calls
+ * (guard pages, mlock), which would dominate unsealing a thousand items.
+ * The long-lived secret key stays in sodium_malloc() memory (keys.c).
  */
 static int build_item(struct strbuf *out, const struct strbuf *aad,
 		      const unsigned char *item_key,
@@ -104,7 +110,8 @@ static int build_item(struct strbuf *out, const struct strbuf *aad,
 {
 	const struct keys_public **sorted = NULL;
 	unsigned char *blob = NULL, *p;
-	unsigned char *esk = NULL, *wk = NULL, *rx = NULL;
+	unsigned char esk[crypto_kx_SECRETKEYBYTES];
+	unsigned char wk[crypto_kx_SESSIONKEYBYTES], rx[crypto_kx_SESSIONKEYBYTES];
 	unsigned char epk[SEALED_EPK_BYTES];
 	size_t len;
 	int ret = -1;
@@ -117,10 +124,7 @@ static int build_item(struct strbuf *out, const struct strbuf *aad,
 	sorted = calloc(n, sizeof(*sorted));
 	len = SEALED_HEADER_BYTES + n * SEALED_WRAP_BYTES + ct_len;
 	blob = malloc(len);
-	esk = sodium_malloc(crypto_kx_SECRETKEYBYTES);
-	wk = sodium_malloc(crypto_kx_SESSIONKEYBYTES);
-	rx = sodium_malloc(crypto_kx_SESSIONKEYBYTES);
-	if (!sorted || !blob || !esk || !wk || !rx) {
+	if (!sorted || !blob) {
 		err_set(e, "out of memory");
 		goto out;
 	}
@@ -166,9 +170,9 @@ static int build_item(struct strbuf *out, const struct strbuf *aad,
 	}
 	ret = 0;
 out:
-	sodium_free(esk);
-	sodium_free(wk);
-	sodium_free(rx);
+	sodium_memzero(esk, sizeof(esk));
+	sodium_memzero(wk, sizeof(wk));
+	sodium_memzero(rx, sizeof(rx));
 	free(blob);
 	free(sorted);
 	return ret;
@@ -180,7 +184,7 @@ int sealed_item_seal(struct strbuf *out, const struct sealed_binding *b,
 		     struct err *e)
 {
 	struct strbuf aad = STRBUF_INIT;
-	unsigned char *item_key = NULL, *ct = NULL;
+	unsigned char item_key[SEALED_ITEM_KEY_BYTES], *ct = NULL;
 	unsigned char nonce[SEALED_NONCE_BYTES];
 	int ret = -1;
 
@@ -188,9 +192,8 @@ int sealed_item_seal(struct strbuf *out, const struct sealed_binding *b,
 		return -1;
 	if (len > SEALED_VALUE_MAX)
 		return err_set(e, "value larger than %u bytes", SEALED_VALUE_MAX);
-	item_key = sodium_malloc(SEALED_ITEM_KEY_BYTES);
 	ct = malloc(len + SEALED_TAG_BYTES);
-	if (!item_key || !ct || sealed_aad(&aad, b) < 0) {
+	if (!ct || sealed_aad(&aad, b) < 0) {
 		err_set(e, "out of memory");
 		goto out;
 	}
@@ -202,7 +205,7 @@ int sealed_item_seal(struct strbuf *out, const struct sealed_binding *b,
 	ret = build_item(out, &aad, item_key, nonce, ct,
 			 len + SEALED_TAG_BYTES, recipients, nrecipients, e);
 out:
-	sodium_free(item_key);
+	sodium_memzero(item_key, sizeof(item_key));
 	free(ct);
 	strbuf_release(&aad);
 	return ret;
@@ -287,12 +290,12 @@ long sealed_item_find(const struct sealed_item *it,
 static const char moved_msg[] =
 	"fails authentication: tampered with, or moved from another name, namespace, item key or scope";
 
-/* Unwrap the item key for k into item_key (sodium memory). */
+/* Unwrap the item key for k into item_key. */
 static int unwrap(const struct sealed_item *it, const struct strbuf *aad,
 		  const struct keys_secret *k, unsigned char *item_key,
 		  struct err *e)
 {
-	unsigned char *rx = NULL, *tx = NULL;
+	unsigned char rx[crypto_kx_SESSIONKEYBYTES], tx[crypto_kx_SESSIONKEYBYTES];
 	const unsigned char *w;
 	long i = sealed_item_find(it, k->pub.id);
 	int ret = -1;
@@ -312,12 +315,6 @@ static int unwrap(const struct sealed_item *it, const struct strbuf *aad,
 		return -1;
 	}
 	w = it->wraps + (size_t)i * SEALED_WRAP_BYTES + KEYS_ID_BYTES;
-	rx = sodium_malloc(crypto_kx_SESSIONKEYBYTES);
-	tx = sodium_malloc(crypto_kx_SESSIONKEYBYTES);
-	if (!rx || !tx) {
-		err_set(e, "out of memory");
-		goto out;
-	}
 	if (crypto_kx_server_session_keys(rx, tx, k->pub.pk, k->sk,
 					  it->epk) != 0) {
 		err_set(e, "damaged: bad ephemeral key");
@@ -333,9 +330,45 @@ static int unwrap(const struct sealed_item *it, const struct strbuf *aad,
 	}
 	ret = 0;
 out:
-	sodium_free(rx);
-	sodium_free(tx);
+	sodium_memzero(rx, sizeof(rx));
+	sodium_memzero(tx, sizeof(tx));
 	return ret;
+}
+
+/* Unwrap and decrypt into a malloc'd value (plus a NUL). */
+static int open_value(const struct sealed_item *it, const struct strbuf *aad,
+		      const struct keys_secret *k, unsigned char *item_key,
+		      unsigned char **value, size_t *len, struct err *e)
+{
+	size_t plen = it->ct_len - SEALED_TAG_BYTES;
+	unsigned char *plain = malloc(plen + 1);
+
+	if (!plain)
+		return err_set(e, "out of memory");
+	if (unwrap(it, aad, k, item_key, e) < 0) {
+		free(plain);
+		return -1;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		    plain, NULL, NULL, it->ct, it->ct_len,
+		    (const unsigned char *)aad->buf, aad->len, it->nonce,
+		    item_key) != 0) {
+		sodium_memzero(plain, plen + 1);
+		free(plain);
+		return err_set(e, "%s", moved_msg);
+	}
+	plain[plen] = '\0';
+	*value = plain;
+	*len = plen;
+	return 0;
+}
+
+void sealed_value_free(unsigned char *value, size_t len)
+{
+	if (!value)
+		return;
+	sodium_memzero(value, len);
+	free(value);
 }
 
 int sealed_item_open(const struct sealed_item *it,
@@ -344,37 +377,20 @@ int sealed_item_open(const struct sealed_item *it,
 		     size_t *len, struct err *e)
 {
 	struct strbuf aad = STRBUF_INIT;
-	unsigned char *item_key = NULL, *plain = NULL;
-	size_t plen = it->ct_len - SEALED_TAG_BYTES;
+	unsigned char item_key[SEALED_ITEM_KEY_BYTES];
 	int ret = -1;
 
-	if (keys_init(e) < 0)
-		return -1;
 	*value = NULL;
 	*len = 0;
-	item_key = sodium_malloc(SEALED_ITEM_KEY_BYTES);
-	plain = sodium_malloc(plen + 1);
-	if (!item_key || !plain || sealed_aad(&aad, b) < 0) {
+	if (keys_init(e) < 0)
+		return -1;
+	if (sealed_aad(&aad, b) < 0) {
 		err_set(e, "out of memory");
 		goto out;
 	}
-	if (unwrap(it, &aad, k, item_key, e) < 0)
-		goto out;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    plain, NULL, NULL, it->ct, it->ct_len,
-		    (const unsigned char *)aad.buf, aad.len, it->nonce,
-		    item_key) != 0) {
-		err_set(e, "%s", moved_msg);
-		goto out;
-	}
-	plain[plen] = '\0';
-	*value = plain;
-	*len = plen;
-	plain = NULL;
-	ret = 0;
+	ret = open_value(it, &aad, k, item_key, value, len, e);
 out:
-	sodium_free(item_key);
-	sodium_free(plain);
+	sodium_memzero(item_key, sizeof(item_key));
 	strbuf_release(&aad);
 	return ret;
 }
@@ -386,33 +402,24 @@ int sealed_item_rewrap(struct strbuf *out, const struct sealed_item *it,
 		       size_t nrecipients, struct err *e)
 {
 	struct strbuf aad = STRBUF_INIT;
-	unsigned char *item_key = NULL, *plain = NULL;
-	size_t plen = it->ct_len - SEALED_TAG_BYTES;
+	unsigned char item_key[SEALED_ITEM_KEY_BYTES], *plain = NULL;
+	size_t plen = 0;
 	int ret = -1;
 
 	if (keys_init(e) < 0)
 		return -1;
-	item_key = sodium_malloc(SEALED_ITEM_KEY_BYTES);
-	plain = sodium_malloc(plen + 1);
-	if (!item_key || !plain || sealed_aad(&aad, b) < 0) {
+	if (sealed_aad(&aad, b) < 0) {
 		err_set(e, "out of memory");
 		goto out;
 	}
-	if (unwrap(it, &aad, k, item_key, e) < 0)
+	/* Open the value too: never re-wrap a tampered item. */
+	if (open_value(it, &aad, k, item_key, &plain, &plen, e) < 0)
 		goto out;
-	/* Check the value opens too: never re-wrap a tampered item. */
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    plain, NULL, NULL, it->ct, it->ct_len,
-		    (const unsigned char *)aad.buf, aad.len, it->nonce,
-		    item_key) != 0) {
-		err_set(e, "%s", moved_msg);
-		goto out;
-	}
 	ret = build_item(out, &aad, item_key, it->nonce, it->ct, it->ct_len,
 			 recipients, nrecipients, e);
 out:
-	sodium_free(item_key);
-	sodium_free(plain);
+	sodium_memzero(item_key, sizeof(item_key));
+	sealed_value_free(plain, plen);
 	strbuf_release(&aad);
 	return ret;
 }
@@ -1048,7 +1055,7 @@ int sealed_secret_open(const struct sealed_secret *s,
 			  s->items[i].key, k->pub.id_hex);
 		sealed_plain_set(out, s->items[i].key, strlen(s->items[i].key),
 				 v, len);
-		sodium_free(v);
+		sealed_value_free(v, len);
 		sealed_item_release(&it);
 	}
 	out->name = xstrndup(s->name, strlen(s->name));

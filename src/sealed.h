@@ -88,8 +88,8 @@ int sealed_item_seal(struct strbuf *out, const struct sealed_binding *b,
 		     const struct keys_public *recipients, size_t nrecipients,
 		     struct err *e);
 /*
- * Open an item: on success *value is sodium_malloc memory of *len bytes
- * (plus a NUL) for sodium_free(). Fails closed with a message that never
+ * Open an item: on success *value holds *len bytes (plus a NUL), to be
+ * released with sealed_value_free(), which wipes it. Fails closed with a message that never
  * holds the value: wrong key (naming the key IDs present), tampered,
  * truncated, or bound to another name, namespace, item key or scope.
  */
@@ -97,6 +97,8 @@ int sealed_item_open(const struct sealed_item *it,
 		     const struct sealed_binding *b,
 		     const struct keys_secret *k, unsigned char **value,
 		     size_t *len, struct err *e);
+void sealed_value_free(unsigned char *value, size_t len);
+
 /*
  * Re-wrap an item for a new recipient set, keeping its item key, nonce and
  * value ciphertext (used when recipients are only added).

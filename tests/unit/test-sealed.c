@@ -49,7 +49,7 @@ static int open_one(const char *b64, const struct sealed_binding *b,
 	r = sealed_item_open(&it, b, k, &v, &len, e);
 	if (r == 0 && want && (len != strlen(want) || memcmp(v, want, len)))
 		r = -2;
-	sodium_free(v);
+	sealed_value_free(v, len);
 	sealed_item_release(&it);
 	return r;
 }
@@ -284,7 +284,7 @@ static void test_items(void)
 		sealed_item_decode(&it, b64.buf, b64.len, &e);
 		CHECK(sealed_item_open(&it, &b, k[1], &got, &len, &e) == 0 &&
 		      len == big && !memcmp(got, v, big), "open 1 MiB of binary");
-		sodium_free(got);
+		sealed_value_free(got, len);
 		sealed_item_release(&it);
 		strbuf_reset(&b64);
 		sealed_item_seal(&b64, &b, v, 0, pubs, 1, &e);
