@@ -552,7 +552,8 @@ static void walk(const char *root, const char *rel, char ***out, size_t *n)
 	}
 	if (d)
 		closedir(d);
-	qsort(names, nn, sizeof(*names), cmp_str);
+	if (nn)
+		qsort(names, nn, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < nn; i++) {
 		struct strbuf sub = STRBUF_INIT, abs = STRBUF_INIT;
 		struct stat st;
