@@ -432,7 +432,8 @@ static char *xstrndup(const char *s, size_t n)
 
 	if (!p)
 		abort(); /* out of memory: no sane recovery in a CLI */
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
