@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "keys.h"
+#include "monorepo.h"
 #include "sealed.h"
 #include "yamltree.h"
 #include "unit.h"
@@ -356,6 +357,71 @@ static void test_document(void)
 	keys_secret_free(k);
 }
 
+
+/* The lint rule: recipients of saasctl.yaml missing from a SealedSecret. */
+static void test_lint_hook(void)
+{
+	struct keys_secret *c = NULL, *r = NULL;
+	struct monorepo *repo = NULL;
+	struct sealed_secret s = { 0 };
+	struct strbuf y = STRBUF_INIT, item = STRBUF_INIT, msg = STRBUF_INIT;
+	struct sealed_binding b = { SEALED_STRICT, "web", "app", "K", 1 };
+	struct yamltree *t = NULL;
+	struct err e = { "" };
+	char dir[600];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/repo", tmpdir);
+	mkdir(dir, 0755);
+	keys_generate(&c, &e);
+	keys_generate(&r, &e);
+	keys_write_pair(c, dir, "cluster", NULL, 0, &e);
+	keys_write_pair(r, dir, "recovery", NULL, 0, &e);
+	snprintf(dir, sizeof(dir), "%s/repo/saasctl.yaml", tmpdir);
+	f = fopen(dir, "w");
+	fputs("project: acme\nsecrets: {recipients: [cluster.pub, recovery.pub]}\n", f);
+	fclose(f);
+	snprintf(dir, sizeof(dir), "%s/repo", tmpdir);
+	CHECK(monorepo_open(&repo, dir, &e) == 0, "open the test monorepo");
+
+	s.name = strdup("app");
+	s.namespace = strdup("web");
+	sealed_item_seal(&item, &b, (const unsigned char *)"v", 1, &c->pub, 1, &e);
+	sealed_secret_set_item(&s, "K", 1, item.buf, item.len);
+	sealed_secret_set_recipients(&s, &c->pub, 1);
+	sealed_secret_emit(&y, &s);
+	yamltree_parse_text(&t, "x.yaml", y.buf, y.len, NULL, &e);
+	CHECK(sealed_check_recipients(repo, t->docs[0].root, &msg, &e) == 1,
+	      "a SealedSecret without the recovery key is a finding");
+	CHECK(strstr(msg.buf, "recipients lack 'recovery.pub' (key ID ") &&
+	      strstr(msg.buf, r->pub.id_hex), "the finding names the missing key file and ID");
+	yamltree_free(t);
+	t = NULL;
+
+	{
+		struct keys_public both[2] = { c->pub, r->pub };
+
+		strbuf_reset(&item);
+		strbuf_reset(&y);
+		strbuf_reset(&msg);
+		sealed_item_seal(&item, &b, (const unsigned char *)"v", 1, both, 2, &e);
+		sealed_secret_set_item(&s, "K", 1, item.buf, item.len);
+		sealed_secret_set_recipients(&s, both, 2);
+		sealed_secret_emit(&y, &s);
+		yamltree_parse_text(&t, "x.yaml", y.buf, y.len, NULL, &e);
+		CHECK(sealed_check_recipients(repo, t->docs[0].root, &msg, &e) == 0 &&
+		      msg.len == 0, "a SealedSecret with every recipient passes");
+		yamltree_free(t);
+	}
+	sealed_secret_release(&s);
+	strbuf_release(&y);
+	strbuf_release(&item);
+	strbuf_release(&msg);
+	monorepo_free(repo);
+	keys_secret_free(c);
+	keys_secret_free(r);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -366,6 +432,7 @@ int main(void)
 	test_aad();
 	test_items();
 	test_document();
+	test_lint_hook();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		return 1;
