@@ -19,6 +19,7 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_completion_entry,
+	&cmd_init_entry,
 	NULL,
 };
 
