@@ -20,6 +20,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_completion_entry,
 	&cmd_init_entry,
+	&cmd_new_app_entry,
 	NULL,
 };
 
