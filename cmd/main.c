@@ -21,6 +21,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_completion_entry,
 	&cmd_init_entry,
 	&cmd_new_app_entry,
+	&cmd_apps_entry,
+	&cmd_get_entry,
+	&cmd_lint_entry,
 	NULL,
 };
 
