@@ -190,3 +190,12 @@ int strbuf_read_file(struct strbuf *sb, const char *path, size_t max,
 		return err_wrap(e, "cannot read '%s'", path);
 	return 0;
 }
+
+void strbuf_setlen(struct strbuf *sb, size_t len)
+{
+	if (len > sb->len)
+		return;
+	sb->len = len;
+	if (sb->alloc)
+		sb->buf[len] = '\0';
+}
