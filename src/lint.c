@@ -185,15 +185,19 @@ static int cluster_scoped(const char *kind)
 static const char *bare_message(const struct monorepo_bad_file *bad)
 {
 	const char *m = bad->message ? bad->message : "cannot parse";
-	const char *p = bad->tree ? bad->tree->path : bad->file;
-	size_t n = p ? strlen(p) : 0;
+	const char *names[2] = { bad->file, bad->tree ? bad->tree->path : NULL };
 
-	if (n && !strncmp(m, p, n) && m[n] == ':') {
+	for (int i = 0; i < 2; i++) {
+		size_t n = names[i] ? strlen(names[i]) : 0;
+
+		if (!n || strncmp(m, names[i], n) || m[n] != ':')
+			continue;
 		m += n + 1;
 		while (*m == ':' || (*m >= '0' && *m <= '9'))
 			m++;
 		while (*m == ' ')
 			m++;
+		break;
 	}
 	return m;
 }
