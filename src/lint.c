@@ -247,7 +247,7 @@ static void rule_missing_field(struct lint *l, const struct monorepo_app *app)
 				 res->name ? " '" : "", res->name ? res->name : "",
 				 res->name ? "'" : "");
 		if (!res->name)
-			lint_add(l, res, ynode_get(res->node, "metadata"),
+			lint_add(l, res, key_node(res->node, "metadata"),
 				 "%s has no 'metadata.name'",
 				 res->kind ? res->kind : "the resource");
 	}
