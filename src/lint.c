@@ -562,52 +562,79 @@ static const char *effective_ns(const struct monorepo_app *app,
 	return res->namespace ? res->namespace : app->namespace;
 }
 
+/* Resources ordered by kind, namespace, name, then position (qsort_r). */
+static int resource_order(const void *x, const void *y, void *ctx)
+{
+	const struct monorepo_app *app = ctx;
+	const struct monorepo_resource *a = *(const struct monorepo_resource *const *)x;
+	const struct monorepo_resource *b = *(const struct monorepo_resource *const *)y;
+	int c = strcmp(a->kind, b->kind);
+
+	if (!c)
+		c = strcmp(effective_ns(app, a), effective_ns(app, b));
+	if (!c)
+		c = strcmp(a->name, b->name);
+	if (!c)
+		c = a < b ? -1 : a > b;
+	return c;
+}
+
+/* Sorted, so that a big app costs n log n rather than n squared. */
 static void rule_duplicate_resource(struct lint *l,
 				    const struct monorepo_app *app)
 {
-	for (size_t i = 0; i < app->nresources; i++) {
-		const struct monorepo_resource *a = &app->resources[i];
+	const struct monorepo_resource **v = calloc(app->nresources + 1, sizeof(*v));
+	size_t n = 0;
 
-		if (!a->kind || !a->name)
+	if (!v)
+		abort();
+	for (size_t i = 0; i < app->nresources; i++)
+		if (app->resources[i].kind && app->resources[i].name)
+			v[n++] = &app->resources[i];
+	qsort_r(v, n, sizeof(*v), resource_order, (void *)app);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		const struct monorepo_resource *a = v[i], *b = v[first];
+
+		if (strcmp(a->kind, b->kind) || strcmp(a->name, b->name) ||
+		    strcmp(effective_ns(app, a), effective_ns(app, b))) {
+			first = i;
 			continue;
-		for (size_t j = 0; j < i; j++) {
-			const struct monorepo_resource *b = &app->resources[j];
-
-			if (streq(a->kind, b->kind) && streq(a->name, b->name) &&
-			    streq(effective_ns(app, a), effective_ns(app, b))) {
-				lint_add(l, a, ynode_path(a->node, "metadata.name"),
-					 "%s '%s' is defined twice: first at %s:%u",
-					 a->kind, a->name, b->file, b->line);
-				break;
-			}
 		}
+		lint_add(l, a, ynode_path(a->node, "metadata.name"),
+			 "%s '%s' is defined twice: first at %s:%u",
+			 a->kind, a->name, b->file, b->line);
 	}
+	free(v);
+}
+
+static int str_order(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 static void rule_mixed_namespaces(struct lint *l,
 				  const struct monorepo_app *app)
 {
+	const char **ns = calloc(app->nresources + 1, sizeof(*ns));
 	const char *major = NULL;
-	size_t best = 0;
+	size_t n = 0, best = 0;
 
+	if (!ns)
+		abort();
 	/* The namespace most resources name is the app's. */
-	for (size_t i = 0; i < app->nresources; i++) {
-		const char *ns = app->resources[i].namespace;
-		size_t count = 0;
-
-		if (!ns || cluster_scoped(app->resources[i].kind))
-			continue;
-		for (size_t j = 0; j < app->nresources; j++)
-			count += streq(app->resources[j].namespace, ns) &&
-				 !cluster_scoped(app->resources[j].kind);
-		if (count > best) {
-			best = count;
-			major = ns;
+	for (size_t i = 0; i < app->nresources; i++)
+		if (app->resources[i].namespace &&
+		    !cluster_scoped(app->resources[i].kind))
+			ns[n++] = app->resources[i].namespace;
+	qsort(ns, n, sizeof(*ns), str_order);
+	for (size_t i = 0, run = 0; i < n; i++) {
+		run = i && !strcmp(ns[i], ns[i - 1]) ? run + 1 : 1;
+		if (run > best) {
+			best = run;
+			major = ns[i];
 		}
 	}
-	if (!major)
-		return;
-	for (size_t i = 0; i < app->nresources; i++) {
+	for (size_t i = 0; major && i < app->nresources; i++) {
 		const struct monorepo_resource *res = &app->resources[i];
 
 		if (!res->namespace || cluster_scoped(res->kind) ||
@@ -620,6 +647,7 @@ static void rule_mixed_namespaces(struct lint *l,
 			 res->name ? res->name : "?", res->namespace,
 			 app->name, major);
 	}
+	free(ns);
 }
 
 /* Removed or deprecated API versions, and what replaces them. */
