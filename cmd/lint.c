@@ -233,6 +233,8 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 		print_github(&report);
 	else
 		print_text(ctx, &report);
+	/* The summary follows the findings, also when both go to one pipe. */
+	fflush(stdout);
 	if (format != FORMAT_JSON)
 		cmd_info(ctx, "%zu error%s, %zu warning%s in %zu file%s",
 			 report.nerrors, report.nerrors == 1 ? "" : "s",
