@@ -964,6 +964,37 @@ out:
 	return 0;
 }
 
+int monorepo_each_app(struct monorepo *repo,
+		      int (*fn)(struct monorepo_app *app, void *ud), void *ud)
+{
+	char *apps_dir = monorepo_path(repo, "manifests/apps");
+	char **apps = list_dir(apps_dir, 1);
+	int r = 0;
+
+	for (size_t i = 0; apps && apps[i] && !r; i++) {
+		struct monorepo_app app;
+		struct resource_list rl;
+		char rel[PATH_MAX];
+
+		memset(&app, 0, sizeof(app));
+		memset(&rl, 0, sizeof(rl));
+		snprintf(rel, sizeof(rel), "manifests/apps/%s", apps[i]);
+		app.name = mr_strdup(repo, apps[i]);
+		app.dir = mr_strdup(repo, rel);
+		read_folder(repo, rel, &rl);
+		build_app(repo, &app, &rl);
+		r = fn(&app, ud);
+		/* The trees are the bulk; the small arrays stay in the arena. */
+		for (size_t f = 0; f < app.nfiles; f++)
+			yamltree_free(app.files[f]);
+		for (size_t f = 0; f < app.nbad_files; f++)
+			yamltree_free(app.bad_files[f].tree);
+	}
+	free_list(apps);
+	free(apps_dir);
+	return r;
+}
+
 struct monorepo_app *monorepo_app(const struct monorepo *repo, const char *name)
 {
 	for (size_t i = 0; i < repo->napps; i++)
