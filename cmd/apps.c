@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE 1
 #include <dirent.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,11 +147,95 @@ static int print_names(struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
+enum { NCOL = 7 };
+
+/* What the walk over the apps collects: JSON objects or table cells. */
+struct apps_run {
+	int json;
+	json_t *arr;
+	char *(*cells)[NCOL];
+	size_t n, cap;
+};
+
+static char *replicas_cell(const struct app_row *row)
+{
+	char *rep = NULL;
+
+	if (row->max < 0)
+		return strdup("-");
+	if (asprintf(&rep, "%d-%d", row->min, row->max) < 0)
+		abort();
+	return rep;
+}
+
+static int collect_app(struct monorepo_app *app, void *ud)
+{
+	struct apps_run *run = ud;
+	struct app_row row;
+
+	row_build(&row, app);
+	if (run->json) {
+		json_array_append_new(run->arr, json_pack(
+			"{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
+			"name", app->name, "dir", app->dir,
+			"namespace", app->namespace ? app->namespace : app->name,
+			"images", json_strings(&row.images),
+			"hosts", json_strings(&row.hosts),
+			"replicas_min", row.min >= 0 ? json_integer(row.min) : json_null(),
+			"replicas_max", row.max >= 0 ? json_integer(row.max) : json_null(),
+			"rpm", row.rpm.n == 1 ? json_integer(atoll(row.rpm.v[0])) : json_null(),
+			"secrets", json_strings(&row.secrets),
+			"resources", (int)app->nresources));
+	} else {
+		if (run->n == run->cap) {
+			run->cap = run->cap ? run->cap * 2 : 16;
+			run->cells = realloc(run->cells, run->cap * sizeof(*run->cells));
+			if (!run->cells)
+				abort();
+		}
+		run->cells[run->n][0] = strdup(app->name);
+		run->cells[run->n][1] = strdup(app->namespace ? app->namespace : app->name);
+		run->cells[run->n][2] = join(&row.images);
+		run->cells[run->n][3] = join(&row.hosts);
+		run->cells[run->n][4] = replicas_cell(&row);
+		run->cells[run->n][5] = join(&row.rpm);
+		run->cells[run->n][6] = join(&row.secrets);
+		run->n++;
+	}
+	row_release(&row);
+	return 0;
+}
+
+static void print_table(struct apps_run *run)
+{
+	static const char *const head[NCOL] = {
+		"APP", "NAMESPACE", "IMAGES", "HOSTS", "REPLICAS", "RPM", "SECRETS",
+	};
+	size_t width[NCOL];
+
+	for (int c = 0; c < NCOL; c++) {
+		width[c] = strlen(head[c]);
+		for (size_t i = 0; i < run->n; i++)
+			if (strlen(run->cells[i][c]) > width[c])
+				width[c] = strlen(run->cells[i][c]);
+	}
+	for (size_t i = 0; i <= run->n; i++)
+		for (int c = 0; c < NCOL; c++) {
+			const char *cell = i ? run->cells[i - 1][c] : head[c];
+
+			if (c < NCOL - 1)
+				printf("%-*s  ", (int)width[c], cell);
+			else
+				printf("%s\n", cell);
+		}
+}
+
 static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	struct apps_run run = { 0 };
 	struct monorepo *repo = NULL;
 	struct err e = { { 0 } };
-	int names = 0, status = EXIT_FAIL;
+	int names = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--names"))
@@ -160,98 +245,34 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (names)
 		return print_names(ctx);
-	if (monorepo_open(&repo, ctx->dir, &e) < 0 ||
-	    monorepo_load(repo, &e) < 0) {
-		status = cmd_fail_err(ctx, &e);
-		goto out;
-	}
-	if (ctx->json) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; i < repo->napps; i++) {
-			const struct monorepo_app *app = &repo->apps[i];
-			struct app_row row;
-			json_t *o;
-
-			row_build(&row, app);
-			o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
-				      "name", app->name, "dir", app->dir,
-				      "namespace", app->namespace ? app->namespace : app->name,
-				      "images", json_strings(&row.images),
-				      "hosts", json_strings(&row.hosts),
-				      "replicas_min", row.min >= 0 ? json_integer(row.min) : json_null(),
-				      "replicas_max", row.max >= 0 ? json_integer(row.max) : json_null(),
-				      "rpm", row.rpm.n == 1 ? json_integer(atoll(row.rpm.v[0])) : json_null(),
-				      "secrets", json_strings(&row.secrets),
-				      "resources", (int)app->nresources);
-			json_array_append_new(arr, o);
-			row_release(&row);
-		}
-		json_dumpf(arr, stdout, JSON_INDENT(2));
+	if (monorepo_open(&repo, ctx->dir, &e) < 0)
+		return cmd_fail_err(ctx, &e);
+	run.json = ctx->json;
+	run.arr = json_array();
+	/* One app at a time, so memory stays small in a big monorepo. */
+	/*
+	 * Apps are loaded and freed one after another: keep the freed memory
+	 * for the next one rather than hand it back to the kernel and take
+	 * page faults for it again.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	monorepo_each_app(repo, collect_app, &run);
+	if (run.json) {
+		json_dumpf(run.arr, stdout, JSON_INDENT(2));
 		putchar('\n');
-		json_decref(arr);
-		status = EXIT_OK;
-		goto out;
-	}
-	if (!repo->napps) {
+	} else if (!run.n) {
 		cmd_info(ctx, "no apps in '%s/manifests/apps'; add one with 'saasctl new app NAME --host HOST'",
 			 repo->root);
-		status = EXIT_OK;
-		goto out;
+	} else {
+		print_table(&run);
 	}
-	{
-		/* Two passes: column widths, then the rows. */
-		const char *head[] = { "APP", "NAMESPACE", "IMAGES", "HOSTS", "REPLICAS", "RPM", "SECRETS" };
-		enum { NCOL = 7 };
-		char ***cells = calloc(repo->napps, sizeof(*cells));
-		size_t width[NCOL];
-
-		if (!cells)
-			abort();
+	for (size_t i = 0; i < run.n; i++)
 		for (int c = 0; c < NCOL; c++)
-			width[c] = strlen(head[c]);
-		for (size_t i = 0; i < repo->napps; i++) {
-			const struct monorepo_app *app = &repo->apps[i];
-			struct app_row row;
-			char *rep = NULL;
-
-			row_build(&row, app);
-			if (row.max < 0)
-				rep = strdup("-");
-			else if (asprintf(&rep, "%d-%d", row.min, row.max) < 0)
-				abort();
-			cells[i] = calloc(NCOL, sizeof(char *));
-			if (!cells[i])
-				abort();
-			cells[i][0] = strdup(app->name);
-			cells[i][1] = strdup(app->namespace ? app->namespace : app->name);
-			cells[i][2] = join(&row.images);
-			cells[i][3] = join(&row.hosts);
-			cells[i][4] = rep;
-			cells[i][5] = join(&row.rpm);
-			cells[i][6] = join(&row.secrets);
-			for (int c = 0; c < NCOL; c++)
-				if (strlen(cells[i][c]) > width[c])
-					width[c] = strlen(cells[i][c]);
-			row_release(&row);
-		}
-		for (int c = 0; c < NCOL; c++)
-			printf(c < NCOL - 1 ? "%-*s  " : "%-*s\n",
-			       c < NCOL - 1 ? (int)width[c] : 0, head[c]);
-		for (size_t i = 0; i < repo->napps; i++) {
-			for (int c = 0; c < NCOL; c++) {
-				printf(c < NCOL - 1 ? "%-*s  " : "%-*s\n",
-				       c < NCOL - 1 ? (int)width[c] : 0, cells[i][c]);
-				free(cells[i][c]);
-			}
-			free(cells[i]);
-		}
-		free(cells);
-	}
-	status = EXIT_OK;
-out:
+			free(run.cells[i][c]);
+	free(run.cells);
+	json_decref(run.arr);
 	monorepo_free(repo);
-	return status;
+	return EXIT_OK;
 }
 
 const struct cmd_entry cmd_apps_entry = {

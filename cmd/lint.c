@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE 1
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,8 @@ static void print_text(const struct cmd_ctx *ctx, const struct lint_report *r)
 	strbuf_release(&ex);
 }
 
-static void print_json(const struct lint_report *r)
+static void add_json(json_t *arr, const struct lint_report *r)
 {
-	json_t *arr = json_array(), *o;
-
 	for (size_t i = 0; i < r->n; i++) {
 		const struct lint_finding *f = &r->items[i];
 
@@ -60,12 +59,6 @@ static void print_json(const struct lint_report *r)
 			"file", f->file, "line", (int)f->line, "col", (int)f->col,
 			"message", f->message));
 	}
-	o = json_pack("{s:o, s:i, s:i, s:i}", "findings", arr,
-		      "errors", (int)r->nerrors, "warnings", (int)r->nwarnings,
-		      "files", (int)r->nfiles);
-	json_dumpf(o, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(o);
 }
 
 /* GitHub workflow commands escape '%', CR and LF; properties also ':' and ','. */
@@ -155,9 +148,45 @@ static char *relative_to_root(const char *root, const char *base,
 	return strdup(abs[n] ? abs + n + 1 : "");
 }
 
+struct lint_run {
+	const struct cmd_ctx *ctx;
+	const struct monorepo *repo;
+	enum lint_format format;
+	char **rel;
+	size_t nrel;
+	json_t *json;		/* findings, for --format json */
+	size_t nerrors, nwarnings, nfiles;
+};
+
+/*
+ * One app at a time (its files are freed afterwards, which keeps memory
+ * small): lint it, and print its findings while their text is at hand.
+ */
+static int lint_one_app(struct monorepo_app *app, void *ud)
+{
+	struct lint_run *run = ud;
+	struct lint_report r;
+
+	lint_report_init(&r);
+	lint_app(&r, run->repo, app);
+	filter_report(&r, run->rel, run->nrel);
+	lint_report_sort(&r);
+	if (run->format == FORMAT_JSON)
+		add_json(run->json, &r);
+	else if (run->format == FORMAT_GITHUB)
+		print_github(&r);
+	else
+		print_text(run->ctx, &r);
+	run->nerrors += r.nerrors;
+	run->nwarnings += r.nwarnings;
+	run->nfiles += r.nfiles;
+	lint_report_release(&r);
+	return 0;
+}
+
 static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct lint_report report;
+	struct lint_run run = { 0 };
 	struct monorepo *repo = NULL;
 	struct err e = { { 0 } };
 	enum lint_format format = ctx->json ? FORMAT_JSON : FORMAT_TEXT;
@@ -165,7 +194,6 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t npaths = 0;
 	int status = EXIT_FAIL;
 
-	lint_report_init(&report);
 	paths = calloc((size_t)argc, sizeof(*paths));
 	rel = calloc((size_t)argc, sizeof(*rel));
 	if (!paths || !rel)
@@ -204,8 +232,7 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 
-	if (monorepo_open(&repo, ctx->dir, &e) < 0 ||
-	    monorepo_load(repo, &e) < 0) {
+	if (monorepo_open(&repo, ctx->dir, &e) < 0) {
 		status = cmd_fail_err(ctx, &e);
 		goto out;
 	}
@@ -223,30 +250,43 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 	}
-	lint_repo(&report, repo);
-	filter_report(&report, rel, npaths);
-	lint_report_sort(&report);
+	run.ctx = ctx;
+	run.repo = repo;
+	run.format = format;
+	run.rel = rel;
+	run.nrel = npaths;
+	run.json = json_array();
+	/*
+	 * Apps are loaded and freed one after another: keep the freed memory
+	 * for the next one rather than hand it back to the kernel and take
+	 * page faults for it again.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	monorepo_each_app(repo, lint_one_app, &run);
+	if (format == FORMAT_JSON) {
+		json_t *o = json_pack("{s:O, s:i, s:i, s:i}", "findings", run.json,
+				      "errors", (int)run.nerrors,
+				      "warnings", (int)run.nwarnings,
+				      "files", (int)run.nfiles);
 
-	if (format == FORMAT_JSON)
-		print_json(&report);
-	else if (format == FORMAT_GITHUB)
-		print_github(&report);
-	else
-		print_text(ctx, &report);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	}
 	/* The summary follows the findings, also when both go to one pipe. */
 	fflush(stdout);
 	if (format != FORMAT_JSON)
 		cmd_info(ctx, "%zu error%s, %zu warning%s in %zu file%s",
-			 report.nerrors, report.nerrors == 1 ? "" : "s",
-			 report.nwarnings, report.nwarnings == 1 ? "" : "s",
-			 report.nfiles, report.nfiles == 1 ? "" : "s");
-	status = report.nerrors ? EXIT_FAIL : EXIT_OK;
+			 run.nerrors, run.nerrors == 1 ? "" : "s",
+			 run.nwarnings, run.nwarnings == 1 ? "" : "s",
+			 run.nfiles, run.nfiles == 1 ? "" : "s");
+	status = run.nerrors ? EXIT_FAIL : EXIT_OK;
 out:
 	for (size_t i = 0; i < npaths; i++)
 		free(rel[i]);
 	free(rel);
 	free(paths);
-	lint_report_release(&report);
+	json_decref(run.json);
 	monorepo_free(repo);
 	return status;
 }
