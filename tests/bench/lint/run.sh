@@ -38,10 +38,10 @@ hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$W/parse.json
 	-n floor "$W/floor $W/repo" \
 	-n lint "$SAASCTL -C $W/repo lint -q" \
 	-n apps "$SAASCTL -C $W/repo apps --json" \
-	-n pyyaml "$PY $W/pyyaml.py $W/repo" > /dev/null
+	-n pyyaml "$PY $W/pyyaml.py $W/repo" > /dev/null 2> "$W/hf.err" || { cat "$W/hf.err" >&2; exit 1; }
 hyperfine -N --style none --warmup 3 --runs $((RUNS * 3)) --export-json "$W/start.json" \
 	-n version "$SAASCTL --version" \
-	-n kubectl "kubectl version --client" > /dev/null
+	-n kubectl "kubectl version --client" > /dev/null 2> "$W/hf.err" || { cat "$W/hf.err" >&2; exit 1; }
 
 rss=$( { /usr/bin/time -f '%M' "$SAASCTL" -C "$W/repo" lint -q > /dev/null; } 2>&1 | tail -n 1)
 
