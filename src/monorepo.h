@@ -151,6 +151,10 @@ struct monorepo_app *monorepo_app(const struct monorepo *repo,
  */
 int monorepo_each_app(struct monorepo *repo,
 		      int (*fn)(struct monorepo_app *app, void *ud), void *ud);
+/* The same for the folders of manifests/cluster/, each as an app. */
+int monorepo_each_service(struct monorepo *repo,
+			  int (*fn)(struct monorepo_app *app, void *ud),
+			  void *ud);
 /* "app=web,tier=frontend" from a workload's selector. */
 int monorepo_workload_selector(const struct monorepo_workload *w,
 			       struct strbuf *out);
