@@ -263,6 +263,8 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 	 */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	monorepo_each_app(repo, lint_one_app, &run);
+	/* Cluster services: the same rules, each folder taken as one app. */
+	monorepo_each_service(repo, lint_one_app, &run);
 	if (format == FORMAT_JSON) {
 		json_t *o = json_pack("{s:O, s:i, s:i, s:i}", "findings", run.json,
 				      "errors", (int)run.nerrors,

@@ -162,6 +162,14 @@ find_resource(const struct monorepo_app *app, const char *kind,
 	return NULL;
 }
 
+/* What a folder is, for messages: an app or a cluster service. */
+static const char *unit(const struct monorepo_app *app)
+{
+	return app->dir && !strncmp(app->dir, "manifests/cluster/", 18)
+		       ? "cluster service"
+		       : "app";
+}
+
 /* Namespaced kinds live in the app's namespace; these do not. */
 static int cluster_scoped(const char *kind)
 {
@@ -388,8 +396,8 @@ static void rule_service_selector(struct lint *l,
 						    ? sel->entries[k].value->value : "?");
 			lint_add(l, res, sel,
 				 "Service '%s' selects '%s' but no workload of "
-				 "app '%s' has those pod labels",
-				 res->name ? res->name : "?", sb.buf, app->name);
+				 "%s '%s' has those pod labels",
+				 res->name ? res->name : "?", sb.buf, unit(app), app->name);
 			strbuf_release(&sb);
 		}
 	}
@@ -432,8 +440,8 @@ static void check_backend(struct lint *l, const struct monorepo_app *app,
 	if (!svc) {
 		lint_add(l, ing, name,
 			 "Ingress '%s' sends traffic to Service '%s', which "
-			 "app '%s' does not define",
-			 ing->name ? ing->name : "?", name->value, app->name);
+			 "%s '%s' does not define",
+			 ing->name ? ing->name : "?", name->value, unit(app), app->name);
 		return;
 	}
 	if (port && port->type == YNODE_SCALAR && !service_has_port(svc, port))
@@ -546,11 +554,11 @@ static void rule_hpa_target(struct lint *l, const struct monorepo_app *app)
 		if (!found)
 			lint_add(l, h->res, ref ? ynode_get(ref, "name") ? ynode_get(ref, "name") : ref : NULL,
 				 "HorizontalPodAutoscaler '%s' scales %s '%s', "
-				 "which app '%s' does not define",
+				 "which %s '%s' does not define",
 				 h->res->name ? h->res->name : "?",
 				 h->target_kind ? h->target_kind : "(no kind)",
 				 h->target_name ? h->target_name : "(no name)",
-				 app->name);
+				 unit(app), app->name);
 	}
 }
 
@@ -641,11 +649,11 @@ static void rule_mixed_namespaces(struct lint *l,
 		    !strcmp(res->namespace, major))
 			continue;
 		lint_add(l, res, ynode_path(res->node, "metadata.namespace"),
-			 "%s '%s' is in namespace '%s' but the rest of app "
+			 "%s '%s' is in namespace '%s' but the rest of %s "
 			 "'%s' is in '%s'",
 			 res->kind ? res->kind : "resource",
 			 res->name ? res->name : "?", res->namespace,
-			 app->name, major);
+			 unit(app), app->name, major);
 	}
 	free(ns);
 }
@@ -721,10 +729,10 @@ static void check_ref(struct lint *l, const struct monorepo_app *app,
 		found = find_resource(app, "ConfigMap", name->value) != NULL;
 	if (!found)
 		lint_add(l, w->res, name,
-			 "%s '%s' uses %s '%s', which app '%s' does not define",
+			 "%s '%s' uses %s '%s', which %s '%s' does not define",
 			 w->res->kind, w->res->name ? w->res->name : "?",
 			 want_secret ? "Secret" : "ConfigMap", name->value,
-			 app->name);
+			 unit(app), app->name);
 }
 
 static void rule_missing_ref(struct lint *l, const struct monorepo_app *app)

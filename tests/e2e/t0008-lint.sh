@@ -95,6 +95,16 @@ printf 'a: [\n' > "$R/manifests/apps/web/broken.yaml"
 saas -C "$R" lint --format json
 expect_eq "$(rules_in "$T/out")" "yaml-syntax" "an unparsable file silences the relational rules"
 
+# Cluster services are linted too, each folder as one unit.
+C=$T/c
+cp -r "$M" "$C"
+printf 'apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: old\n  namespace: monitoring\n' > "$C/manifests/cluster/monitoring/old.yaml"
+printf 'kind: [\n' > "$C/manifests/cluster/cert-manager/broken.yaml"
+saas -C "$C" lint manifests/cluster
+expect_rc 1 "lint checks manifests/cluster"
+expect_out "^manifests/cluster/monitoring/old.yaml:1:13: error: Deployment 'old' uses apiVersion 'extensions/v1beta1', removed in Kubernetes 1.16: use 'apps/v1' \[deprecated-api\]$" "a cluster service's deprecated API is found"
+expect_out "^manifests/cluster/cert-manager/broken.yaml:[0-9]+:[0-9]+: error: .*\[yaml-syntax\]$" "a cluster service's syntax error is found"
+
 # Usage and outside a monorepo.
 saas -C "$M" lint --format xml
 expect_rc 2 "a bad --format is a usage error"
