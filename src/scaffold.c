@@ -354,7 +354,8 @@ static int commit_files(const char *dir, char **files, size_t nfiles,
 			abort();
 		opts.initial_head = branch;
 		if (git_repository_init_ext(&repo, dir, &opts) < 0) {
-			git_fail(e, "cannot initialise the git repository");
+			git_fail(e, "git");
+			err_wrap(e, "cannot initialise a git repository in '%s'", dir);
 			goto out;
 		}
 		*made_repo = 1;

@@ -86,6 +86,19 @@ if [ "$(id -u)" -ne 0 ]; then
 	expect_rc 1 "an unwritable parent is an error"
 fi
 
+# When git fails, the files written are taken back.
+mkdir "$T/badgit" && echo "gitdir: $T/nowhere" > "$T/badgit/.git"
+saas init --force "$T/badgit"
+expect_rc 1 "a broken .git fails init"
+expect_err "^saasctl: init: cannot initialise a git repository in '$T/badgit': git: " "the git failure is explained"
+expect_eq "$(ls -A "$T/badgit")" ".git" "a failed init leaves nothing behind"
+
+# The current folder by default; nested folders are created.
+mkdir "$T/here"
+(cd "$T/here" && "$SAASCTL" -q init) && [ -f "$T/here/saasctl.yaml" ] && ok "init without DIR uses the current folder" || not_ok "init without DIR uses the current folder"
+saas -q init "$T/deep/er/still"
+expect_eq "$rc:$(sed -n 's/^project: //p' "$T/deep/er/still/saasctl.yaml")" "0:still" "init creates nested folders"
+
 # Usage errors.
 saas init --frobnicate
 expect_rc 2 "an unknown option is a usage error"
