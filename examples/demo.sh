@@ -41,6 +41,11 @@ show lint --format github || true
 sed -i 's/app: apii$/app: api/' manifests/apps/api/service.yaml
 sed -i 's|image: ghcr.io/acme/web:latest|image: ghcr.io/acme/web:1.0.0|' manifests/apps/web/deployment.yaml
 
+# Commit the apps, so the tours that follow start from a clean tree.
+git add -A
+git -c user.name="${GIT_AUTHOR_NAME:-saasctl demo}" -c user.email="${GIT_AUTHOR_EMAIL:-demo@example.com}" \
+	commit -qm "Add the web and api apps"
+
 say "One resource, exactly as written in the repository"
 show get web ingress/web
 
