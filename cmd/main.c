@@ -20,6 +20,11 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_completion_entry,
+	&cmd_init_entry,
+	&cmd_new_app_entry,
+	&cmd_apps_entry,
+	&cmd_get_entry,
+	&cmd_lint_entry,
 	&cmd_keygen_entry,
 	&cmd_seal_entry,
 	&cmd_unseal_entry,
