@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sealed.h"
 #include "strbuf.h"
 
 /* ---- the report --------------------------------------------------------- */
@@ -283,6 +284,30 @@ static void rule_plain_secret(struct lint *l, const struct monorepo_app *app)
 				 res->name ? res->name : "?", fields[f]);
 			break;
 		}
+	}
+}
+
+static void rule_sealed_recipients(struct lint *l,
+				   const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+		struct strbuf msg = STRBUF_INIT;
+		struct err e = { { 0 } };
+		int r;
+
+		if (!sealed_is_sealed_secret(res->node))
+			continue;
+		strbuf_init(&msg, 0);
+		r = sealed_check_recipients(l->repo, res->node, &msg, &e);
+		if (r > 0)
+			lint_add(l, res, ynode_path(res->node, "spec.encryptedData"),
+				 "SealedSecret '%s': %s; reseal with 'saasctl secrets rekey'",
+				 res->name ? res->name : "?", msg.buf);
+		else if (r < 0)
+			lint_add(l, res, NULL, "SealedSecret '%s': %s",
+				 res->name ? res->name : "?", e.msg);
+		strbuf_release(&msg);
 	}
 }
 
@@ -779,6 +804,7 @@ const struct lint_rule lint_rules[] = {
 	{ "duplicate-key", LINT_ERROR, "a mapping has the same key twice", rule_duplicate_key, 0 },
 	{ "missing-field", LINT_ERROR, "a resource without apiVersion, kind or metadata.name", rule_missing_field, 0 },
 	{ "plain-secret", LINT_ERROR, "a Secret with data committed in plain text", rule_plain_secret, 0 },
+	{ "sealed-recipients", LINT_ERROR, "a SealedSecret not sealed to every recipient of saasctl.yaml", rule_sealed_recipients, 0 },
 	{ "image-tag", LINT_ERROR, "an image with no tag, or :latest", rule_image_tag, 0 },
 	{ "resources", LINT_WARNING, "a container without resource requests or limits", rule_resources, 0 },
 	{ "selector-mismatch", LINT_ERROR, "a workload selector that does not match its pod labels", rule_selector, 0 },
