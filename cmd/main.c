@@ -18,8 +18,6 @@
 
 /* The one table of commands: help, man pages and completions follow it. */
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_help_entry,
-	&cmd_completion_entry,
 	&cmd_init_entry,
 	&cmd_new_app_entry,
 	&cmd_apps_entry,
@@ -31,6 +29,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_secrets_rekey_entry,
 	&cmd_secrets_verify_entry,
 	&cmd_exec_entry,
+	&cmd_help_entry,
+	&cmd_completion_entry,
 	NULL,
 };
 

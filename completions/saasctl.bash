@@ -12,7 +12,7 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'help completion init new apps get lint keygen seal unseal secrets exec' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec help completion' -- "$cur")) ;;
         esac
         return
     fi
@@ -22,8 +22,6 @@ _saasctl() {
     esac
     local opts= what=
     case $cmd in
-        'help') opts=' --help'; what='' ;;
-        'completion') opts=' --help'; what='' ;;
         'init') opts=' --force --help'; what=files ;;
         'new app') opts=' --host --image --port --namespace --replicas --cpu-target --rpm --help'; what='' ;;
         'apps') opts=' --json --names --help'; what='' ;;
@@ -35,6 +33,8 @@ _saasctl() {
         'secrets rekey') opts=' -k --add-recipient --remove-recipient --help'; what=files ;;
         'secrets verify') opts=' -k --help'; what=files ;;
         'exec') opts=' -k --help'; what=apps ;;
+        'help') opts=' --help'; what='' ;;
+        'completion') opts=' --help'; what='' ;;
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;

@@ -6,8 +6,6 @@ complete -c saasctl -l color -x -a 'auto always never' -d 'colour'
 complete -c saasctl -s q -l quiet -d 'only errors'
 complete -c saasctl -s v -l verbose -d 'more detail'
 complete -c saasctl -l version -d 'print the version'
-complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
-complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
 complete -c saasctl -n __fish_use_subcommand -a init -d 'lay out a new infra monorepo and make its first commit'
 complete -c saasctl -n __fish_use_subcommand -a new -d 'subcommands'
 complete -c saasctl -n __fish_use_subcommand -a apps -d 'list the apps: namespace, images, hosts, replicas, rpm limit, secrets'
@@ -18,6 +16,8 @@ complete -c saasctl -n __fish_use_subcommand -a seal -d 'encrypt a Secret into a
 complete -c saasctl -n __fish_use_subcommand -a unseal -d 'decrypt a SealedSecret with a secret key into a Secret or env lines'
 complete -c saasctl -n __fish_use_subcommand -a secrets -d 'subcommands'
 complete -c saasctl -n __fish_use_subcommand -a exec -d 'run a command with an app\'s ConfigMap and unsealed secrets in its environment'
+complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
+complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
 complete -c saasctl -n '__fish_seen_subcommand_from init' -l force
 complete -c saasctl -n '__fish_seen_subcommand_from init' -F
 complete -c saasctl -n '__fish_seen_subcommand_from new; and not __fish_seen_subcommand_from app' -a app -d 'write the manifests of a new app: deployment, service, ingress, hpa, configmap'
