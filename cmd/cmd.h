@@ -45,6 +45,15 @@ struct cmd_entry {
  */
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
+/* the monorepo */
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_new_app_entry;
+extern const struct cmd_entry cmd_apps_entry;
+extern const struct cmd_entry cmd_get_entry;
+extern const struct cmd_entry cmd_lint_entry;
+extern const struct cmd_entry cmd_keygen_entry, cmd_seal_entry, cmd_unseal_entry,
+	cmd_secrets_rekey_entry, cmd_secrets_verify_entry, cmd_exec_entry;
+/* Healthchecks */
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_checks_sync_entry;
