@@ -66,6 +66,12 @@ expect_err "slug 'twin' is ambiguous: several checks of the project have it \(40
 saas ping 00000000-0000-4000-8000-000000000000
 expect_rc 1 "an unknown UUID fails"
 expect_err "^saasctl: ping: cannot send the success ping to '00000000-0000-4000-8000-000000000000': no such check \(404\)$" "404 is explained"
+SAASCTL_HC_PING_URL=$HC_URL/a/b saas ping $UUID
+expect_rc 1 "a URL the server refuses fails"
+expect_err "cannot send the success ping to '$UUID': the server refused the ping URL \(400 invalid url format\)$" "400 is explained"
+HC_API_KEY=api-secret SAASCTL_HC_API_URL=$HC_URL saas -v checks list
+expect_err "X-Api-Key: \\[redacted\\]" "-v shows the API key header redacted"
+expect_no_err 'api-secret' "the API key never shows in -v output"
 saas ping 'Not A Slug'
 expect_rc 1 "a name that is no slug fails"
 expect_err "is neither a UUID nor a slug" "a bad check name is explained"
