@@ -73,6 +73,12 @@ len=$(hc_ping_get -1 'p["body_len"]')
 expect_eq "$(hc_ping_get -1 'p["body"].splitlines()[0].startswith("[saasctl: output truncated: the first ")')" "true" "the body starts with the truncation note"
 expect_eq "$(hc_ping_get -1 'p["body"].splitlines()[-2]')" "ln 000655360 .." "the body keeps the last line"
 
+# Broken settings: the job still runs, with its own exit status.
+SAASCTL_HC_PING_URL=ftp://nowhere saas run --check $UUID -- sh -c 'echo ran; exit 6'
+expect_eq "$rc:$(cat "$T/out")" "6:ran" "a bad ping URL does not stop the job"
+expect_err "ping URL 'ftp://nowhere' is not an http\(s\) URL" "a bad ping URL is reported"
+expect_err "warning: running the command without pings" "the job runs without pings, and says so"
+
 # A server announcing a larger limit than the 10,000 default gets more.
 hc_config body_limit=50000
 saas run --check $UUID -- sh -c 'sleep 0.3; head -c 200000 big.txt'
