@@ -246,6 +246,8 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 		hdrs = n;
 	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	if (req->share)
+		curl_easy_setopt(curl, CURLOPT_SHARE, req->share);
 	if (req->cancel) {
 		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_xferinfo);
 		curl_easy_setopt(curl, CURLOPT_XFERINFODATA,

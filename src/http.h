@@ -53,6 +53,9 @@ struct http_request {
 	/* A credential inside the URL (a ping key in the path): masked in
 	 * -v output and in logged URLs. */
 	const char *redact;
+	/* Connections, TLS sessions and DNS kept between requests (a start
+	 * ping and its finish share one connection), or NULL. */
+	CURLSH *share;
 };
 
 struct http_response {
