@@ -8,11 +8,12 @@
  * The command gets a process group of its own, so that forwarded signals
  * and the timeout reach its children too.
  */
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* pipe2, posix_spawn_file_actions_addtcsetpgrp_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ struct run_state {
 	int timed_out;
 	int killed;		/* SIGKILL sent after --kill-after */
 	int forwarded;		/* last signal forwarded, or 0 */
-	int exec_errno;		/* execvp failed in the child */
+	int exec_errno;		/* the command could not be started */
 	long started_ms;
 	long ended_ms;
 	struct hc_tail tail;
@@ -242,29 +243,51 @@ static void fmt_duration(char *buf, size_t len, long ms)
 		snprintf(buf + n, len - n, "%lds", s % 60);
 }
 
-/* The child: own process group, default signals, then the command. */
-static void run_child(const struct run_opts *o, int out_fd, int err_fd,
-		      int report_fd, const sigset_t *oldmask)
+/*
+ * Start the command: posix_spawnp (a vfork underneath, so a process with
+ * this many libraries mapped starts it quickly; glibc reports a failed
+ * exec as its return value). The command gets a process group of its own,
+ * default signal handling, the caller's signal mask, the pipes as stdout
+ * and stderr, and at an interactive terminal the foreground.
+ */
+static int run_spawn(const struct run_opts *o, struct run_state *st,
+		     int out_fd, int err_fd, const sigset_t *mask, int tty_fg)
 {
-	int code;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t deflt;
+	const short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+			    POSIX_SPAWN_SETSIGDEF;
+	int rc;
 
-	setpgid(0, 0);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTTOU, SIG_DFL);
-	sigprocmask(SIG_SETMASK, oldmask, NULL);
-	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
-		_exit(127);
-	if (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0)
-		_exit(127);
-	execvp(o->argv[0], o->argv);
-	code = errno;
-	if (write(report_fd, &code, sizeof(code)) < 0)
-		_exit(127);
-	_exit(code == ENOENT ? 127 : 126);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	if (err_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGHUP);
+	sigaddset(&deflt, SIGCHLD);
+	sigaddset(&deflt, SIGTTOU);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, mask);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	if (tty_fg)
+		posix_spawn_file_actions_addtcsetpgrp_np(&fa, STDIN_FILENO);
+	posix_spawnattr_setflags(&attr, flags);
+	rc = posix_spawnp(&st->pid, o->argv[0], &fa, &attr, o->argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		st->pid = -1;
+		st->exec_errno = rc;
+		st->ended_ms = now_ms();
+	}
+	return rc;
 }
 
 static void run_forward(struct run_state *st, int sig)
@@ -495,7 +518,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct err e = { { 0 } };
 	struct sigaction sa = { 0 };
 	sigset_t block, oldmask;
-	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, rep_p[2] = { -1, -1 };
+	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
 	int lock_fd = -1, have_hc = 0, capture, status, code = EXIT_FAIL;
 	int tty_fg = 0;
 	char rid[37];
@@ -529,7 +552,6 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (pipe2(run_sigpipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    pipe2(rep_p, O_CLOEXEC) < 0 ||
 	    (capture && (pipe2(out_p, O_CLOEXEC) < 0 ||
 			 pipe2(err_p, O_CLOEXEC) < 0))) {
 		code = cmd_fail(ctx, "cannot create a pipe: %s", strerror(errno));
@@ -564,36 +586,25 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	st.hc = &hc;
 	st.start = start;
 
-	st.started_ms = now_ms();
-	st.pid = fork();
-	if (st.pid < 0) {
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		code = cmd_fail(ctx, "cannot fork: %s", strerror(errno));
-		goto finish;
-	}
-	if (st.pid == 0)
-		run_child(&o, out_p[1], err_p[1], rep_p[1], &oldmask);
-	setpgid(st.pid, st.pid);
 	/* At an interactive terminal the command gets the foreground, so
 	 * that it can read the terminal and ^C reaches it directly. */
 	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
 		signal(SIGTTOU, SIG_IGN);
-		tty_fg = tcsetpgrp(STDIN_FILENO, st.pid) == 0;
+		tty_fg = 1;
 	}
-	close(rep_p[1]);
-	rep_p[1] = -1;
-	if (capture) {
-		close(out_p[1]);
-		close(err_p[1]);
-		out_p[1] = err_p[1] = -1;
+	st.started_ms = now_ms();
+	if (run_spawn(&o, &st, out_p[1], err_p[1], &oldmask, tty_fg) == 0) {
+		if (capture) {
+			close(out_p[1]);
+			close(err_p[1]);
+			out_p[1] = err_p[1] = -1;
+		}
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		run_loop(&o, &st, out_p[0], err_p[0]);
+		out_p[0] = err_p[0] = -1; /* closed by the loop */
+	} else {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	}
-	/* Did execvp fail? The pipe closes empty on success. */
-	if (read(rep_p[0], &st.exec_errno, sizeof(st.exec_errno)) !=
-	    (ssize_t)sizeof(st.exec_errno))
-		st.exec_errno = 0;
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	run_loop(&o, &st, out_p[0], err_p[0]);
-	out_p[0] = err_p[0] = -1; /* closed by the loop */
 	if (tty_fg)
 		tcsetpgrp(STDIN_FILENO, getpgrp());
 
@@ -613,14 +624,13 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	} else {
 		code = WEXITSTATUS(st.status);
 	}
-finish:
 	if (start) {
 		/* The finish must not overtake the start at the server. */
 		if (hc_async_finish(start, RUN_START_GRACE_MS, &e) < 0)
 			run_warn(ctx, e.msg);
 		start = st.start = NULL;
 	}
-	if (have_hc && st.pid > 0)
+	if (have_hc)
 		run_report(ctx, &o, &hc, &st, o.no_start_ping ? NULL : rid, code);
 out:
 	for (int i = 0; i < 2; i++) {
@@ -628,8 +638,6 @@ out:
 			close(out_p[i]);
 		if (err_p[i] >= 0)
 			close(err_p[i]);
-		if (rep_p[i] >= 0)
-			close(rep_p[i]);
 	}
 	if (lock_fd >= 0)
 		close(lock_fd);
