@@ -15,6 +15,67 @@
 #include "monorepo.h"
 #include "yamltree.h"
 
+/*
+ * The pings of one run (start on its thread, finish on the main one) go
+ * over one connection: over TLS to hc-ping.com that saves a handshake.
+ */
+struct hc_share {
+	CURLSH *sh;
+	pthread_mutex_t mu[CURL_LOCK_DATA_LAST];
+};
+
+static void hc_share_lock(CURL *h, curl_lock_data data,
+			  curl_lock_access access, void *ud)
+{
+	struct hc_share *s = ud;
+
+	(void)h;
+	(void)access;
+	pthread_mutex_lock(&s->mu[data]);
+}
+
+static void hc_share_unlock(CURL *h, curl_lock_data data, void *ud)
+{
+	struct hc_share *s = ud;
+
+	(void)h;
+	pthread_mutex_unlock(&s->mu[data]);
+}
+
+static struct hc_share *hc_share_new(void)
+{
+	struct hc_share *s = calloc(1, sizeof(*s));
+
+	if (!s || http_global_init(NULL) < 0) {
+		free(s);
+		return NULL;
+	}
+	s->sh = curl_share_init();
+	if (!s->sh) {
+		free(s);
+		return NULL;
+	}
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&s->mu[i], NULL);
+	curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, hc_share_lock);
+	curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, hc_share_unlock);
+	curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return s;
+}
+
+static void hc_share_free(struct hc_share *s)
+{
+	if (!s)
+		return;
+	curl_share_cleanup(s->sh);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&s->mu[i]);
+	free(s);
+}
+
 static char *hc_strdup_trimmed(const char *s)
 {
 	size_t n = strlen(s);
@@ -86,6 +147,7 @@ int hc_init(struct hc *hc, const struct monorepo *repo, struct err *e)
 	if (v)
 		hc->api_key = hc_strdup_trimmed(v);
 	hc->body_limit = hc_default_limit(hc->ping_url);
+	hc->share = hc_share_new(); /* without it, a connection per ping */
 	return 0;
 }
 
@@ -99,6 +161,7 @@ void hc_release(struct hc *hc)
 	if (hc->api_key)
 		sodium_memzero(hc->api_key, strlen(hc->api_key));
 	free(hc->api_key);
+	hc_share_free(hc->share);
 	memset(hc, 0, sizeof(*hc));
 }
 
@@ -339,6 +402,7 @@ int hc_ping(struct hc *hc, const char *check, const struct hc_ping *p,
 	req.max_response = 64 << 10;
 	req.cancel = cancel;
 	req.redact = hc->ping_key;
+	req.share = hc->share ? hc->share->sh : NULL;
 	log_debug("hc: %s ping to '%s' with %zu bytes", hc_signal_names[p->signal],
 		  check, body.len);
 	if (http_do(&req, &res, e) < 0)
@@ -679,6 +743,7 @@ int hc_api(struct hc *hc, const char *method, const char *path,
 	req.deadline_ms = 30000;
 	req.timeout_ms = 15000;
 	req.max_response = 16 << 20;
+	req.share = hc->share ? hc->share->sh : NULL;
 	/* Creating twice is worse than failing: only idempotent calls are
 	 * retried. */
 	if (!strcmp(method, "POST") && !strcmp(path, "checks/"))

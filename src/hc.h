@@ -50,6 +50,7 @@ struct hc {
 	size_t body_limit;	/* from the latest Ping-Body-Limit */
 	int create;		/* ?create=1 on slug URLs */
 	const struct monorepo *repo;	/* check names, or NULL */
+	struct hc_share *share;	/* one connection for all pings */
 };
 
 /*

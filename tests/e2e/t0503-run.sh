@@ -33,6 +33,7 @@ expect_eq "$(hc_ping_get 0 'p["path"]')" "/$UUID/start" "the first ping is the s
 expect_eq "$(hc_ping_get 1 'p["path"]')" "/$UUID/3" "the finish pings the exit code"
 rid=$(hc_ping_get 0 'p["rid"]')
 expect_eq "$(hc_ping_get 1 'p["rid"]')" "$rid" "start and finish share a run ID"
+expect_eq "$(hc_ping_get 1 'p["client_port"]')" "$(hc_ping_get 0 'p["client_port"]')" "start and finish share one connection"
 expect_eq "$(hc_ping_get 1 'p["body"].splitlines()[:3]')" '["out1", "err1", "out2"]' "the ping body holds the merged output"
 expect_eq "$(hc_ping_get 1 'p["body"].splitlines()[-1].startswith("saasctl: exit status 3 after ")')" "true" "the body ends with the exit status"
 
