@@ -46,7 +46,7 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 SLUG_RE = re.compile(r"^[a-z0-9_-]+$")
 KINDS = ("start", "fail", "log")
 
-lock = threading.Lock()
+lock = threading.RLock()
 cfg = {}
 checks = {}          # uuid -> check dict (internal form)
 pings = []           # every recorded request
@@ -166,6 +166,9 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send(self, status, body, ctype="text/plain; charset=utf-8", headers=()):
+        # Recorded before the client can see the answer, so a test that
+        # reads the record right after its request finds it there.
+        self.write_record()
         data = body if isinstance(body, bytes) else body.encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -201,7 +204,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def write_record(self):
         # Written once the request is handled (so it has the check, kind
-        # and rid), in the order the requests finished.
+        # and rid), in the order the requests were answered.
         entry = getattr(self, "entry", None)
         if entry is not None and cfg["record"]:
             with lock:
