@@ -575,16 +575,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	hc_new_rid(rid);
-	if (have_hc && !o.no_start_ping) {
-		struct hc_ping p = { .signal = HC_START, .rid = rid };
-
-		if (hc_async_ping(&start, &hc, o.check, &p, &e) < 0) {
-			run_warn(ctx, e.msg);
-			start = NULL;
-		}
-	}
 	st.hc = &hc;
-	st.start = start;
 
 	/* At an interactive terminal the command gets the foreground, so
 	 * that it can read the terminal and ^C reaches it directly. */
@@ -594,6 +585,17 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	st.started_ms = now_ms();
 	if (run_spawn(&o, &st, out_p[1], err_p[1], &oldmask, tty_fg) == 0) {
+		/* The start ping (and libcurl's set-up) only now, while the
+		 * command already runs. */
+		if (have_hc && !o.no_start_ping) {
+			struct hc_ping p = { .signal = HC_START, .rid = rid };
+
+			if (hc_async_ping(&start, &hc, o.check, &p, &e) < 0) {
+				run_warn(ctx, e.msg);
+				start = NULL;
+			}
+			st.start = start;
+		}
 		if (capture) {
 			close(out_p[1]);
 			close(err_p[1]);

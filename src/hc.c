@@ -18,6 +18,8 @@
 /*
  * The pings of one run (start on its thread, finish on the main one) go
  * over one connection: over TLS to hc-ping.com that saves a handshake.
+ * It is made with the first ping, on the calling thread (libcurl's global
+ * set-up comes with it), so that hc_init() costs nothing.
  */
 struct hc_share {
 	CURLSH *sh;
@@ -147,7 +149,6 @@ int hc_init(struct hc *hc, const struct monorepo *repo, struct err *e)
 	if (v)
 		hc->api_key = hc_strdup_trimmed(v);
 	hc->body_limit = hc_default_limit(hc->ping_url);
-	hc->share = hc_share_new(); /* without it, a connection per ping */
 	return 0;
 }
 
@@ -191,6 +192,8 @@ void hc_new_rid(char out[37])
 {
 	unsigned char b[16];
 
+	if (sodium_init() < 0)
+		abort(); /* no randomness source at all */
 	randombytes_buf(b, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
@@ -402,6 +405,8 @@ int hc_ping(struct hc *hc, const char *check, const struct hc_ping *p,
 	req.max_response = 64 << 10;
 	req.cancel = cancel;
 	req.redact = hc->ping_key;
+	if (!hc->share)
+		hc->share = hc_share_new(); /* without it, a connection per ping */
 	req.share = hc->share ? hc->share->sh : NULL;
 	log_debug("hc: %s ping to '%s' with %zu bytes", hc_signal_names[p->signal],
 		  check, body.len);
@@ -505,6 +510,8 @@ int hc_async_ping(struct hc_async **out, struct hc *hc, const char *check,
 		free(a);
 		return -1;
 	}
+	if (!hc->share)
+		hc->share = hc_share_new();
 	a->hc = hc;
 	a->check = strdup(check);
 	a->ping = *p;
@@ -743,6 +750,8 @@ int hc_api(struct hc *hc, const char *method, const char *path,
 	req.deadline_ms = 30000;
 	req.timeout_ms = 15000;
 	req.max_response = 16 << 20;
+	if (!hc->share)
+		hc->share = hc_share_new();
 	req.share = hc->share ? hc->share->sh : NULL;
 	/* Creating twice is worse than failing: only idempotent calls are
 	 * retried. */
