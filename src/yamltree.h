@@ -54,6 +54,8 @@ struct ynode {
 	size_t start, end;	/* byte span in yamltree.text */
 	const char *tag;	/* explicit tag, or NULL */
 	const char *anchor;	/* &anchor, or NULL */
+	int flow;		/* inside a flow collection ([..] or {..}) */
+	size_t weight;		/* nodes in this subtree, aliases expanded */
 	/* scalars: the decoded value, NUL-terminated (may hold NULs) */
 	const char *value;
 	size_t len;

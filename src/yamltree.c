@@ -1,0 +1,1126 @@
+#include "yamltree.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+/*
+ * Nodes and strings of one tree live in an arena, freed at once.
+ * Collections grow in temporary malloc'd vectors while they are open and
+ * are copied into the arena when they close.
+ */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+struct yamltree_arena {
+	struct arena_chunk *head;
+};
+
+static void *arena_alloc(struct yamltree_arena *a, size_t n)
+{
+	struct arena_chunk *c = a->head;
+
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (!c || c->size - c->used < n) {
+		size_t size = n > 65536 ? n : 65536;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			abort();
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static char *arena_strndup(struct yamltree_arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static void arena_free(struct yamltree_arena *a)
+{
+	while (a && a->head) {
+		struct arena_chunk *next = a->head->next;
+
+		free(a->head);
+		a->head = next;
+	}
+	free(a);
+}
+
+/* A string-keyed hash set/map: anchors, and keys of large maps. */
+struct strmap_slot {
+	const char *key;
+	size_t len;
+	void *value;
+};
+
+struct strmap {
+	struct strmap_slot *slots;
+	size_t cap, used;
+};
+
+static uint64_t strmap_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct strmap_slot *strmap_find(struct strmap *m, const char *key,
+				       size_t len)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	i = strmap_hash(key, len) & (m->cap - 1);
+	while (m->slots[i].key) {
+		if (m->slots[i].len == len && !memcmp(m->slots[i].key, key, len))
+			return &m->slots[i];
+		i = (i + 1) & (m->cap - 1);
+	}
+	return NULL;
+}
+
+/* Insert or replace; the key must outlive the map. */
+static void strmap_put(struct strmap *m, const char *key, size_t len,
+		       void *value)
+{
+	struct strmap_slot *s;
+	size_t i;
+
+	if ((s = strmap_find(m, key, len))) {
+		s->value = value;
+		return;
+	}
+	if ((m->used + 1) * 2 > m->cap) {
+		struct strmap old = *m;
+
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->slots = calloc(m->cap, sizeof(*m->slots));
+		if (!m->slots)
+			abort();
+		m->used = 0;
+		for (size_t k = 0; k < old.cap; k++)
+			if (old.slots[k].key)
+				strmap_put(m, old.slots[k].key, old.slots[k].len,
+					   old.slots[k].value);
+		free(old.slots);
+	}
+	i = strmap_hash(key, len) & (m->cap - 1);
+	while (m->slots[i].key)
+		i = (i + 1) & (m->cap - 1);
+	m->slots[i].key = key;
+	m->slots[i].len = len;
+	m->slots[i].value = value;
+	m->used++;
+}
+
+static void strmap_release(struct strmap *m)
+{
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * libyaml marks count characters (a CRLF is two, a BOM none); spans are in
+ * bytes. Marks arrive in increasing order, so a forward cursor converts
+ * them in linear time overall.
+ */
+struct offset_cursor {
+	const unsigned char *text;
+	size_t len;
+	size_t chars, bytes;
+	size_t base;		/* 3 when the text starts with a BOM */
+};
+
+static size_t cursor_bytes(struct offset_cursor *c, size_t char_index)
+{
+	if (char_index < c->chars) {
+		c->chars = 0;
+		c->bytes = c->base;
+	}
+	while (c->chars < char_index && c->bytes < c->len) {
+		unsigned char b = c->text[c->bytes];
+		size_t w = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+
+		c->bytes += w;
+		c->chars++;
+	}
+	return c->bytes < c->len ? c->bytes : c->len;
+}
+
+/* One open collection while building. */
+struct frame {
+	struct ynode *node;
+	void **vec;		/* seq: ynode*; map: key, value, key, value ... */
+	size_t n, cap;
+	struct strmap keys;	/* scalar keys seen, for duplicates */
+	size_t weight;		/* nodes reachable, aliases expanded */
+};
+
+struct builder {
+	struct yamltree *t;
+	struct yamltree_limits lim;
+	struct offset_cursor cur;
+	struct frame *stack;
+	size_t depth, stack_cap;
+	struct strmap anchors;	/* name -> node (complete nodes only) */
+	size_t nodes;
+	struct ynode *root;
+	size_t root_weight;
+	struct err *e;
+};
+
+static int fail_at(struct builder *b, enum yamltree_error_kind kind,
+		   unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int fail_at(struct builder *b, enum yamltree_error_kind kind,
+		   unsigned line, unsigned col, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	b->t->error_kind = kind;
+	b->t->error_line = line;
+	b->t->error_col = col;
+	return err_set(b->e, "%s:%u:%u: %s", b->t->path, line, col, msg);
+}
+
+static struct ynode *new_node(struct builder *b, enum ynode_type type,
+			      const yaml_mark_t *start, const yaml_mark_t *end)
+{
+	struct ynode *n = arena_alloc(b->t->arena, sizeof(*n));
+
+	memset(n, 0, sizeof(*n));
+	n->type = type;
+	n->line = (unsigned)start->line + 1;
+	n->col = (unsigned)start->column + 1;
+	n->start = cursor_bytes(&b->cur, start->index);
+	n->end = cursor_bytes(&b->cur, end->index);
+	n->flow = b->depth && (b->stack[b->depth - 1].node->style == YSTYLE_FLOW ||
+			       b->stack[b->depth - 1].node->flow);
+	n->weight = 1;
+	b->nodes++;
+	return n;
+}
+
+static int is_merge_key(const struct ynode *key)
+{
+	return key->type == YNODE_SCALAR && key->style == YSTYLE_PLAIN &&
+	       !key->tag && key->len == 2 && !memcmp(key->value, "<<", 2);
+}
+
+/*
+ * Scalar keys of an open map: a linear scan while the map is small (most
+ * manifests), a hash set once it grows, so huge maps stay linear.
+ */
+#define FRAME_SMALL_MAP 8
+
+static struct ynode *frame_key_find(struct frame *f, const struct ynode *key)
+{
+	if (f->keys.cap) {
+		struct strmap_slot *s = strmap_find(&f->keys, key->value, key->len);
+
+		return s ? s->value : NULL;
+	}
+	for (size_t i = 0; i < f->n; i += 2) {
+		struct ynode *k = f->vec[i];
+
+		if (k->type == YNODE_SCALAR && k->len == key->len &&
+		    !is_merge_key(k) && !memcmp(k->value, key->value, key->len))
+			return k;
+	}
+	return NULL;
+}
+
+static void frame_key_add(struct frame *f, struct ynode *key)
+{
+	if (!f->keys.cap && f->n / 2 < FRAME_SMALL_MAP)
+		return; /* the scan of f->vec finds it */
+	if (!f->keys.cap) {
+		for (size_t i = 0; i < f->n; i += 2) {
+			struct ynode *k = f->vec[i];
+
+			if (k->type == YNODE_SCALAR && !is_merge_key(k))
+				strmap_put(&f->keys, k->value, k->len, k);
+		}
+	}
+	strmap_put(&f->keys, key->value, key->len, key);
+}
+
+/* Index every explicit key now, for the merge pass of close_map(). */
+static void frame_key_index(struct frame *f)
+{
+	if (f->keys.cap)
+		return;
+	for (size_t i = 0; i < f->n; i += 2) {
+		struct ynode *k = f->vec[i];
+
+		if (k->type == YNODE_SCALAR && !is_merge_key(k))
+			strmap_put(&f->keys, k->value, k->len, k);
+	}
+}
+
+static void frame_key_add_merged(struct frame *f, struct ynode *key)
+{
+	strmap_put(&f->keys, key->value, key->len, key);
+}
+
+static size_t add_weight(size_t a, size_t b)
+{
+	return a > SIZE_MAX / 2 || b > SIZE_MAX / 2 ? SIZE_MAX / 2 : a + b;
+}
+
+/* Add a finished node to the open collection (or make it the root). */
+static int attach(struct builder *b, struct ynode *node, size_t weight)
+{
+	struct frame *f;
+
+	if (!b->depth) {
+		b->root = node;
+		b->root_weight = weight;
+		return 0;
+	}
+	f = &b->stack[b->depth - 1];
+	f->weight = add_weight(f->weight, weight);
+	if (f->weight > b->lim.max_expansion)
+		return fail_at(b, YERR_LIMIT, node->line, node->col,
+			       "document expands to more than %zu nodes through aliases",
+			       b->lim.max_expansion);
+	/* A map's key: refuse a duplicate right where it appears. */
+	if (f->node->type == YNODE_MAP && f->n % 2 == 0 &&
+	    node->type == YNODE_SCALAR && !is_merge_key(node)) {
+		const struct ynode *first = frame_key_find(f, node);
+
+		if (first)
+			return fail_at(b, YERR_DUPLICATE_KEY, node->line,
+				       node->col,
+				       "duplicate key '%s' (first at line %u)",
+				       node->value, first->line);
+		frame_key_add(f, node);
+	}
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 8;
+		f->vec = realloc(f->vec, f->cap * sizeof(*f->vec));
+		if (!f->vec)
+			abort();
+	}
+	f->vec[f->n++] = node;
+	return 0;
+}
+
+static int push_frame(struct builder *b, struct ynode *node)
+{
+	if (b->depth >= b->lim.max_depth)
+		return fail_at(b, YERR_LIMIT, node->line, node->col,
+			       "nesting deeper than %u levels", b->lim.max_depth);
+	if (b->depth == b->stack_cap) {
+		b->stack_cap = b->stack_cap ? b->stack_cap * 2 : 16;
+		b->stack = realloc(b->stack, b->stack_cap * sizeof(*b->stack));
+		if (!b->stack)
+			abort();
+	}
+	memset(&b->stack[b->depth], 0, sizeof(b->stack[0]));
+	b->stack[b->depth].node = node;
+	b->stack[b->depth].weight = 1;
+	b->depth++;
+	return 0;
+}
+
+/*
+ * Close a map: explicit entries first in document order, then entries of
+ * "<<" merges whose keys are not already present (YAML merge semantics:
+ * explicit keys win, earlier merges win over later ones).
+ */
+static int close_map(struct builder *b, struct frame *f)
+{
+	struct ynode *map = f->node;
+	size_t pairs = f->n / 2, cap = pairs;
+	struct ymap_entry *ents;
+
+	/* Presence checks below go through the hash set. */
+	frame_key_index(f);
+	for (size_t i = 0; i < pairs; i++) {
+		struct ynode *k = f->vec[2 * i], *v = f->vec[2 * i + 1];
+
+		if (!is_merge_key(k))
+			continue;
+		if (v->type == YNODE_MAP) {
+			cap += v->n;
+		} else if (v->type == YNODE_SEQ) {
+			for (size_t j = 0; j < v->n; j++) {
+				if (v->items[j]->type != YNODE_MAP)
+					return fail_at(b, YERR_SYNTAX, v->items[j]->line,
+						       v->items[j]->col,
+						       "a '<<' merge list may only hold maps");
+				cap += v->items[j]->n;
+			}
+		} else {
+			return fail_at(b, YERR_SYNTAX, v->line, v->col,
+				       "a '<<' merge key needs a map or a list of maps");
+		}
+	}
+	ents = arena_alloc(b->t->arena, (cap ? cap : 1) * sizeof(*ents));
+	map->n = 0;
+	for (size_t i = 0; i < pairs; i++) {
+		struct ynode *k = f->vec[2 * i];
+
+		if (is_merge_key(k))
+			continue;
+		ents[map->n].key = k;
+		ents[map->n].value = f->vec[2 * i + 1];
+		ents[map->n].merged = 0;
+		map->n++;
+	}
+	for (size_t i = 0; i < pairs; i++) {
+		struct ynode *k = f->vec[2 * i], *v = f->vec[2 * i + 1];
+		size_t nsrc = v->type == YNODE_SEQ ? v->n : 1;
+
+		if (!is_merge_key(k))
+			continue;
+		for (size_t s = 0; s < nsrc; s++) {
+			const struct ynode *src =
+				v->type == YNODE_SEQ ? v->items[s] : v;
+
+			for (size_t j = 0; j < src->n; j++) {
+				const struct ymap_entry *se = &src->entries[j];
+
+				if (se->key->type == YNODE_SCALAR) {
+					if (frame_key_find(f, se->key))
+						continue;
+					/* Recorded so later merges lose to it. */
+					frame_key_add_merged(f, se->key);
+				}
+				ents[map->n] = *se;
+				ents[map->n].merged = 1;
+				map->n++;
+			}
+		}
+	}
+	map->entries = ents;
+	return 0;
+}
+
+static int pop_frame(struct builder *b, const yaml_mark_t *end)
+{
+	struct frame *f = &b->stack[b->depth - 1];
+	struct ynode *node = f->node;
+	size_t weight = f->weight;
+	int r = 0;
+
+	node->end = cursor_bytes(&b->cur, end->index);
+	node->weight = weight;
+	if (node->type == YNODE_SEQ) {
+		node->items = arena_alloc(b->t->arena,
+					  (f->n ? f->n : 1) * sizeof(*node->items));
+		memcpy(node->items, f->vec, f->n * sizeof(*node->items));
+		node->n = f->n;
+	} else {
+		r = close_map(b, f);
+	}
+	free(f->vec);
+	strmap_release(&f->keys);
+	b->depth--;
+	if (r < 0)
+		return r;
+	if (node->anchor)
+		strmap_put(&b->anchors, node->anchor, strlen(node->anchor),
+			   node);
+	return attach(b, node, weight);
+}
+
+static void set_tag_anchor(struct builder *b, struct ynode *n,
+			   const yaml_char_t *tag, int implicit,
+			   const yaml_char_t *anchor)
+{
+	if (tag && !implicit)
+		n->tag = arena_strndup(b->t->arena, (const char *)tag,
+				       strlen((const char *)tag));
+	if (anchor)
+		n->anchor = arena_strndup(b->t->arena, (const char *)anchor,
+					  strlen((const char *)anchor));
+}
+
+static enum ynode_style scalar_style(yaml_scalar_style_t s)
+{
+	switch (s) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+		return YSTYLE_SINGLE;
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+		return YSTYLE_DOUBLE;
+	case YAML_LITERAL_SCALAR_STYLE:
+		return YSTYLE_LITERAL;
+	case YAML_FOLDED_SCALAR_STYLE:
+		return YSTYLE_FOLDED;
+	default:
+		return YSTYLE_PLAIN;
+	}
+}
+
+/* 1-based line and column of a byte offset, for reader errors. */
+static void line_col_of(const char *text, size_t len, size_t off,
+			unsigned *line, unsigned *col)
+{
+	unsigned l = 1, c = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static int parser_error(struct builder *b, yaml_parser_t *p)
+{
+	const yaml_mark_t *m = &p->problem_mark;
+	const char *problem = p->problem ? p->problem : "cannot parse";
+	unsigned line, col;
+
+	if (p->error == YAML_READER_ERROR) {
+		line_col_of(b->t->text, b->t->len, p->problem_offset, &line,
+			    &col);
+		return fail_at(b, YERR_ENCODING, line, col,
+			       "not valid UTF-8 text: %s (byte 0x%02x at offset %zu)",
+			       problem, p->problem_value >= 0 ? p->problem_value : 0,
+			       p->problem_offset);
+	}
+	if (p->error == YAML_MEMORY_ERROR)
+		return fail_at(b, YERR_LIMIT, 1, 1, "out of memory");
+	line = (unsigned)m->line + 1;
+	col = (unsigned)m->column + 1;
+	{
+		size_t off = cursor_bytes(&b->cur, m->index);
+
+		if (off < b->t->len && b->t->text[off] == '\t')
+			return fail_at(b, YERR_SYNTAX, line, col,
+				       "tab character where YAML needs spaces for indentation");
+	}
+	/* An unclosed quote or bracket is best shown where it opened. */
+	if (p->context && !strcmp(problem, "found unexpected end of stream"))
+		return fail_at(b, YERR_SYNTAX,
+			       (unsigned)p->context_mark.line + 1,
+			       (unsigned)p->context_mark.column + 1,
+			       "%s: never closed (%s)", p->context, problem);
+	if (p->context)
+		return fail_at(b, YERR_SYNTAX, line, col, "%s %s", problem,
+			       p->context);
+	return fail_at(b, YERR_SYNTAX, line, col, "%s", problem);
+}
+
+static int build(struct builder *b)
+{
+	struct yamltree *t = b->t;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t docs_cap = 0;
+	size_t doc_start = 0;
+	unsigned doc_line = 1;
+	int ret = -1, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return err_set(b->e, "cannot initialise libyaml");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)t->text,
+				     t->len);
+
+	while (!done) {
+		struct ynode *n;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			parser_error(b, &parser);
+			goto out;
+		}
+		if (b->nodes > b->lim.max_nodes) {
+			fail_at(b, YERR_LIMIT, (unsigned)ev.start_mark.line + 1,
+				(unsigned)ev.start_mark.column + 1,
+				"more than %zu nodes", b->lim.max_nodes);
+			yaml_event_delete(&ev);
+			goto out;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			b->root = NULL;
+			b->root_weight = 0;
+			doc_start = cursor_bytes(&b->cur, ev.start_mark.index);
+			doc_line = (unsigned)ev.start_mark.line + 1;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			if (t->ndocs == docs_cap) {
+				docs_cap = docs_cap ? docs_cap * 2 : 4;
+				t->docs = realloc(t->docs,
+						  docs_cap * sizeof(*t->docs));
+				if (!t->docs)
+					abort();
+			}
+			t->docs[t->ndocs].root = b->root;
+			t->docs[t->ndocs].line = b->root ? b->root->line
+							 : doc_line;
+			t->docs[t->ndocs].start = doc_start;
+			t->docs[t->ndocs].end =
+				cursor_bytes(&b->cur, ev.end_mark.index);
+			t->ndocs++;
+			/* Anchors do not cross documents. */
+			strmap_release(&b->anchors);
+			break;
+		case YAML_SCALAR_EVENT:
+			n = new_node(b, YNODE_SCALAR, &ev.start_mark,
+				     &ev.end_mark);
+			n->style = scalar_style(ev.data.scalar.style);
+			n->value = arena_strndup(t->arena,
+						 (const char *)ev.data.scalar.value,
+						 ev.data.scalar.length);
+			n->len = ev.data.scalar.length;
+			set_tag_anchor(b, n, ev.data.scalar.tag,
+				       ev.data.scalar.plain_implicit ||
+					       ev.data.scalar.quoted_implicit,
+				       ev.data.scalar.anchor);
+			if (n->anchor)
+				strmap_put(&b->anchors, n->anchor,
+					   strlen(n->anchor), n);
+			if (attach(b, n, 1) < 0) {
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			int seq = ev.type == YAML_SEQUENCE_START_EVENT;
+
+			n = new_node(b, seq ? YNODE_SEQ : YNODE_MAP,
+				     &ev.start_mark, &ev.end_mark);
+			if (seq) {
+				n->style = ev.data.sequence_start.style ==
+							   YAML_FLOW_SEQUENCE_STYLE
+						   ? YSTYLE_FLOW
+						   : YSTYLE_BLOCK;
+				set_tag_anchor(b, n, ev.data.sequence_start.tag,
+					       ev.data.sequence_start.implicit,
+					       ev.data.sequence_start.anchor);
+			} else {
+				n->style = ev.data.mapping_start.style ==
+							   YAML_FLOW_MAPPING_STYLE
+						   ? YSTYLE_FLOW
+						   : YSTYLE_BLOCK;
+				set_tag_anchor(b, n, ev.data.mapping_start.tag,
+					       ev.data.mapping_start.implicit,
+					       ev.data.mapping_start.anchor);
+			}
+			if (push_frame(b, n) < 0) {
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (pop_frame(b, &ev.end_mark) < 0) {
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			break;
+		case YAML_ALIAS_EVENT: {
+			const char *name = (const char *)ev.data.alias.anchor;
+			struct strmap_slot *s =
+				strmap_find(&b->anchors, name, strlen(name));
+			unsigned l = (unsigned)ev.start_mark.line + 1;
+			unsigned c = (unsigned)ev.start_mark.column + 1;
+			struct ynode *target;
+
+			if (!s) {
+				fail_at(b, YERR_SYNTAX, l, c,
+					"unknown anchor '%s'", name);
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			target = s->value;
+			if (attach(b, target, target->weight) < 0) {
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	ret = 0;
+out:
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+static void limits_fill(struct yamltree_limits *out,
+			const struct yamltree_limits *in)
+{
+	static const struct yamltree_limits defaults = {
+		.max_bytes = 32u << 20,
+		.max_depth = 256,
+		.max_nodes = 4000000,
+		.max_expansion = 4000000,
+	};
+
+	*out = defaults;
+	if (!in)
+		return;
+	if (in->max_bytes)
+		out->max_bytes = in->max_bytes;
+	if (in->max_depth)
+		out->max_depth = in->max_depth;
+	if (in->max_nodes)
+		out->max_nodes = in->max_nodes;
+	if (in->max_expansion)
+		out->max_expansion = in->max_expansion;
+}
+
+static struct yamltree *tree_new(const char *path)
+{
+	struct yamltree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		abort();
+	t->path = strdup(path ? path : "<stdin>");
+	t->arena = calloc(1, sizeof(*t->arena));
+	if (!t->path || !t->arena)
+		abort();
+	return t;
+}
+
+/* Parse t->text into t->docs. */
+static int tree_build(struct yamltree *t, const struct yamltree_limits *limits,
+		      struct err *e)
+{
+	struct builder b;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	b.t = t;
+	b.e = e;
+	limits_fill(&b.lim, limits);
+	b.cur.text = (const unsigned char *)t->text;
+	b.cur.len = t->len;
+	if (t->len >= 3 && !memcmp(t->text, "\xef\xbb\xbf", 3))
+		b.cur.base = 3;
+	b.cur.bytes = b.cur.base;
+
+	if (t->len > b.lim.max_bytes) {
+		t->error_kind = YERR_LIMIT;
+		t->error_line = t->error_col = 1;
+		return err_set(e, "%s: larger than %zu bytes", t->path,
+			       b.lim.max_bytes);
+	}
+	if ((t->len >= 2 && (!memcmp(t->text, "\xff\xfe", 2) ||
+			     !memcmp(t->text, "\xfe\xff", 2)))) {
+		t->error_kind = YERR_ENCODING;
+		t->error_line = t->error_col = 1;
+		return err_set(e, "%s:1:1: UTF-16 text; save the file as UTF-8",
+			       t->path);
+	}
+	r = build(&b);
+	for (size_t i = 0; i < b.depth; i++) {
+		free(b.stack[i].vec);
+		strmap_release(&b.stack[i].keys);
+	}
+	free(b.stack);
+	strmap_release(&b.anchors);
+	if (r < 0) {
+		free(t->docs);
+		t->docs = NULL;
+		t->ndocs = 0;
+	}
+	return r;
+}
+
+int yamltree_parse_text(struct yamltree **out, const char *path,
+			const char *text, size_t len,
+			const struct yamltree_limits *limits, struct err *e)
+{
+	struct yamltree *t = tree_new(path);
+
+	t->text = malloc(len + 1);
+	if (!t->text)
+		abort();
+	memcpy(t->text, text, len);
+	t->text[len] = '\0';
+	t->len = len;
+	*out = t;
+	return tree_build(t, limits, e);
+}
+
+int yamltree_parse_file(struct yamltree **out, const char *path,
+			const struct yamltree_limits *limits, struct err *e)
+{
+	struct yamltree_limits lim;
+	struct strbuf sb = STRBUF_INIT;
+	struct yamltree *t;
+
+	*out = NULL;
+	limits_fill(&lim, limits);
+	strbuf_init(&sb, 0);
+	if (strbuf_read_file(&sb, path, lim.max_bytes, e) < 0) {
+		strbuf_release(&sb);
+		return -1;
+	}
+	t = tree_new(path);
+	t->text = strbuf_detach(&sb, &t->len);
+	*out = t;
+	return tree_build(t, limits, e);
+}
+
+void yamltree_free(struct yamltree *t)
+{
+	if (!t)
+		return;
+	arena_free(t->arena);
+	free(t->docs);
+	free(t->text);
+	free(t->path);
+	free(t);
+}
+
+void yamltree_excerpt(struct strbuf *out, const char *text, size_t len,
+		      unsigned line, unsigned col)
+{
+	const size_t max_show = 160;
+	size_t start = 0, end, shown = 0;
+	unsigned l = 1, c = 1;
+
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		start = 3;
+	for (size_t i = start; i < len && l < line; i++) {
+		if (text[i] == '\n') {
+			l++;
+			start = i + 1;
+		}
+	}
+	if (l != line)
+		return;
+	end = start;
+	while (end < len && text[end] != '\n')
+		end++;
+	if (end > start && text[end - 1] == '\r')
+		end--;
+	strbuf_addf(out, "%5u | ", line);
+	for (size_t i = start; i < end && shown < max_show; i++, shown++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		/* Control bytes would garble the terminal: show them as '?'. */
+		strbuf_addch(out, (ch < 0x20 && ch != '\t') || ch == 0x7f
+					  ? '?'
+					  : (char)ch);
+	}
+	if (end - start > max_show)
+		strbuf_addstr(out, "...");
+	strbuf_addstr(out, "\n      | ");
+	/* Walk characters up to col; keep tabs so the caret lines up. */
+	for (size_t i = start; i < end && c < col; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if ((ch & 0xc0) == 0x80)
+			continue;
+		strbuf_addch(out, ch == '\t' ? '\t' : ' ');
+		c++;
+		if (c > max_show)
+			break;
+	}
+	strbuf_addstr(out, "^\n");
+}
+
+struct ynode *ynode_get(const struct ynode *map, const char *key)
+{
+	size_t kl;
+
+	if (!map || map->type != YNODE_MAP)
+		return NULL;
+	kl = strlen(key);
+	for (size_t i = 0; i < map->n; i++) {
+		const struct ynode *k = map->entries[i].key;
+
+		if (k->type == YNODE_SCALAR && k->len == kl &&
+		    !memcmp(k->value, key, kl))
+			return map->entries[i].value;
+	}
+	return NULL;
+}
+
+struct ynode *ynode_path(const struct ynode *node, const char *path)
+{
+	char part[256];
+
+	while (node && *path) {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(part))
+			return NULL;
+		memcpy(part, path, n);
+		part[n] = '\0';
+		node = ynode_get(node, part);
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return (struct ynode *)node;
+}
+
+const char *ynode_str(const struct ynode *node, const char *path)
+{
+	const struct ynode *n = path && *path ? ynode_path(node, path) : node;
+
+	if (!n || n->type != YNODE_SCALAR || ynode_is_null(n))
+		return NULL;
+	return n->value;
+}
+
+int ynode_is_null(const struct ynode *node)
+{
+	if (!node)
+		return 1;
+	if (node->type != YNODE_SCALAR)
+		return 0;
+	if (node->tag)
+		return !strcmp(node->tag, "tag:yaml.org,2002:null");
+	if (node->style != YSTYLE_PLAIN)
+		return 0;
+	return !strcmp(node->value, "") || !strcmp(node->value, "~") ||
+	       !strcmp(node->value, "null") || !strcmp(node->value, "Null") ||
+	       !strcmp(node->value, "NULL");
+}
+
+static int all_digits(const char *s, const char *set)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!strchr(set, *s))
+			return 0;
+	return 1;
+}
+
+/* Plain scalar resolution of the YAML 1.2 core schema. */
+static json_t *core_scalar(const char *v)
+{
+	const char *d = v;
+	char *end;
+
+	if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
+		return json_true();
+	if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
+		return json_false();
+	if (*d == '-' || *d == '+')
+		d++;
+	if (all_digits(d, "0123456789")) {
+		errno = 0;
+		long long x = strtoll(v, &end, 10);
+
+		if (!errno && !*end)
+			return json_integer(x);
+	}
+	if (!strncmp(v, "0x", 2) && all_digits(v + 2, "0123456789abcdefABCDEF"))
+		return json_integer((json_int_t)strtoll(v + 2, NULL, 16));
+	if (!strncmp(v, "0o", 2) && all_digits(v + 2, "01234567"))
+		return json_integer((json_int_t)strtoll(v + 2, NULL, 8));
+	/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+	{
+		const char *p = d;
+		int digits = 0;
+
+		while (isdigit((unsigned char)*p)) {
+			p++;
+			digits++;
+		}
+		if (*p == '.') {
+			p++;
+			while (isdigit((unsigned char)*p)) {
+				p++;
+				digits++;
+			}
+		}
+		if (digits && (*p == 'e' || *p == 'E')) {
+			p++;
+			if (*p == '-' || *p == '+')
+				p++;
+			if (!isdigit((unsigned char)*p))
+				digits = 0;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+		if (digits && !*p && (strchr(d, '.') || strchr(d, 'e') ||
+				      strchr(d, 'E')))
+			return json_real(strtod(v, NULL));
+	}
+	return NULL; /* a string; .inf and .nan have no JSON form either */
+}
+
+static json_t *scalar_to_json(const struct ynode *n)
+{
+	json_t *j;
+
+	if (ynode_is_null(n))
+		return json_null();
+	if (n->tag) {
+		if (!strcmp(n->tag, "tag:yaml.org,2002:str"))
+			return json_stringn(n->value, n->len);
+		j = core_scalar(n->value);
+		return j ? j : json_stringn(n->value, n->len);
+	}
+	if (n->style == YSTYLE_PLAIN && (j = core_scalar(n->value)))
+		return j;
+	return json_stringn(n->value, n->len);
+}
+
+json_t *ynode_to_json(const struct ynode *node)
+{
+	json_t *out;
+
+	if (!node)
+		return json_null();
+	switch (node->type) {
+	case YNODE_SCALAR:
+		return scalar_to_json(node);
+	case YNODE_SEQ:
+		out = json_array();
+		for (size_t i = 0; i < node->n; i++)
+			json_array_append_new(out, ynode_to_json(node->items[i]));
+		return out;
+	case YNODE_MAP:
+		out = json_object();
+		for (size_t i = 0; i < node->n; i++) {
+			const struct ynode *k = node->entries[i].key;
+			json_t *v = ynode_to_json(node->entries[i].value);
+
+			if (k->type == YNODE_SCALAR) {
+				json_object_setn_new(out, k->value, k->len, v);
+			} else {
+				/* JSON keys are strings: use the key's text. */
+				json_t *kj = ynode_to_json(k);
+				char *txt = json_dumps(kj, JSON_COMPACT | JSON_ENCODE_ANY);
+
+				json_object_set_new(out, txt ? txt : "?", v);
+				free(txt);
+				json_decref(kj);
+			}
+		}
+		return out;
+	}
+	return json_null();
+}
+
+/* Would this text, written plain, read back as the same string? */
+static int plain_safe(const char *v, int in_flow)
+{
+	size_t n = strlen(v);
+	json_t *typed = core_scalar(v);
+
+	if (typed) {
+		json_decref(typed);
+		return 0; /* "1.25" or "true" would change type */
+	}
+	if (!n || !strcmp(v, "~") || !strcmp(v, "null") ||
+	    !strcmp(v, "Null") || !strcmp(v, "NULL"))
+		return 0;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` \t", v[0]) && !(v[0] == '-' && n > 1 && v[1] != ' '))
+		return 0;
+	if (v[n - 1] == ' ' || v[n - 1] == ':' || v[n - 1] == '\t')
+		return 0;
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c == ':' && (p[1] == ' ' || p[1] == '\t'))
+			return 0;
+		if (c == '#' && p > v && (p[-1] == ' ' || p[-1] == '\t'))
+			return 0;
+		if (in_flow && strchr(",[]{}", c))
+			return 0;
+	}
+	return 1;
+}
+
+static void add_double_quoted(struct strbuf *out, const char *v)
+{
+	strbuf_addch(out, '"');
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"' || c == '\\')
+			strbuf_addf(out, "\\%c", c);
+		else if (c == '\n')
+			strbuf_addstr(out, "\\n");
+		else if (c == '\t')
+			strbuf_addstr(out, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			strbuf_addf(out, "\\x%02x", c);
+		else
+			strbuf_addch(out, (char)c);
+	}
+	strbuf_addch(out, '"');
+}
+
+int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
+			    const struct ynode *n, const char *value,
+			    struct err *e)
+{
+	int has_ctl = 0;
+
+	if (!n || n->type != YNODE_SCALAR)
+		return err_set(e, "%s: not a scalar", t->path);
+	if (n->style == YSTYLE_LITERAL || n->style == YSTYLE_FOLDED)
+		return err_set(e, "%s:%u:%u: cannot edit a block scalar in place",
+			       t->path, n->line, n->col);
+	if (n->end > t->len || n->start > n->end)
+		return err_set(e, "%s:%u:%u: node outside the file", t->path,
+			       n->line, n->col);
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			has_ctl = 1;
+	strbuf_add(out, t->text, n->start);
+	if (n->style == YSTYLE_PLAIN && plain_safe(value, n->flow)) {
+		strbuf_addstr(out, value);
+	} else if (n->style == YSTYLE_SINGLE && !has_ctl) {
+		strbuf_addch(out, '\'');
+		for (const char *p = value; *p; p++) {
+			if (*p == '\'')
+				strbuf_addch(out, '\'');
+			strbuf_addch(out, *p);
+		}
+		strbuf_addch(out, '\'');
+	} else {
+		add_double_quoted(out, value);
+	}
+	strbuf_add(out, t->text + n->end, t->len - n->end);
+	return 0;
+}

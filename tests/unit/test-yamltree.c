@@ -1,0 +1,172 @@
+/* yamltree: positions, spans, aliases, merges, limits, edits. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+#include "yamltree.h"
+
+static struct yamltree *parse(const char *text, struct err *e)
+{
+	struct yamltree *t = NULL;
+
+	err_clear(e);
+	if (yamltree_parse_text(&t, "f.yaml", text, strlen(text), NULL, e) < 0)
+		return t; /* the caller checks error_kind */
+	return t;
+}
+
+static char *span(const struct yamltree *t, const struct ynode *n)
+{
+	return strndup(t->text + n->start, n->end - n->start);
+}
+
+static void test_positions(void)
+{
+	struct err e;
+	struct yamltree *t = parse("\xef\xbb\xbf# c\r\nkind: Deployment\r\nmetadata:\r\n  name: \"w\xc3\xa9\" # x\r\n---\r\nkind: Service\r\n", &e);
+	struct ynode *name;
+	char *s;
+
+	CHECK(t && t->error_kind == YERR_NONE, "BOM + CRLF parse");
+	CHECK(t->ndocs == 2, "two documents");
+	name = ynode_path(t->docs[0].root, "metadata.name");
+	CHECK(name && name->line == 4 && name->col == 9, "line:col of a scalar");
+	s = span(t, name);
+	CHECK_STR(s, "\"w\xc3\xa9\"", "byte span of a quoted UTF-8 scalar");
+	free(s);
+	CHECK_STR(ynode_str(t->docs[1].root, "kind"), "Service", "second document");
+	CHECK(t->docs[1].root->line == 6, "second document line");
+	yamltree_free(t);
+}
+
+static void test_alias_merge(void)
+{
+	struct err e;
+	struct yamltree *t = parse(
+		"base: &b {image: nginx:1, port: 80}\n"
+		"web:\n  <<: *b\n  port: 8080\n"
+		"list: [*b, *b]\n", &e);
+	struct ynode *web;
+
+	CHECK(t && !t->error_kind, "anchors parse");
+	web = ynode_get(t->docs[0].root, "web");
+	CHECK_STR(ynode_str(web, "image"), "nginx:1", "merge key brings entries");
+	CHECK_STR(ynode_str(web, "port"), "8080", "explicit key wins over merge");
+	CHECK(ynode_get(web, "<<") == NULL, "merge key itself is gone");
+	CHECK(ynode_path(t->docs[0].root, "list")->n == 2, "aliases in a list");
+	yamltree_free(t);
+}
+
+static void test_errors(void)
+{
+	struct err e;
+	struct yamltree *t;
+	struct strbuf sb = STRBUF_INIT;
+
+	t = parse("a: 1\nb: 2\na: 3\n", &e);
+	CHECK(t && t->error_kind == YERR_DUPLICATE_KEY, "duplicate key");
+	CHECK_STR(e.msg, "f.yaml:3:1: duplicate key 'a' (first at line 1)", "duplicate key message");
+	yamltree_free(t);
+
+	t = parse("a:\n\tb: 1\n", &e);
+	CHECK(t && t->error_kind == YERR_SYNTAX, "tab is an error");
+	CHECK(strstr(e.msg, "f.yaml:2:1: tab character") != NULL, "tab message");
+	yamltree_free(t);
+
+	t = parse("a: \"open\nb: 1\n", &e);
+	CHECK(t && t->error_kind == YERR_SYNTAX, "unclosed quote");
+	CHECK(strstr(e.msg, "f.yaml:1:4:") != NULL, "unclosed quote points at the quote");
+	strbuf_init(&sb, 0);
+	yamltree_excerpt(&sb, t->text, t->len, t->error_line, t->error_col);
+	CHECK_STR(sb.buf, "    1 | a: \"open\n      |    ^\n", "excerpt with caret");
+	strbuf_release(&sb);
+	yamltree_free(t);
+
+	t = parse("a: \xff\xfe\x01garbage\n", &e);
+	CHECK(t && t->error_kind == YERR_ENCODING, "binary garbage");
+	yamltree_free(t);
+}
+
+static void test_limits(void)
+{
+	struct err e;
+	struct strbuf sb = STRBUF_INIT;
+	struct yamltree *t;
+
+	strbuf_init(&sb, 0);
+	for (int i = 0; i < 10000; i++)
+		strbuf_addch(&sb, '[');
+	for (int i = 0; i < 10000; i++)
+		strbuf_addch(&sb, ']');
+	t = parse(sb.buf, &e);
+	CHECK(t && t->error_kind == YERR_LIMIT, "10,000 levels of nesting");
+	CHECK(strstr(e.msg, "nesting deeper than 256 levels") != NULL, "nesting message");
+	yamltree_free(t);
+	strbuf_release(&sb);
+
+	t = parse("a: &a [x,x,x,x,x,x,x,x,x]\n"
+		  "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+		  "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+		  "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+		  "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+		  "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+		  "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+		  "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+		  "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n", &e);
+	CHECK(t && t->error_kind == YERR_LIMIT, "billion laughs is refused");
+	CHECK(strstr(e.msg, "through aliases") != NULL, "alias bomb message");
+	yamltree_free(t);
+
+	t = parse("a: &a [*a]\n", &e);
+	CHECK(t && t->error_kind == YERR_SYNTAX, "a self-referencing alias is refused");
+	yamltree_free(t);
+}
+
+static void test_replace(void)
+{
+	static const char *cases[][3] = {
+		{ "image: nginx:1.0 # pinned\n", "nginx:1.1", "image: nginx:1.1 # pinned\n" },
+		{ "image: \"nginx:1.0\"\n", "nginx:1.1", "image: \"nginx:1.1\"\n" },
+		{ "image: 'nginx:1.0'\n", "it's", "image: 'it''s'\n" },
+		{ "c: {image: nginx:1.0, x: 1}\n", "a,b", "c: {image: \"a,b\", x: 1}\n" },
+		{ "image: nginx:1.0\r\nx: 1\r\n", "1.25", "image: \"1.25\"\r\nx: 1\r\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct err e;
+		struct yamltree *t = parse(cases[i][0], &e);
+		struct strbuf out = STRBUF_INIT;
+		struct ynode *n = ynode_get(t->docs[0].root, "image");
+
+		if (!n)
+			n = ynode_path(t->docs[0].root, "c.image");
+		strbuf_init(&out, 0);
+		CHECK(yamltree_replace_scalar(&out, t, n, cases[i][1], &e) == 0, "replace");
+		CHECK_STR(out.buf, cases[i][2], "replace keeps every other byte");
+		strbuf_release(&out);
+		yamltree_free(t);
+	}
+}
+
+static void test_json(void)
+{
+	struct err e;
+	struct yamltree *t = parse("a: 1\nb: '1'\nc: true\nd: ~\ne: 1.5\nf: [x, 0x10]\n", &e);
+	json_t *j = ynode_to_json(t->docs[0].root);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	CHECK_STR(s, "{\"a\":1,\"b\":\"1\",\"c\":true,\"d\":null,\"e\":1.5,\"f\":[\"x\",16]}", "core schema to JSON");
+	free(s);
+	json_decref(j);
+	yamltree_free(t);
+}
+
+int main(void)
+{
+	test_positions();
+	test_alias_merge();
+	test_errors();
+	test_limits();
+	test_replace();
+	test_json();
+	return UNIT_DONE();
+}
