@@ -45,6 +45,9 @@ struct cmd_entry {
  */
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
+extern const struct cmd_entry cmd_deploy_entry;
+extern const struct cmd_entry cmd_rollback_entry;
+extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry *const cmd_table[];
 
 /* Print "saasctl: NAME: message" to stderr; returns EXIT_FAIL. */

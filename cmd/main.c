@@ -19,6 +19,9 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_completion_entry,
+	&cmd_deploy_entry,
+	&cmd_rollback_entry,
+	&cmd_history_entry,
 	NULL,
 };
 
