@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "../src/log.h"
+#include "../src/suggest.h"
 
 /* The one table of commands: help, man pages and completions follow it. */
 const struct cmd_entry *const cmd_table[] = {
@@ -111,35 +112,6 @@ const struct cmd_entry *cmd_find(const char *name)
 	return NULL;
 }
 
-/* Levenshtein distance, for "did you mean". Names are short. */
-static int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int row[64];
-
-	if (lb >= 64)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int prev = row[0];
-
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int cur = row[j];
-			int best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
 /* First word of an entry name: "secrets" for "secrets rekey". */
 static size_t group_len(const char *name)
 {
@@ -161,7 +133,7 @@ static int unknown_command(struct cmd_ctx *ctx, const char *word)
 			continue;
 		memcpy(g, cmd_table[i]->name, n);
 		g[n] = '\0';
-		d = edit_distance(word, g);
+		d = suggest_distance(word, g);
 		if (!strncmp(g, word, strlen(word)) && strlen(word) >= 2)
 			d = 1; /* a prefix is as good as a typo */
 		if (d < best)
@@ -181,7 +153,7 @@ static int unknown_command(struct cmd_ctx *ctx, const char *word)
 			continue;
 		memcpy(g, cmd_table[i]->name, n);
 		g[n] = '\0';
-		d = edit_distance(word, g);
+		d = suggest_distance(word, g);
 		if (!strncmp(g, word, strlen(word)) && strlen(word) >= 2)
 			d = 1;
 		for (int k = 0; k < i; k++)

@@ -96,6 +96,8 @@ struct monorepo_service {
 	const char **kinds;		/* distinct kinds, in order of appearance */
 	size_t nkinds;
 	const char *namespace;
+	struct yamltree **files;
+	size_t nfiles;
 };
 
 struct monorepo {
@@ -136,7 +138,7 @@ struct ynode *monorepo_config_node(const struct monorepo *repo,
 /* root + "/" + rel, for the caller to free(). */
 char *monorepo_path(const struct monorepo *repo, const char *rel);
 
-/* Parse manifests/apps/* and manifests/cluster/*. Bad files are kept in
+/* Parse every app folder and every cluster service folder. Bad files are kept in
  * app->bad_files rather than failing the whole load. */
 int monorepo_load(struct monorepo *repo, struct err *e);
 struct monorepo_app *monorepo_app(const struct monorepo *repo,

@@ -25,6 +25,8 @@ void strbuf_release(struct strbuf *sb);
 /* Hand the buffer to the caller (never NULL); the strbuf is reset. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 void strbuf_reset(struct strbuf *sb);
+/* Shorten to len bytes (len <= sb->len). */
+void strbuf_setlen(struct strbuf *sb, size_t len);
 
 int strbuf_grow(struct strbuf *sb, size_t extra);
 int strbuf_add(struct strbuf *sb, const void *data, size_t len);

@@ -21,15 +21,25 @@ struct arena_chunk {
 
 struct yamltree_arena {
 	struct arena_chunk *head;
+	size_t first_chunk;
 };
 
-static void *arena_alloc(struct yamltree_arena *a, size_t n)
+/* align: 8 for nodes and arrays, 1 for strings. */
+static void *arena_alloc_aligned(struct yamltree_arena *a, size_t n,
+				 size_t align)
 {
 	struct arena_chunk *c = a->head;
 
-	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (c)
+		c->used = (c->used + align - 1) & ~(align - 1);
 	if (!c || c->size - c->used < n) {
-		size_t size = n > 65536 ? n : 65536;
+		/* Small files stay small: chunks grow with the tree. */
+		size_t size = c ? c->size * 2 : a->first_chunk;
+
+		if (size > 1 << 20)
+			size = 1 << 20;
+		if (size < n)
+			size = n;
 
 		c = malloc(sizeof(*c) + size);
 		if (!c)
@@ -44,9 +54,14 @@ static void *arena_alloc(struct yamltree_arena *a, size_t n)
 	return p;
 }
 
+static void *arena_alloc(struct yamltree_arena *a, size_t n)
+{
+	return arena_alloc_aligned(a, n, 8);
+}
+
 static char *arena_strndup(struct yamltree_arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = arena_alloc_aligned(a, n + 1, 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';
@@ -221,8 +236,8 @@ static struct ynode *new_node(struct builder *b, enum ynode_type type,
 	n->type = type;
 	n->line = (unsigned)start->line + 1;
 	n->col = (unsigned)start->column + 1;
-	n->start = cursor_bytes(&b->cur, start->index);
-	n->end = cursor_bytes(&b->cur, end->index);
+	n->start = (uint32_t)cursor_bytes(&b->cur, start->index);
+	n->end = (uint32_t)cursor_bytes(&b->cur, end->index);
 	n->flow = b->depth && (b->stack[b->depth - 1].node->style == YSTYLE_FLOW ||
 			       b->stack[b->depth - 1].node->flow);
 	n->weight = 1;
@@ -294,7 +309,7 @@ static void frame_key_add_merged(struct frame *f, struct ynode *key)
 
 static size_t add_weight(size_t a, size_t b)
 {
-	return a > SIZE_MAX / 2 || b > SIZE_MAX / 2 ? SIZE_MAX / 2 : a + b;
+	return a > UINT32_MAX / 2 || b > UINT32_MAX / 2 ? UINT32_MAX / 2 : a + b;
 }
 
 /* Add a finished node to the open collection (or make it the root). */
@@ -395,7 +410,6 @@ static int close_map(struct builder *b, struct frame *f)
 			continue;
 		ents[map->n].key = k;
 		ents[map->n].value = f->vec[2 * i + 1];
-		ents[map->n].merged = 0;
 		map->n++;
 	}
 	for (size_t i = 0; i < pairs; i++) {
@@ -418,7 +432,6 @@ static int close_map(struct builder *b, struct frame *f)
 					frame_key_add_merged(f, se->key);
 				}
 				ents[map->n] = *se;
-				ents[map->n].merged = 1;
 				map->n++;
 			}
 		}
@@ -434,13 +447,13 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 	size_t weight = f->weight;
 	int r = 0;
 
-	node->end = cursor_bytes(&b->cur, end->index);
-	node->weight = weight;
+	node->end = (uint32_t)cursor_bytes(&b->cur, end->index);
+	node->weight = (uint32_t)weight;
 	if (node->type == YNODE_SEQ) {
 		node->items = arena_alloc(b->t->arena,
 					  (f->n ? f->n : 1) * sizeof(*node->items));
 		memcpy(node->items, f->vec, f->n * sizeof(*node->items));
-		node->n = f->n;
+		node->n = (uint32_t)f->n;
 	} else {
 		r = close_map(b, f);
 	}
@@ -602,7 +615,7 @@ static int build(struct builder *b)
 			n->value = arena_strndup(t->arena,
 						 (const char *)ev.data.scalar.value,
 						 ev.data.scalar.length);
-			n->len = ev.data.scalar.length;
+			n->len = (uint32_t)ev.data.scalar.length;
 			set_tag_anchor(b, n, ev.data.scalar.tag,
 				       ev.data.scalar.plain_implicit ||
 					       ev.data.scalar.quoted_implicit,
@@ -735,6 +748,8 @@ static int tree_build(struct yamltree *t, const struct yamltree_limits *limits,
 	if (t->len >= 3 && !memcmp(t->text, "\xef\xbb\xbf", 3))
 		b.cur.base = 3;
 	b.cur.bytes = b.cur.base;
+	/* About 8 bytes of tree per byte of YAML in typical manifests. */
+	t->arena->first_chunk = t->len < (1 << 17) ? t->len * 8 + 1024 : 1 << 20;
 
 	if (t->len > b.lim.max_bytes) {
 		t->error_kind = YERR_LIMIT;
