@@ -12,7 +12,7 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'help completion' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'help completion deploy rollback history' -- "$cur")) ;;
         esac
         return
     fi
@@ -22,6 +22,9 @@ _saasctl() {
     case $cmd in
         'help') opts=' --help'; what='' ;;
         'completion') opts=' --help'; what='' ;;
+        'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'history') opts=' --json -n --help'; what=apps ;;
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;

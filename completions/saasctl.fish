@@ -8,3 +8,28 @@ complete -c saasctl -s v -l verbose -d 'more detail'
 complete -c saasctl -l version -d 'print the version'
 complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
 complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
+complete -c saasctl -n __fish_use_subcommand -a deploy -d 'pin a new image for an app\'s workloads, commit and push it'
+complete -c saasctl -n __fish_use_subcommand -a rollback -d 're-pin an app\'s previous image with a new commit and push it'
+complete -c saasctl -n __fish_use_subcommand -a history -d 'list an app\'s deploys and rollbacks from the git history'
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l image
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l tag
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l digest
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l container
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -s m
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l no-push
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l remote
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l to
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s N
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l container
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s m
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l no-push
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l remote
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from history' -l json
+complete -c saasctl -n '__fish_seen_subcommand_from history' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from history' -a '(saasctl apps --names 2>/dev/null)'

@@ -331,8 +331,7 @@ static int same_except(const struct ynode *a, const struct ynode *b,
 			if (!same_except(a->items[i], b->items[i], edited,
 					 nedited, value, budget))
 				return 0;
-		} else if (a->entries[i].merged != b->entries[i].merged ||
-			   !same_except(a->entries[i].key, b->entries[i].key,
+		} else if (!same_except(a->entries[i].key, b->entries[i].key,
 					edited, nedited, value, budget) ||
 			   !same_except(a->entries[i].value, b->entries[i].value,
 					edited, nedited, value, budget)) {

@@ -947,7 +947,7 @@ int gitops_log(struct gitops *g, const git_oid *from,
 	int rc = 0;
 
 	if (git_revwalk_new(&walk, g->repo) < 0 ||
-	    git_revwalk_sorting(walk, GIT_SORT_TIME) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0 ||
 	    git_revwalk_push(walk, from) < 0) {
 		git_revwalk_free(walk);
 		return git_fail(e, "cannot walk the history");
