@@ -227,6 +227,32 @@ static int fail_at(struct builder *b, enum yamltree_error_kind kind,
 	return err_set(b->e, "%s:%u:%u: %s", b->t->path, line, col, msg);
 }
 
+/*
+ * libyaml starts a scalar's mark at its properties ("&anchor !tag value");
+ * the span of a scalar is its value alone, so that replacing it keeps the
+ * anchor and the tag.
+ */
+static void skip_properties(const struct yamltree *t, struct ynode *n)
+{
+	size_t p = n->start;
+
+	while (p < n->end && (t->text[p] == '&' || t->text[p] == '!')) {
+		while (p < n->end && !strchr(" \t\r\n", t->text[p]))
+			p++;
+		while (p < n->end) {
+			if (strchr(" \t\r\n", t->text[p])) {
+				p++;
+			} else if (t->text[p] == '#') {
+				while (p < n->end && t->text[p] != '\n')
+					p++;
+			} else {
+				break;
+			}
+		}
+	}
+	n->start = (uint32_t)p;
+}
+
 static struct ynode *new_node(struct builder *b, enum ynode_type type,
 			      const yaml_mark_t *start, const yaml_mark_t *end)
 {
@@ -616,6 +642,7 @@ static int build(struct builder *b)
 						 (const char *)ev.data.scalar.value,
 						 ev.data.scalar.length);
 			n->len = (uint32_t)ev.data.scalar.length;
+			skip_properties(b->t, n);
 			set_tag_anchor(b, n, ev.data.scalar.tag,
 				       ev.data.scalar.plain_implicit ||
 					       ev.data.scalar.quoted_implicit,
