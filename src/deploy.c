@@ -598,7 +598,8 @@ int deploy_run(struct monorepo *repo, const struct monorepo_app *app,
 	git_oid_cpy(&base, &head);
 
 	for (int attempt = 1;; attempt++) {
-		int stale = 0;
+		enum gitops_push_failure why;
+		int fetched = 0;
 
 		if (edits_at(&ed, g, &base, &p, e) < 0)
 			goto out;
@@ -643,12 +644,27 @@ int deploy_run(struct monorepo *repo, const struct monorepo_app *app,
 		if (spec->no_push)
 			break;
 		res->attempts = attempt;
-		if (gitops_push(g, remote, branch, &new, &stale, e) == 0) {
+		if (gitops_push(g, remote, branch, &new, &why, e) == 0) {
 			res->pushed = 1;
 			break;
 		}
-		if (!stale)
+		if (why == GITOPS_PUSH_ERROR)
 			goto out;
+		if (why == GITOPS_PUSH_REFUSED) {
+			struct err fe;
+			git_oid tip;
+
+			/*
+			 * A server refuses a ref it could not move because another
+			 * push won the race, as well as one a hook rejects. Only a
+			 * remote branch that moved on is worth another try.
+			 */
+			if (gitops_fetch(g, remote, branch, &tip, &fe) < 0 ||
+			    gitops_is_ancestor(g, &tip, &base))
+				goto out;
+			git_oid_cpy(&base, &tip);
+			fetched = 1;
+		}
 		/* Someone pushed first (or the server raced us): build on theirs. */
 		if (attempt >= attempts) {
 			err_wrap(e, "gave up after %d attempts", attempts);
@@ -657,7 +673,7 @@ int deploy_run(struct monorepo *repo, const struct monorepo_app *app,
 		say(spec, "push rejected: the remote branch moved; fetching and trying again (attempt %d of %d)",
 		    attempt + 1, attempts);
 		backoff(attempt);
-		if (gitops_fetch(g, remote, branch, &base, e) < 0)
+		if (!fetched && gitops_fetch(g, remote, branch, &base, e) < 0)
 			goto out;
 		if (!gitops_is_ancestor(g, &head, &base)) {
 			err_set(e, "branch '%s' has local commits that are not on '%s'; push or rebase them first",

@@ -841,18 +841,22 @@ static void update_tracking(struct gitops *g, const char *remote,
 }
 
 int gitops_push(struct gitops *g, const char *remote, const char *branch,
-		const git_oid *new, int *stale, struct err *e)
+		const git_oid *new, enum gitops_push_failure *why,
+		struct err *e)
 {
 	git_push_options po;
 	git_remote *r = NULL;
 	struct remote_state st;
-	char refspec[1100], refname[520];
+	char refspec[1100], refname[520], tmpref[64];
 	char *specs[] = { refspec };
 	git_strarray arr = { specs, 1 };
+	git_reference *tmp = NULL;
 	const char *url, *lp;
 	int rc = -1, err;
 
-	*stale = 0;
+	int stale = 0;
+
+	*why = GITOPS_PUSH_ERROR;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	state_init(&st, g);
 	snprintf(refname, sizeof(refname), "refs/heads/%s", branch);
@@ -864,15 +868,27 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 	url = git_remote_pushurl(r) ? git_remote_pushurl(r) : git_remote_url(r);
 	snprintf(st.url, sizeof(st.url), "%s", url ? url : "");
 	if ((lp = local_path(st.url))) {
-		rc = push_local(g, remote, lp, refname, new, stale, e);
+		rc = push_local(g, remote, lp, refname, new, &stale, e);
 		if (rc == 0)
 			update_tracking(g, remote, branch, new);
+		else if (stale)
+			*why = GITOPS_PUSH_STALE;
 		goto out;
 	}
+	/*
+	 * A push refspec names a local ref, and the branch moves only once the
+	 * push is accepted: push a temporary ref that points at the commit.
+	 */
+	snprintf(tmpref, sizeof(tmpref), "refs/saasctl/push-%ld", (long)getpid());
+	if (git_reference_create(&tmp, g->repo, tmpref, new, 1, "push") < 0) {
+		git_fail(e, "cannot push to '%s'", remote);
+		goto out;
+	}
+	snprintf(refspec, sizeof(refspec), "%s:%s", tmpref, refname);
 	remote_callbacks(&po.callbacks, &st);
 	err = git_remote_push(r, &arr, &po);
 	if (err == GIT_ENONFASTFORWARD) {
-		*stale = 1;
+		*why = GITOPS_PUSH_STALE;
 		err_set(e, "cannot push to '%s': '%s' has moved on (non-fast-forward)",
 			remote, refname);
 		goto out;
@@ -886,6 +902,7 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 		struct strbuf lines = STRBUF_INIT;
 
 		remote_lines(&lines, &st.remote_msg);
+		*why = GITOPS_PUSH_REFUSED;
 		err_set(e, "push to '%s' rejected: %s%s%s", remote, st.rejected,
 			lines.len ? ": " : "", lines.len ? lines.buf : "");
 		strbuf_release(&lines);
@@ -893,6 +910,10 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 	}
 	rc = 0;
 out:
+	if (tmp) {
+		git_reference_delete(tmp);
+		git_reference_free(tmp);
+	}
 	strbuf_release(&st.remote_msg);
 	git_remote_free(r);
 	return rc;

@@ -72,14 +72,20 @@ int gitops_commit(struct gitops *g, git_oid *out, const git_oid *parent,
 int gitops_advance(struct gitops *g, const git_oid *old, const git_oid *new,
 		   struct strbuf *skipped, struct err *e);
 
+enum gitops_push_failure {
+	GITOPS_PUSH_ERROR = 0,	/* network, authentication, host key ... */
+	GITOPS_PUSH_STALE,	/* the remote branch moved on: fetch and rebuild */
+	GITOPS_PUSH_REFUSED,	/* the server refused the ref (a hook, a lost race) */
+};
+
 /*
- * Push new to refs/heads/<branch> of remote. On failure *stale is set when
- * the remote branch has moved past what we built on (non-fast-forward, a
- * lost race): fetch, rebuild and try again. A refusal by the server (a
- * hook) is not stale; its message and the server's "remote:" lines are in e.
+ * Push new to refs/heads/<branch> of remote. On failure *why says what
+ * kind it was; for a refusal, e holds the server's status and its
+ * "remote:" lines (what a hook printed).
  */
 int gitops_push(struct gitops *g, const char *remote, const char *branch,
-		const git_oid *new, int *stale, struct err *e);
+		const git_oid *new, enum gitops_push_failure *why,
+		struct err *e);
 /* Fetch refs/heads/<branch> of remote; *tip is its commit. */
 int gitops_fetch(struct gitops *g, const char *remote, const char *branch,
 		 git_oid *tip, struct err *e);
