@@ -198,3 +198,8 @@ saas history nope
 expect_rc 1 "history of a missing app exits 1"
 saas history api -n 0
 expect_rc 2 "history -n 0 is a usage error"
+
+# The completions complete app names for all three commands.
+for c in deploy rollback history; do
+	expect_eq "$(grep -c "^        '$c') opts='.*'; what=apps ;;\$" "$TOP/completions/saasctl.bash")" 1 "bash completes app names for '$c'"
+done
