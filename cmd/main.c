@@ -18,11 +18,22 @@
 
 /* The one table of commands: help, man pages and completions follow it. */
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_help_entry,
-	&cmd_completion_entry,
+	&cmd_init_entry,
+	&cmd_new_app_entry,
+	&cmd_apps_entry,
+	&cmd_get_entry,
+	&cmd_lint_entry,
+	&cmd_keygen_entry,
+	&cmd_seal_entry,
+	&cmd_unseal_entry,
+	&cmd_secrets_rekey_entry,
+	&cmd_secrets_verify_entry,
+	&cmd_exec_entry,
 	&cmd_deploy_entry,
 	&cmd_rollback_entry,
 	&cmd_history_entry,
+	&cmd_help_entry,
+	&cmd_completion_entry,
 	NULL,
 };
 

@@ -29,10 +29,11 @@ static void *arena_alloc_aligned(struct yamltree_arena *a, size_t n,
 				 size_t align)
 {
 	struct arena_chunk *c = a->head;
+	size_t used = c ? (c->used + align - 1) & ~(align - 1) : 0;
 
-	if (c)
-		c->used = (c->used + align - 1) & ~(align - 1);
-	if (!c || c->size - c->used < n) {
+	/* Rounding up may pass the end of a chunk sized exactly for one
+	 * big string: check before subtracting. */
+	if (!c || used > c->size || c->size - used < n) {
 		/* Small files stay small: chunks grow with the tree. */
 		size_t size = c ? c->size * 2 : a->first_chunk;
 
@@ -45,12 +46,12 @@ static void *arena_alloc_aligned(struct yamltree_arena *a, size_t n,
 		if (!c)
 			abort();
 		c->size = size;
-		c->used = 0;
 		c->next = a->head;
 		a->head = c;
+		used = 0;
 	}
-	void *p = (char *)c->data + c->used;
-	c->used += n;
+	void *p = (char *)c->data + used;
+	c->used = used + n;
 	return p;
 }
 
