@@ -19,6 +19,7 @@
 #include "deploy.h"
 #include "gitops.h"
 #include "image.h"
+#include "lint.h"
 #include "log.h"
 #include "yamltree.h"
 
@@ -1059,31 +1060,53 @@ out:
 
 /* ---- lint ---- */
 
-size_t deploy_lint_image_tags(const struct monorepo_app *app,
-			      deploy_lint_fn fn, void *ud)
+/* How many containers run exactly this image. */
+static size_t image_count(const struct cand *cs, size_t n, const char *image)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !strcmp(cs[i].c->image, image);
+	return k;
+}
+
+void deploy_lint_image_drift(struct lint *l, const struct monorepo_app *app)
 {
 	struct cand *cs;
-	size_t n, found = 0;
+	size_t n;
 
 	cs = candidates(app, &n);
 	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < i; j++) {
-			char msg[1200];
+		const struct cand *best = NULL;
+		size_t best_count = 0;
 
-			if (cs[j].w == cs[i].w ||
-			    !image_same_repo(cs[i].ref.name, cs[j].ref.name) ||
-			    !strcmp(cs[i].c->image, cs[j].c->image))
+		/*
+		 * The version most containers of the repository run is the
+		 * reference (the first one seen on a tie); the others are
+		 * reported against a workload that runs it.
+		 */
+		for (size_t j = 0; j < n; j++) {
+			size_t k;
+
+			if (!image_same_repo(cs[i].ref.name, cs[j].ref.name))
 				continue;
-			snprintf(msg, sizeof(msg),
-				 "workloads '%s' and '%s' of app '%s' run different versions of '%s': '%s' and '%s'; deploy moves them together",
-				 wname(cs[j].w), wname(cs[i].w), app->name,
-				 cs[i].ref.name, cs[j].c->image, cs[i].c->image);
-			fn(ud, cs[i].w->res->file, cs[i].c->image_node->line,
-			   cs[i].c->image_node->col, msg);
-			found++;
+			k = image_count(cs, n, cs[j].c->image);
+			if (k > best_count) {
+				best = &cs[j];
+				best_count = k;
+			}
+		}
+		if (!best || !strcmp(best->c->image, cs[i].c->image))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (cs[j].w == cs[i].w || strcmp(cs[j].c->image, best->c->image))
+				continue;
+			lint_add(l, cs[i].w->res, cs[i].c->image_node,
+				 "workloads '%s' and '%s' run different versions of '%s': '%s' and '%s'; deploy moves them together",
+				 wname(cs[j].w), wname(cs[i].w), cs[i].ref.name,
+				 cs[j].c->image, cs[i].c->image);
 			break;
 		}
 	}
 	free(cs);
-	return found;
 }

@@ -86,13 +86,11 @@ int deploy_history(struct monorepo *repo, const struct monorepo_app *app,
 void deploy_entries_free(struct deploy_entry *entries, size_t n);
 
 /*
- * Lint rule: two workloads of one app run different tags (or digests) of
- * the same image repository. Calls fn once per finding, at the image
- * value that disagrees with the first one seen; returns the count.
+ * Lint rule "image-drift" (in lint_rules[]): two workloads of one app run
+ * different tags (or digests) of the same image repository, which deploy
+ * would move together. Reported at each image that differs from the first.
  */
-typedef void (*deploy_lint_fn)(void *ud, const char *file, unsigned line,
-			       unsigned col, const char *message);
-size_t deploy_lint_image_tags(const struct monorepo_app *app,
-			      deploy_lint_fn fn, void *ud);
+struct lint;
+void deploy_lint_image_drift(struct lint *l, const struct monorepo_app *app);
 
 #endif

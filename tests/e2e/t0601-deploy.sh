@@ -203,3 +203,9 @@ expect_rc 2 "history -n 0 is a usage error"
 for c in deploy rollback history; do
 	expect_eq "$(grep -c "^        '$c') opts='.*'; what=apps ;;\$" "$TOP/completions/saasctl.bash")" 1 "bash completes app names for '$c'"
 done
+
+# lint's image-drift rule: a workload left behind on an older tag.
+sed -i 's#image: "ghcr.io/acme/web:v3"#image: "ghcr.io/acme/web:v2"#' manifests/apps/web/celery.yaml
+saas lint
+expect_out "^manifests/apps/web/celery.yaml:15:18: warning: workloads 'celery-scheduler' and 'celery-workers' run different versions of 'ghcr.io/acme/web': 'ghcr.io/acme/web:v3' and 'ghcr.io/acme/web:v2'; deploy moves them together \[image-drift\]$" "lint reports a workload on another tag"
+git checkout -q manifests/apps/web/celery.yaml

@@ -1,10 +1,11 @@
-/* The lint rule of deploy: workloads of one app on different tags of one image. */
+/* Lint rule image-drift: workloads of one app on different tags of one image. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit.h"
 #include "deploy.h"
+#include "lint.h"
 #include "monorepo.h"
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -35,16 +36,18 @@ struct findings {
 	unsigned line, col;
 };
 
-static void collect(void *ud, const char *file, unsigned line, unsigned col,
-		    const char *message)
+/* The image-drift findings of a report. */
+static void collect(struct findings *f, const struct lint_report *r)
 {
-	struct findings *f = ud;
-
-	if (!f->n++) {
-		snprintf(f->file, sizeof(f->file), "%s", file);
-		snprintf(f->msg, sizeof(f->msg), "%s", message);
-		f->line = line;
-		f->col = col;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->items[i].rule->id, "image-drift"))
+			continue;
+		if (!f->n++) {
+			snprintf(f->file, sizeof(f->file), "%s", r->items[i].file);
+			snprintf(f->msg, sizeof(f->msg), "%s", r->items[i].message);
+			f->line = r->items[i].line;
+			f->col = r->items[i].col;
+		}
 	}
 }
 
@@ -71,9 +74,13 @@ static struct findings lint(const char *a_image, const char *b_image,
 	write_file(dir, "c.yaml", text);
 	if (monorepo_open(&repo, root, &e) == 0 && monorepo_load(repo, &e) == 0) {
 		const struct monorepo_app *app = monorepo_app(repo, "web");
+		struct lint_report r;
 
+		lint_report_init(&r);
 		if (app)
-			deploy_lint_image_tags(app, collect, &f);
+			lint_app(&r, repo, app);
+		collect(&f, &r);
+		lint_report_release(&r);
 	}
 	monorepo_free(repo);
 	snprintf(text, sizeof(text), "rm -rf '%s'", root);
@@ -93,7 +100,7 @@ int main(void)
 	CHECK(f.n == 1, "two tags of one repository: one finding");
 	CHECK_STR(f.file, "manifests/apps/web/b.yaml", "the finding is at the odd one out");
 	CHECK(f.line == 9 && f.col == 18, "at the image value's line and column");
-	CHECK_STR(f.msg, "workloads 'webserver' and 'celery-workers' of app 'web' run different versions of 'ghcr.io/acme/web': 'ghcr.io/acme/web:v1' and 'ghcr.io/acme/web:v2'; deploy moves them together",
+	CHECK_STR(f.msg, "workloads 'webserver' and 'celery-workers' run different versions of 'ghcr.io/acme/web': 'ghcr.io/acme/web:v1' and 'ghcr.io/acme/web:v2'; deploy moves them together",
 		  "the message names both workloads and both images");
 
 	f = lint("nginx:1.25", "docker.io/library/nginx:1.24", "redis:7");
