@@ -820,10 +820,6 @@ int deploy_history(struct monorepo *repo, const struct monorepo_app *app,
 
 /* ---- rollback ---- */
 
-/* Images of one container through the file history, newest first. */
-static int file_history(struct gitops *g, const struct target *tg,
-			char ***seq, size_t *n, struct err *e);
-
 struct file_walk {
 	struct gitops *g;
 	const struct target *tg;
@@ -882,6 +878,7 @@ out:
 	return 0;
 }
 
+/* Images of one container through the file history, newest first. */
 static int file_history(struct gitops *g, const struct target *tg,
 			char ***seq, size_t *n, struct err *e)
 {
@@ -900,6 +897,16 @@ static int file_history(struct gitops *g, const struct target *tg,
 	return 0;
 }
 
+/* Is image a reference into repository repo? */
+static int image_in_repo(const char *image, const char *repo)
+{
+	struct image_ref r;
+	struct err ignored;
+
+	return image_parse(&r, image, &ignored) == 0 &&
+	       image_same_repo(r.name, repo);
+}
+
 static int seq_add(char ***seq, size_t *n, const char *image)
 {
 	char **v;
@@ -912,6 +919,51 @@ static int seq_add(char ***seq, size_t *n, const char *image)
 	*seq = v;
 	v[(*n)++] = strdup(image);
 	return 0;
+}
+
+/*
+ * The image a commit means for a container: what it deployed (its
+ * trailers), or else what the manifest pinned at that commit.
+ */
+static int image_at_commit(struct gitops *g, const struct monorepo_app *app,
+			   const struct plan *p, const git_oid *id,
+			   const char *rev, char **image, struct err *e)
+{
+	git_commit *c = NULL;
+	struct strbuf text = STRBUF_INIT;
+	struct yamltree *t = NULL;
+	struct ynode *node;
+	const struct target *tg = &p->t[0];
+	char app_name[256], img[600];
+	int missing, rc = -1;
+
+	if (git_commit_lookup(&c, g->repo, id) < 0) {
+		err_set(e, "cannot read commit '%s'", rev);
+		goto out;
+	}
+	if (gitops_trailer(git_commit_message(c), "Saasctl-App", app_name, sizeof(app_name)) &&
+	    !strcmp(app_name, app->name) &&
+	    gitops_trailer(git_commit_message(c), "Saasctl-Image", img, sizeof(img)) &&
+	    image_in_repo(img, p->repo_name)) {
+		*image = strdup(img);
+		rc = 0;
+		goto out;
+	}
+	if (gitops_read_file(g, id, tg->path, &text, &missing, e) < 0)
+		goto out;
+	if (missing || yamltree_parse_text(&t, tg->path, text.buf, text.len, NULL, e) < 0 ||
+	    !(node = find_image(t, tg))) {
+		err_set(e, "commit '%s' has no container '%s' in '%s'", rev,
+			tg->container, tg->path);
+		goto out;
+	}
+	*image = strdup(node->value);
+	rc = 0;
+out:
+	yamltree_free(t);
+	strbuf_release(&text);
+	git_commit_free(c);
+	return rc;
 }
 
 int deploy_rollback_image(struct monorepo *repo,
@@ -945,32 +997,7 @@ int deploy_rollback_image(struct monorepo *repo,
 		git_oid id;
 
 		if (gitops_resolve(g, to, &id, &ignored) == 0) {
-			git_commit *c = NULL;
-			char app_name[256], img[600];
-			struct strbuf text = STRBUF_INIT;
-			struct yamltree *t = NULL;
-			struct ynode *node;
-			int missing;
-
-			/* A deploy commit says what it pinned; else read the file. */
-			if (git_commit_lookup(&c, g->repo, &id) == 0 &&
-			    gitops_trailer(git_commit_message(c), "Saasctl-App", app_name, sizeof(app_name)) &&
-			    !strcmp(app_name, app->name) &&
-			    gitops_trailer(git_commit_message(c), "Saasctl-Image", img, sizeof(img))) {
-				*image = strdup(img);
-			} else if (gitops_read_file(g, &id, p.t[0].path, &text, &missing, e) == 0 &&
-				   !missing &&
-				   yamltree_parse_text(&t, p.t[0].path, text.buf, text.len, NULL, e) == 0 &&
-				   (node = find_image(t, &p.t[0]))) {
-				*image = strdup(node->value);
-			} else if (!e->msg[0] || missing || t) {
-				err_set(e, "commit '%s' has no container '%s' in '%s'",
-					to, p.t[0].container, p.t[0].path);
-			}
-			git_commit_free(c);
-			yamltree_free(t);
-			strbuf_release(&text);
-			rc = *image ? 0 : -1;
+			rc = image_at_commit(g, app, &p, &id, to, image, e);
 			goto out;
 		}
 		if ((strchr(to, ':') || strchr(to, '/') || strchr(to, '@')) &&
@@ -1010,16 +1037,15 @@ int deploy_rollback_image(struct monorepo *repo,
 	 * left out, so rolling back twice keeps going back.
 	 */
 	for (size_t i = 0; i < nhist; i++) {
-		if (strcmp(hist[i].action, "deploy"))
-			continue;
-		if (!image_same_repo(hist[i].image, p.repo_name) &&
-		    strncmp(hist[i].image, p.repo_name, strlen(p.repo_name)))
+		if (strcmp(hist[i].action, "deploy") ||
+		    !image_in_repo(hist[i].image, p.repo_name))
 			continue;
 		if (seq_add(&seq, &nseq, hist[i].image) < 0)
 			goto oom;
 	}
 	for (size_t i = nhist; i-- > 0;)
-		if (!strcmp(hist[i].action, "deploy")) {
+		if (!strcmp(hist[i].action, "deploy") &&
+		    image_in_repo(hist[i].image, p.repo_name)) {
 			if (seq_add(&seq, &nseq, hist[i].previous) < 0)
 				goto oom;
 			break;

@@ -209,3 +209,29 @@ sed -i 's#image: "ghcr.io/acme/web:v3"#image: "ghcr.io/acme/web:v2"#' manifests/
 saas lint
 expect_out "^manifests/apps/web/celery.yaml:15:18: warning: workloads 'celery-scheduler' and 'celery-workers' run different versions of 'ghcr.io/acme/web': 'ghcr.io/acme/web:v3' and 'ghcr.io/acme/web:v2'; deploy moves them together \[image-drift\]$" "lint reports a workload on another tag"
 git checkout -q manifests/apps/web/celery.yaml
+
+# Rollback without trailers reads the file history.
+sed -i 's#image: nginx:1.25#image: nginx:1.26#' manifests/apps/multi/app.yaml
+git commit -qam "bump nginx by hand"
+saas rollback multi --container proxy
+expect_rc 0 "rollback of a container deployed by hand"
+expect_eq "$(git log -1 --format=%s)" "rollback(multi): nginx:1.26 → nginx:1.25" "the file history gives the previous image"
+
+# --json: one object with the commit.
+saas deploy api --tag 1.2.0 --json
+expect_rc 0 "deploy --json exits 0"
+expect_eq "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["app"], d["image"], d["previous_image"], d["pushed"], d["sha"] == sys.argv[2])' "$T/out" "$(git rev-parse HEAD)")" \
+	"api ghcr.io/acme/api:1.2.0 ghcr.io/acme/api:1.1.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef True True" "deploy --json describes the commit"
+
+# The author: GIT_AUTHOR_*, else the git config, else GITHUB_ACTOR.
+unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+GITHUB_ACTOR=octocat saas deploy api --tag 1.3.0 --no-push
+expect_rc 0 "deploy in GitHub Actions without a git identity"
+expect_eq "$(git log -1 --format='%an <%ae>')" "octocat <octocat@users.noreply.github.com>" "the author falls back to GITHUB_ACTOR"
+git config user.name "Config Person"; git config user.email config@example.com
+GITHUB_ACTOR=octocat saas deploy api --tag 1.4.0 --no-push
+expect_eq "$(git log -1 --format='%an <%ae>')" "Config Person <config@example.com>" "the git config wins over GITHUB_ACTOR"
+git config --unset user.name; git config --unset user.email
+saas deploy api --tag 1.5.0 --no-push
+expect_rc 1 "no identity at all exits 1"
+expect_err "cannot commit: no author; set git config user.name and user.email" "no identity is explained"
