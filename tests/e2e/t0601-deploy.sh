@@ -235,3 +235,10 @@ git config --unset user.name; git config --unset user.email
 saas deploy api --tag 1.5.0 --no-push
 expect_rc 1 "no identity at all exits 1"
 expect_err "cannot commit: no author; set git config user.name and user.email" "no identity is explained"
+
+# bash completes app names after deploy, rollback and history.
+mkdir -p "$T/bin" && ln -sf "$SAASCTL" "$T/bin/saasctl"
+for c in deploy rollback history; do
+	got=$(PATH="$T/bin:$PATH" bash -c '. "$1"; COMP_WORDS=(saasctl "$2" m); COMP_CWORD=2; _saasctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$TOP/completions/saasctl.bash" "$c")
+	expect_eq "$got" "multi" "bash completes 'saasctl $c m' to the app 'multi'"
+done
