@@ -422,6 +422,22 @@ struct remote_state {
 	char rejected[1024];		/* first ref the server refused */
 };
 
+/* A URL without its user info ("https://user:secret@host/x" -> "https://host/x"). */
+static const char *url_redacted(const char *url, char *buf, size_t size)
+{
+	const char *scheme = strstr(url, "://"), *host, *at, *slash;
+
+	if (!scheme)
+		return url;
+	host = scheme + 3;
+	slash = strchr(host, '/');
+	at = strchr(host, '@');
+	if (!at || (slash && at > slash))
+		return url;
+	snprintf(buf, size, "%.*s%s", (int)(host - url), url, at + 1);
+	return buf;
+}
+
 static void tried_add(struct remote_state *st, const char *what)
 {
 	size_t n = strlen(st->tried);
@@ -456,7 +472,10 @@ static int credentials_cb(git_credential **out, const char *url,
 	struct remote_state *st = payload;
 	const char *user = username_from_url && *username_from_url ?
 		username_from_url : "git";
-	char path[PATH_MAX + 16], msg[1024];
+	char path[PATH_MAX + 16], msg[1024], shown[1024];
+
+	/* Log lines name the remote, never a password in its URL. */
+	url = url_redacted(url, shown, sizeof(shown));
 
 	if (++st->attempts > GITOPS_MAX_AUTH_ATTEMPTS)
 		goto give_up;
