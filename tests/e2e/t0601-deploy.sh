@@ -242,3 +242,11 @@ for c in deploy rollback history; do
 	got=$(PATH="$T/bin:$PATH" bash -c '. "$1"; COMP_WORDS=(saasctl "$2" m); COMP_CWORD=2; _saasctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$TOP/completions/saasctl.bash" "$c")
 	expect_eq "$got" "multi" "bash completes 'saasctl $c m' to the app 'multi'"
 done
+
+# A staged unrelated change stays staged and out of the deploy commit.
+export GIT_AUTHOR_NAME="Test Author" GIT_AUTHOR_EMAIL=test@example.com
+echo "staged" > staged.txt && git add staged.txt
+saas deploy api --tag 1.6.0
+expect_rc 0 "deploy with an unrelated staged file"
+expect_eq "$(git show --name-only --format= HEAD)" "manifests/apps/api/api.yaml" "the staged file is not committed"
+expect_eq "$(git diff --cached --name-only)" "staged.txt" "the staged file stays staged"
