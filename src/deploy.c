@@ -170,9 +170,14 @@ static int plan_build(struct plan *p, struct monorepo *repo,
 		for (size_t i = 0; i < n; i++)
 			hits += !strcmp(cs[i].c->name, spec->container);
 		if (!hits) {
-			for (size_t i = 0; i < n; i++)
-				if (!strstr(sb.buf ? sb.buf : "", cs[i].c->name))
+			for (size_t i = 0; i < n; i++) {
+				int seen = 0;
+
+				for (size_t j = 0; j < i; j++)
+					seen |= !strcmp(cs[j].c->name, cs[i].c->name);
+				if (!seen)
 					strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", cs[i].c->name);
+			}
 			err_set(e, "app '%s' has no container '%s' (containers: %s)",
 				app->name, spec->container, sb.buf);
 			goto out;
@@ -601,6 +606,7 @@ int deploy_run(struct monorepo *repo, const struct monorepo_app *app,
 	for (int attempt = 1;; attempt++) {
 		enum gitops_push_failure why;
 		int fetched = 0;
+		size_t nf = 0;
 
 		if (edits_at(&ed, g, &base, &p, e) < 0)
 			goto out;
@@ -632,8 +638,6 @@ int deploy_run(struct monorepo *repo, const struct monorepo_app *app,
 			err_set(e, "out of memory");
 			goto out;
 		}
-		size_t nf = 0;
-
 		for (size_t i = 0; i < ed.n; i++)
 			if (ed.f[i].changed)
 				files[nf++] = (struct gitops_file){
@@ -683,8 +687,11 @@ int deploy_run(struct monorepo *repo, const struct monorepo_app *app,
 		}
 	}
 	res->committed = 1;
-	if (gitops_advance(g, &head, &new, &res->skipped, e) < 0)
+	if (gitops_advance(g, &head, &new, &res->skipped, e) < 0) {
+		if (res->pushed)
+			err_wrap(e, "pushed %.7s to '%s', but", res->sha, remote);
 		goto out;
+	}
 	rc = 0;
 out:
 	if (rc < 0 && !res->pushed)
