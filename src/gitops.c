@@ -762,15 +762,26 @@ int gitops_remote_url(struct gitops *g, const char *remote,
 	return 0;
 }
 
-/* A URL libgit2 serves with its local transport (a path or file://). */
-static const char *local_path(const char *url)
+/*
+ * The folder of a remote on this machine (file:// or a path, which git
+ * reads relative to the top of the work tree), or NULL.
+ */
+static const char *local_path(const struct gitops *g, const char *url,
+			      char *buf, size_t size)
 {
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
 	struct stat st;
 
 	if (!strncmp(url, "file://", 7))
 		return url + 7;
-	if (!strstr(url, "://") && stat(url, &st) == 0 && S_ISDIR(st.st_mode))
-		return url;
+	if (strstr(url, "://") || (colon && (!slash || colon < slash)))
+		return NULL;	/* a URL, or scp-like "host:path" */
+	if (url[0] == '/')
+		snprintf(buf, size, "%s", url);
+	else
+		snprintf(buf, size, "%s%s", g->workdir, url);
+	if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return buf;
 	return NULL;
 }
 
@@ -866,7 +877,7 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 	git_push_options po;
 	git_remote *r = NULL;
 	struct remote_state st;
-	char refspec[1100], refname[520], tmpref[64];
+	char refspec[1100], refname[520], tmpref[64], pathbuf[PATH_MAX];
 	char *specs[] = { refspec };
 	git_strarray arr = { specs, 1 };
 	git_reference *tmp = NULL;
@@ -886,7 +897,7 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 	}
 	url = git_remote_pushurl(r) ? git_remote_pushurl(r) : git_remote_url(r);
 	snprintf(st.url, sizeof(st.url), "%s", url ? url : "");
-	if ((lp = local_path(st.url))) {
+	if ((lp = local_path(g, st.url, pathbuf, sizeof(pathbuf)))) {
 		rc = push_local(g, remote, lp, refname, new, &stale, e);
 		if (rc == 0)
 			update_tracking(g, remote, branch, new);
@@ -944,10 +955,10 @@ int gitops_fetch(struct gitops *g, const char *remote, const char *branch,
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	struct remote_state st;
-	char refspec[600], tracking[520];
+	char refspec[600], tracking[520], pathbuf[PATH_MAX];
 	char *specs[] = { refspec };
 	git_strarray arr = { specs, 1 };
-	const char *url;
+	const char *url, *lp;
 	int rc = -1;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
@@ -961,6 +972,12 @@ int gitops_fetch(struct gitops *g, const char *remote, const char *branch,
 	}
 	url = git_remote_url(r);
 	snprintf(st.url, sizeof(st.url), "%s", url ? url : "");
+	/* libgit2 would read a relative path from the working directory. */
+	if ((lp = local_path(g, st.url, pathbuf, sizeof(pathbuf))) &&
+	    git_remote_set_instance_url(r, lp) < 0) {
+		remote_fail(e, &st, "fetch from", remote);
+		goto out;
+	}
 	remote_callbacks(&fo.callbacks, &st);
 	fo.callbacks.push_update_reference = NULL;
 	if (git_remote_fetch(r, &arr, &fo, "fetch") < 0) {

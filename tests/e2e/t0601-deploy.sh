@@ -244,9 +244,23 @@ for c in deploy rollback history; do
 done
 
 # A staged unrelated change stays staged and out of the deploy commit.
-export GIT_AUTHOR_NAME="Test Author" GIT_AUTHOR_EMAIL=test@example.com
+export GIT_AUTHOR_NAME="Test Author" GIT_AUTHOR_EMAIL=test@example.com GIT_COMMITTER_NAME="Test Author" GIT_COMMITTER_EMAIL=test@example.com
 echo "staged" > staged.txt && git add staged.txt
 saas deploy api --tag 1.6.0
 expect_rc 0 "deploy with an unrelated staged file"
 expect_eq "$(git show --name-only --format= HEAD)" "manifests/apps/api/api.yaml" "the staged file is not committed"
 expect_eq "$(git diff --cached --name-only)" "staged.txt" "the staged file stays staged"
+
+# The monorepo in a folder of a bigger repository, a relative remote path,
+# run from deep inside, with a retry that has to fetch.
+mkdir -p "$T/big" && cp -r "$TOP/tests/data/deploy/monorepo" "$T/big/infra"
+(cd "$T/big" && git init -q -b main && git add -A && git commit -qm big &&
+	git init -q --bare -b main ../big-remote.git && git remote add origin ../big-remote.git && git push -q origin main)
+git clone -q "$T/big-remote.git" "$T/big-colleague"
+(cd "$T/big-colleague" && echo x > other.txt && git add other.txt && git commit -qm other && git push -q origin main)
+(cd "$T/big/infra/manifests/apps" && "$SAASCTL" deploy api --tag 2.0.0 > "$T/out" 2> "$T/err"); rc=$?
+expect_rc 0 "a monorepo in a subfolder with a relative remote deploys"
+expect_err "fetching and trying again" "the deploy in a subfolder retried after a fetch"
+expect_eq "$(git -C "$T/big" show --name-only --format= HEAD)" "infra/manifests/apps/api/api.yaml" "paths are relative to the top of the repository"
+expect_eq "$(git --git-dir="$T/big-remote.git" rev-parse main)" "$(git -C "$T/big" rev-parse HEAD)" "the retry through the relative remote pushed"
+expect_eq "$(git -C "$T/big" status --porcelain)" "" "the work tree follows"
