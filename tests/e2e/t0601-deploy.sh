@@ -137,6 +137,7 @@ expect_eq "$(git show HEAD:notes.txt)" "local notes
 more" "the colleague's change is kept"
 expect_eq "$(cat notes.txt)" "local notes
 unsaved edit" "the local edit survives the retry"
+expect_err "^saasctl: warning: left 'notes.txt' as it was in the work tree: it has local changes$" "a dirty file the remote changed is left alone, with a warning"
 
 # A lost race on the remote: 4 deploys of 4 apps at once, none is lost.
 for i in 1 2 3 4; do
