@@ -1113,11 +1113,11 @@ static int plain_safe(const char *v, int in_flow)
 	return 1;
 }
 
-static void add_double_quoted(struct strbuf *out, const char *v)
+int yamltree_quote(struct strbuf *out, const char *s, size_t len)
 {
 	strbuf_addch(out, '"');
-	for (const char *p = v; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\')
 			strbuf_addf(out, "\\%c", c);
@@ -1130,7 +1130,7 @@ static void add_double_quoted(struct strbuf *out, const char *v)
 		else
 			strbuf_addch(out, (char)c);
 	}
-	strbuf_addch(out, '"');
+	return strbuf_addch(out, '"');
 }
 
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
@@ -1162,7 +1162,7 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 		}
 		strbuf_addch(out, '\'');
 	} else {
-		add_double_quoted(out, value);
+		yamltree_quote(out, value, strlen(value));
 	}
 	strbuf_add(out, t->text + n->end, t->len - n->end);
 	return 0;
