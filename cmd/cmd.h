@@ -67,6 +67,11 @@ int cmd_fail_err(const struct cmd_ctx *ctx, const struct err *e);
 /* Print a usage error and the usage line; returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The usage error for getopt_long()'s ':' (a value is missing) or '?' (an
+ * unknown option) return, with opterr = 0 and a leading ':' in optstring.
+ */
+int cmd_option_error(const struct cmd_ctx *ctx, int c, char **argv);
 /* A warning on stderr (suppressed by -q). */
 void cmd_warn(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

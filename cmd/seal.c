@@ -361,13 +361,8 @@ static int cmd_seal(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'r': rfiles[nr++] = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'M': merge = optarg; break;
-		case ':':
-			status = cmd_usage_error(ctx, "option '%s' needs a value",
-						 argv[optind - 1]);
-			goto out;
 		default:
-			status = cmd_usage_error(ctx, "unknown option '%s'",
-						 argv[optind - 1]);
+			status = cmd_option_error(ctx, c, argv);
 			goto out;
 		}
 	}
@@ -690,12 +685,8 @@ static int cmd_unseal(struct cmd_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'k': keyfile = optarg; break;
 		case 'o': format = optarg; break;
-		case ':':
-			return cmd_usage_error(ctx, "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			return cmd_usage_error(ctx, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_option_error(ctx, c, argv);
 		}
 	}
 	if (optind != argc - 1)
