@@ -27,17 +27,6 @@ struct envset {
 	size_t n, cap;
 };
 
-static int env_name_ok(const char *s)
-{
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
 static void envset_wipe(struct envset *env)
 {
 	for (size_t i = 0; i < env->n; i++) {
@@ -55,7 +44,7 @@ static int envset_put(struct envset *env, const char *name, const char *value,
 	size_t nlen = strlen(name);
 	char *var;
 
-	if (!env_name_ok(name))
+	if (!sealed_env_name_ok(name))
 		return err_set(e, "cannot pass '%s' from %s: not a valid variable name",
 			       name, from);
 	if (memchr(value, '\0', len))

@@ -361,13 +361,8 @@ static int cmd_seal(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'r': rfiles[nr++] = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'M': merge = optarg; break;
-		case ':':
-			status = cmd_usage_error(ctx, "option '%s' needs a value",
-						 argv[optind - 1]);
-			goto out;
 		default:
-			status = cmd_usage_error(ctx, "unknown option '%s'",
-						 argv[optind - 1]);
+			status = cmd_option_error(ctx, c, argv);
 			goto out;
 		}
 	}
@@ -521,18 +516,6 @@ const struct cmd_entry cmd_seal_entry = {
 
 /* ---- unseal ---- */
 
-/* A POSIX environment variable name. */
-static int env_name_ok(const char *s)
-{
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
 /* A value as one shell word: bare when safe, else in single quotes. */
 static void env_quote(struct strbuf *out, const char *v, size_t len)
 {
@@ -666,7 +649,7 @@ static int env_lines(struct strbuf *out, const struct sealed_plain *p,
 	snprintf(label, sizeof(label), "%s%s%s", p->namespace ? p->namespace : "",
 		 p->namespace ? "/" : "", p->name);
 	for (size_t i = 0; i < p->nitems; i++) {
-		if (!env_name_ok(p->items[i].key))
+		if (!sealed_env_name_ok(p->items[i].key))
 			return err_set(e, "cannot print '%s' item '%s' as env: not a valid variable name",
 				       label, p->items[i].key);
 		if (memchr(p->items[i].value, '\0', p->items[i].value_len))
@@ -702,12 +685,8 @@ static int cmd_unseal(struct cmd_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'k': keyfile = optarg; break;
 		case 'o': format = optarg; break;
-		case ':':
-			return cmd_usage_error(ctx, "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			return cmd_usage_error(ctx, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_option_error(ctx, c, argv);
 		}
 	}
 	if (optind != argc - 1)

@@ -227,13 +227,8 @@ static int cmd_rekey(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'k': keyfile = optarg; break;
 		case 'A': addf[nadd++] = optarg; break;
 		case 'R': remove[nremove++] = optarg; break;
-		case ':':
-			status = cmd_usage_error(ctx, "option '%s' needs a value",
-						 argv[optind - 1]);
-			goto out;
 		default:
-			status = cmd_usage_error(ctx, "unknown option '%s'",
-						 argv[optind - 1]);
+			status = cmd_option_error(ctx, c, argv);
 			goto out;
 		}
 	}
@@ -598,12 +593,8 @@ static int cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":k:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
-		case ':':
-			return cmd_usage_error(ctx, "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			return cmd_usage_error(ctx, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_option_error(ctx, c, argv);
 		}
 	}
 	v.ctx = ctx;

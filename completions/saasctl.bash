@@ -12,7 +12,7 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec help completion ping run checks' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec deploy rollback history help completion ping run checks' -- "$cur")) ;;
         esac
         return
     fi
@@ -34,6 +34,9 @@ _saasctl() {
         'secrets rekey') opts=' -k --add-recipient --remove-recipient --help'; what=files ;;
         'secrets verify') opts=' -k --help'; what=files ;;
         'exec') opts=' -k --help'; what=apps ;;
+        'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'history') opts=' --json -n --help'; what=apps ;;
         'help') opts=' --help'; what='' ;;
         'completion') opts=' --help'; what='' ;;
         'ping') opts=' --body-file --body-stdin --rid --create --soft --help'; what='' ;;

@@ -16,6 +16,9 @@ complete -c saasctl -n __fish_use_subcommand -a seal -d 'encrypt a Secret into a
 complete -c saasctl -n __fish_use_subcommand -a unseal -d 'decrypt a SealedSecret with a secret key into a Secret or env lines'
 complete -c saasctl -n __fish_use_subcommand -a secrets -d 'subcommands'
 complete -c saasctl -n __fish_use_subcommand -a exec -d 'run a command with an app\'s ConfigMap and unsealed secrets in its environment'
+complete -c saasctl -n __fish_use_subcommand -a deploy -d 'pin a new image for an app\'s workloads, commit and push it'
+complete -c saasctl -n __fish_use_subcommand -a rollback -d 're-pin an app\'s previous image with a new commit and push it'
+complete -c saasctl -n __fish_use_subcommand -a history -d 'list an app\'s deploys and rollbacks from the git history'
 complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
 complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
 complete -c saasctl -n __fish_use_subcommand -a ping -d 'send one ping to Healthchecks: start, success, fail, log or an exit code'
@@ -64,6 +67,28 @@ complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_sub
 complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from verify' -F
 complete -c saasctl -n '__fish_seen_subcommand_from exec' -s k
 complete -c saasctl -n '__fish_seen_subcommand_from exec' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l image
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l tag
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l digest
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l container
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -s m
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l no-push
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l remote
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l to
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s N
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l container
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s m
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l no-push
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l remote
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from history' -l json
+complete -c saasctl -n '__fish_seen_subcommand_from history' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from history' -a '(saasctl apps --names 2>/dev/null)'
 complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-file
 complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-stdin
 complete -c saasctl -n '__fish_seen_subcommand_from ping' -l rid

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deploy.h"
 #include "sealed.h"
 #include "strbuf.h"
 
@@ -817,6 +818,7 @@ const struct lint_rule lint_rules[] = {
 	{ "mixed-namespaces", LINT_WARNING, "resources of one app in different namespaces", rule_mixed_namespaces, 0 },
 	{ "deprecated-api", LINT_ERROR, "a removed or deprecated apiVersion", rule_deprecated_api, 0 },
 	{ "missing-ref", LINT_ERROR, "envFrom, env or a volume naming a ConfigMap or Secret that does not exist", rule_missing_ref, 1 },
+	{ "image-drift", LINT_WARNING, "workloads of one app on different tags of the same image", deploy_lint_image_drift, 0 },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 

@@ -712,22 +712,7 @@ int sealed_yaml_scalar(struct strbuf *out, const char *s, size_t len)
 {
 	if (plain_safe(s, len))
 		return strbuf_add(out, s, len);
-	strbuf_addch(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			strbuf_addf(out, "\\%c", c);
-		else if (c == '\n')
-			strbuf_addstr(out, "\\n");
-		else if (c == '\t')
-			strbuf_addstr(out, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			strbuf_addf(out, "\\x%02x", c);
-		else
-			strbuf_addch(out, (char)c);
-	}
-	return strbuf_addch(out, '"');
+	return yamltree_quote(out, s, len);
 }
 
 static void emit_map(struct strbuf *out, const char *indent,
@@ -1220,4 +1205,15 @@ int sealed_recipients_load(const struct monorepo *repo,
 	*out = all;
 	*n = count;
 	return 0;
+}
+
+int sealed_env_name_ok(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
 }

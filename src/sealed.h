@@ -243,4 +243,7 @@ int sealed_recipients_load(const struct monorepo *repo,
 			   struct keys_public **out, size_t *n,
 			   struct err *e);
 
+/* Is s a POSIX environment variable name (items become env vars)? */
+int sealed_env_name_ok(const char *s);
+
 #endif

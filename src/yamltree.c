@@ -228,6 +228,32 @@ static int fail_at(struct builder *b, enum yamltree_error_kind kind,
 	return err_set(b->e, "%s:%u:%u: %s", b->t->path, line, col, msg);
 }
 
+/*
+ * libyaml starts a scalar's mark at its properties ("&anchor !tag value");
+ * the span of a scalar is its value alone, so that replacing it keeps the
+ * anchor and the tag.
+ */
+static void skip_properties(const struct yamltree *t, struct ynode *n)
+{
+	size_t p = n->start;
+
+	while (p < n->end && (t->text[p] == '&' || t->text[p] == '!')) {
+		while (p < n->end && !strchr(" \t\r\n", t->text[p]))
+			p++;
+		while (p < n->end) {
+			if (strchr(" \t\r\n", t->text[p])) {
+				p++;
+			} else if (t->text[p] == '#') {
+				while (p < n->end && t->text[p] != '\n')
+					p++;
+			} else {
+				break;
+			}
+		}
+	}
+	n->start = (uint32_t)p;
+}
+
 static struct ynode *new_node(struct builder *b, enum ynode_type type,
 			      const yaml_mark_t *start, const yaml_mark_t *end)
 {
@@ -617,6 +643,7 @@ static int build(struct builder *b)
 						 (const char *)ev.data.scalar.value,
 						 ev.data.scalar.length);
 			n->len = (uint32_t)ev.data.scalar.length;
+			skip_properties(b->t, n);
 			set_tag_anchor(b, n, ev.data.scalar.tag,
 				       ev.data.scalar.plain_implicit ||
 					       ev.data.scalar.quoted_implicit,
@@ -1086,11 +1113,11 @@ static int plain_safe(const char *v, int in_flow)
 	return 1;
 }
 
-static void add_double_quoted(struct strbuf *out, const char *v)
+int yamltree_quote(struct strbuf *out, const char *s, size_t len)
 {
 	strbuf_addch(out, '"');
-	for (const char *p = v; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\')
 			strbuf_addf(out, "\\%c", c);
@@ -1103,7 +1130,7 @@ static void add_double_quoted(struct strbuf *out, const char *v)
 		else
 			strbuf_addch(out, (char)c);
 	}
-	strbuf_addch(out, '"');
+	return strbuf_addch(out, '"');
 }
 
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
@@ -1135,7 +1162,7 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 		}
 		strbuf_addch(out, '\'');
 	} else {
-		add_double_quoted(out, value);
+		yamltree_quote(out, value, strlen(value));
 	}
 	strbuf_add(out, t->text + n->end, t->len - n->end);
 	return 0;

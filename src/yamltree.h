@@ -151,4 +151,7 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 			    const struct ynode *scalar, const char *value,
 			    struct err *e);
 
+/* A double-quoted YAML scalar of s (len bytes), escapes as needed. */
+int yamltree_quote(struct strbuf *out, const char *s, size_t len);
+
 #endif
