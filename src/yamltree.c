@@ -403,16 +403,15 @@ static int push_frame(struct builder *b, struct ynode *node)
 static int close_map(struct builder *b, struct frame *f)
 {
 	struct ynode *map = f->node;
-	size_t pairs = f->n / 2, cap = pairs;
+	size_t pairs = f->n / 2, cap = pairs, nmerges = 0;
 	struct ymap_entry *ents;
 
-	/* Presence checks below go through the hash set. */
-	frame_key_index(f);
 	for (size_t i = 0; i < pairs; i++) {
 		struct ynode *k = f->vec[2 * i], *v = f->vec[2 * i + 1];
 
 		if (!is_merge_key(k))
 			continue;
+		nmerges++;
 		if (v->type == YNODE_MAP) {
 			cap += v->n;
 		} else if (v->type == YNODE_SEQ) {
@@ -428,6 +427,9 @@ static int close_map(struct builder *b, struct frame *f)
 				       "a '<<' merge key needs a map or a list of maps");
 		}
 	}
+	/* Presence checks of merged keys go through the hash set. */
+	if (nmerges)
+		frame_key_index(f);
 	ents = arena_alloc(b->t->arena, (cap ? cap : 1) * sizeof(*ents));
 	map->n = 0;
 	for (size_t i = 0; i < pairs; i++) {

@@ -29,7 +29,7 @@ spec:
     spec:
       containers:
         - name: {name}
-          image: ghcr.io/bench/{app}:1.{i}.0
+          image: ghcr.io/bench/{app}-{name}:1.{i}.0
           args: ["--port", "8000", "--workers", "4"]
           ports:
             - name: http
