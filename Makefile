@@ -11,7 +11,7 @@ PKG_CONFIG ?= pkg-config
 CC        ?= cc
 INSTALL   ?= install
 
-LIBS_PC    = libcurl yaml-0.1 jansson libsodium libgit2
+LIBS_PC    = libcurl yaml-0.1 jansson libsodium libgit2 libssh2
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 

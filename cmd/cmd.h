@@ -45,6 +45,24 @@ struct cmd_entry {
  */
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
+/* the monorepo */
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_new_app_entry;
+extern const struct cmd_entry cmd_apps_entry;
+extern const struct cmd_entry cmd_get_entry;
+extern const struct cmd_entry cmd_lint_entry;
+extern const struct cmd_entry cmd_keygen_entry, cmd_seal_entry, cmd_unseal_entry,
+	cmd_secrets_rekey_entry, cmd_secrets_verify_entry, cmd_exec_entry;
+/* GitOps rollouts */
+extern const struct cmd_entry cmd_deploy_entry;
+extern const struct cmd_entry cmd_rollback_entry;
+extern const struct cmd_entry cmd_history_entry;
+/* Healthchecks */
+extern const struct cmd_entry cmd_ping_entry;
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_checks_sync_entry;
+extern const struct cmd_entry cmd_checks_list_entry;
+/* Kubernetes */
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry *const cmd_table[];
 
@@ -56,6 +74,11 @@ int cmd_fail_err(const struct cmd_ctx *ctx, const struct err *e);
 /* Print a usage error and the usage line; returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The usage error for getopt_long()'s ':' (a value is missing) or '?' (an
+ * unknown option) return, with opterr = 0 and a leading ':' in optstring.
+ */
+int cmd_option_error(const struct cmd_ctx *ctx, int c, char **argv);
 /* A warning on stderr (suppressed by -q). */
 void cmd_warn(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -6,6 +6,7 @@
  * or picks an exit status.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,27 @@
 
 /* The one table of commands: help, man pages and completions follow it. */
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_init_entry,
+	&cmd_new_app_entry,
+	&cmd_apps_entry,
+	&cmd_get_entry,
+	&cmd_lint_entry,
+	&cmd_keygen_entry,
+	&cmd_seal_entry,
+	&cmd_unseal_entry,
+	&cmd_secrets_rekey_entry,
+	&cmd_secrets_verify_entry,
+	&cmd_exec_entry,
+	&cmd_deploy_entry,
+	&cmd_rollback_entry,
+	&cmd_history_entry,
+	&cmd_logs_entry,
 	&cmd_help_entry,
 	&cmd_completion_entry,
-	&cmd_logs_entry,
+	&cmd_ping_entry,
+	&cmd_run_entry,
+	&cmd_checks_sync_entry,
+	&cmd_checks_list_entry,
 	NULL,
 };
 
@@ -67,6 +86,14 @@ int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...)
 	if (ctx && ctx->entry)
 		cmd_print_usage(stderr, ctx->entry);
 	return EXIT_USAGE;
+}
+
+int cmd_option_error(const struct cmd_ctx *ctx, int c, char **argv)
+{
+	if (c == ':')
+		return cmd_usage_error(ctx, "option '%s' needs a value",
+				       argv[optind - 1]);
+	return cmd_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
 }
 
 void cmd_warn(const struct cmd_ctx *ctx, const char *fmt, ...)

@@ -12,17 +12,38 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'help completion logs' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec deploy rollback history logs help completion ping run checks' -- "$cur")) ;;
         esac
         return
     fi
     case $cmd in
+        new) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'app' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
+        secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
+        checks) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'sync list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
     esac
     local opts= what=
     case $cmd in
+        'init') opts=' --force --help'; what=files ;;
+        'new app') opts=' --host --image --port --namespace --replicas --cpu-target --rpm --help'; what='' ;;
+        'apps') opts=' --json --names --help'; what='' ;;
+        'get') opts=' -o --help'; what=apps ;;
+        'lint') opts=' --format --help'; what=files ;;
+        'keygen') opts=' --name --out --passphrase --help'; what='' ;;
+        'seal') opts=' -f --from-literal --from-file --from-env-file --name -n --scope -r -o --merge-into --help'; what=files ;;
+        'unseal') opts=' -k -o --help'; what=files ;;
+        'secrets rekey') opts=' -k --add-recipient --remove-recipient --help'; what=files ;;
+        'secrets verify') opts=' -k --help'; what=files ;;
+        'exec') opts=' -k --help'; what=apps ;;
+        'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'history') opts=' --json -n --help'; what=apps ;;
+        'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;
         'help') opts=' --help'; what='' ;;
         'completion') opts=' --help'; what='' ;;
-        'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;
+        'ping') opts=' --body-file --body-stdin --rid --create --soft --help'; what='' ;;
+        'run') opts=' --check --timeout --kill-after --lock --if-locked --no-start-ping --quiet --help'; what=files ;;
+        'checks sync') opts=' --dry-run --prune --help'; what='' ;;
+        'checks list') opts=' --json --help'; what='' ;;
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;

@@ -6,9 +6,90 @@ complete -c saasctl -l color -x -a 'auto always never' -d 'colour'
 complete -c saasctl -s q -l quiet -d 'only errors'
 complete -c saasctl -s v -l verbose -d 'more detail'
 complete -c saasctl -l version -d 'print the version'
+complete -c saasctl -n __fish_use_subcommand -a init -d 'lay out a new infra monorepo and make its first commit'
+complete -c saasctl -n __fish_use_subcommand -a new -d 'subcommands'
+complete -c saasctl -n __fish_use_subcommand -a apps -d 'list the apps: namespace, images, hosts, replicas, rpm limit, secrets'
+complete -c saasctl -n __fish_use_subcommand -a get -d 'print an app\'s resources as written (yaml) or as JSON'
+complete -c saasctl -n __fish_use_subcommand -a lint -d 'check the manifests: syntax, references, selectors, TLS, images, deprecated APIs'
+complete -c saasctl -n __fish_use_subcommand -a keygen -d 'make a key pair for sealed secrets (NAME.pub to commit, NAME.key to keep)'
+complete -c saasctl -n __fish_use_subcommand -a seal -d 'encrypt a Secret into a SealedSecret that only its recipients can open'
+complete -c saasctl -n __fish_use_subcommand -a unseal -d 'decrypt a SealedSecret with a secret key into a Secret or env lines'
+complete -c saasctl -n __fish_use_subcommand -a secrets -d 'subcommands'
+complete -c saasctl -n __fish_use_subcommand -a exec -d 'run a command with an app\'s ConfigMap and unsealed secrets in its environment'
+complete -c saasctl -n __fish_use_subcommand -a deploy -d 'pin a new image for an app\'s workloads, commit and push it'
+complete -c saasctl -n __fish_use_subcommand -a rollback -d 're-pin an app\'s previous image with a new commit and push it'
+complete -c saasctl -n __fish_use_subcommand -a history -d 'list an app\'s deploys and rollbacks from the git history'
+complete -c saasctl -n __fish_use_subcommand -a logs -d 'tail the logs of every pod of an app, nothing lost, nothing twice'
 complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
 complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
-complete -c saasctl -n __fish_use_subcommand -a logs -d 'tail the logs of every pod of an app, nothing lost, nothing twice'
+complete -c saasctl -n __fish_use_subcommand -a ping -d 'send one ping to Healthchecks: start, success, fail, log or an exit code'
+complete -c saasctl -n __fish_use_subcommand -a run -d 'run a cron job: pass its output through and report it to Healthchecks'
+complete -c saasctl -n __fish_use_subcommand -a checks -d 'subcommands'
+complete -c saasctl -n '__fish_seen_subcommand_from init' -l force
+complete -c saasctl -n '__fish_seen_subcommand_from init' -F
+complete -c saasctl -n '__fish_seen_subcommand_from new; and not __fish_seen_subcommand_from app' -a app -d 'write the manifests of a new app: deployment, service, ingress, hpa, configmap'
+complete -c saasctl -n '__fish_seen_subcommand_from new; and __fish_seen_subcommand_from app' -l host
+complete -c saasctl -n '__fish_seen_subcommand_from new; and __fish_seen_subcommand_from app' -l image
+complete -c saasctl -n '__fish_seen_subcommand_from new; and __fish_seen_subcommand_from app' -l port
+complete -c saasctl -n '__fish_seen_subcommand_from new; and __fish_seen_subcommand_from app' -l namespace
+complete -c saasctl -n '__fish_seen_subcommand_from new; and __fish_seen_subcommand_from app' -l replicas
+complete -c saasctl -n '__fish_seen_subcommand_from new; and __fish_seen_subcommand_from app' -l cpu-target
+complete -c saasctl -n '__fish_seen_subcommand_from new; and __fish_seen_subcommand_from app' -l rpm
+complete -c saasctl -n '__fish_seen_subcommand_from apps' -l json
+complete -c saasctl -n '__fish_seen_subcommand_from apps' -l names
+complete -c saasctl -n '__fish_seen_subcommand_from get' -s o
+complete -c saasctl -n '__fish_seen_subcommand_from get' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from lint' -l format
+complete -c saasctl -n '__fish_seen_subcommand_from lint' -F
+complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l name
+complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l out
+complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l passphrase
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s f
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l from-literal
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l from-file
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l from-env-file
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l name
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l scope
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s r
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -s o
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -l merge-into
+complete -c saasctl -n '__fish_seen_subcommand_from seal' -F
+complete -c saasctl -n '__fish_seen_subcommand_from unseal' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from unseal' -s o
+complete -c saasctl -n '__fish_seen_subcommand_from unseal' -F
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify' -a rekey -d 're-wrap SealedSecrets for added or removed recipients, offline'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -l add-recipient
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -l remove-recipient
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -F
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify' -a verify -d 'check every SealedSecret: structure, key IDs, recipients; with -k that each item opens'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from verify' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from verify' -F
+complete -c saasctl -n '__fish_seen_subcommand_from exec' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from exec' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l image
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l tag
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l digest
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l container
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -s m
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l no-push
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l remote
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l to
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s N
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l container
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s m
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l no-push
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l remote
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from rollback' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from history' -l json
+complete -c saasctl -n '__fish_seen_subcommand_from history' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from history' -a '(saasctl apps --names 2>/dev/null)'
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -s l
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l field-selector
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -s n
@@ -28,3 +109,21 @@ complete -c saasctl -n '__fish_seen_subcommand_from logs' -l max-streams
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l context
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l kubeconfig
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-file
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-stdin
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l rid
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l create
+complete -c saasctl -n '__fish_seen_subcommand_from ping' -l soft
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l check
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l timeout
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l kill-after
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l lock
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l if-locked
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l no-start-ping
+complete -c saasctl -n '__fish_seen_subcommand_from run' -l quiet
+complete -c saasctl -n '__fish_seen_subcommand_from run' -F
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and not __fish_seen_subcommand_from sync list' -a sync -d 'create, update and prune Healthchecks checks to match saasctl.yaml'
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and __fish_seen_subcommand_from sync' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and __fish_seen_subcommand_from sync' -l prune
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and not __fish_seen_subcommand_from sync list' -a list -d 'show the checks: status, last ping and next expected ping'
+complete -c saasctl -n '__fish_seen_subcommand_from checks; and __fish_seen_subcommand_from list' -l json

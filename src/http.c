@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -78,14 +79,34 @@ static int http_header_is_secret(const char *line, size_t len)
 	return 0;
 }
 
+/* Log one line with every occurrence of secret replaced. */
+static void http_log_masked(const char *dir, const char *line, size_t len,
+			    const char *secret)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t sl = secret ? strlen(secret) : 0;
+
+	strbuf_init(&sb, 0);
+	for (size_t i = 0; i < len;) {
+		if (sl && len - i >= sl && !memcmp(line + i, secret, sl)) {
+			strbuf_addstr(&sb, "[redacted]");
+			i += sl;
+		} else {
+			strbuf_addch(&sb, line[i++]);
+		}
+	}
+	log_debug("http: %s%s", dir, sb.buf);
+	strbuf_release(&sb);
+}
+
 static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size,
 		      void *ud)
 {
 	const char *dir;
+	const char *redact = ud;
 	size_t start = 0;
 
 	(void)curl;
-	(void)ud;
 	switch (type) {
 	case CURLINFO_HEADER_OUT:
 		dir = "> ";
@@ -116,12 +137,27 @@ static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size,
 				log_debug("http: %s%.*s: [redacted]", dir,
 					  (int)(colon - line), line);
 			} else {
-				log_debug("http: %s%.*s", dir, (int)len, line);
+				http_log_masked(dir, line, len, redact);
 			}
 		}
 		start = end + 1;
 	}
 	return 0;
+}
+
+static int http_cancel_requested(const volatile int *cancel)
+{
+	return cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE);
+}
+
+static int http_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+			 curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return http_cancel_requested(ud); /* non-zero aborts the transfer */
 }
 
 int http_easy_setup(CURL *curl, const struct http_request *req,
@@ -166,8 +202,6 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 				 req->unix_socket);
 	if (req->connect_to)
 		curl_easy_setopt(curl, CURLOPT_CONNECT_TO, req->connect_to);
-	if (req->share)
-		curl_easy_setopt(curl, CURLOPT_SHARE, req->share);
 	if (tls) {
 		struct curl_blob blob;
 
@@ -214,8 +248,17 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 		hdrs = n;
 	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	if (req->share)
+		curl_easy_setopt(curl, CURLOPT_SHARE, req->share);
+	if (req->cancel) {
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_xferinfo);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA,
+				 (void *)req->cancel);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (log_verbosity() > 0) {
 		curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, http_debug);
+		curl_easy_setopt(curl, CURLOPT_DEBUGDATA, (void *)req->redact);
 		curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
 	}
 	*headers_out = hdrs;
@@ -295,12 +338,17 @@ static long http_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void http_sleep_ms(long ms)
+/* Sleep, in slices when a cancel flag may cut it short. */
+static void http_sleep_ms(long ms, const volatile int *cancel)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (ms > 0 && !http_cancel_requested(cancel)) {
+		long slice = cancel && ms > 50 ? 50 : ms;
+		struct timespec ts = { slice / 1000, (slice % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) < 0)
-		;
+		while (nanosleep(&ts, &ts) < 0)
+			;
+		ms -= slice;
+	}
 }
 
 int http_do(const struct http_request *req, struct http_response *res,
@@ -353,6 +401,12 @@ int http_do(const struct http_request *req, struct http_response *res,
 		cc = curl_easy_perform(curl);
 		curl_slist_free_all(hdrs);
 
+		if (cc == CURLE_ABORTED_BY_CALLBACK ||
+		    http_cancel_requested(req->cancel)) {
+			res->status = 0;
+			err_set(e, "cancelled");
+			goto out;
+		}
 		if (cc == CURLE_WRITE_ERROR && res->body.max &&
 		    res->body.len + CURL_MAX_WRITE_SIZE >= res->body.max) {
 			err_set(e, "response larger than %zu bytes",
@@ -388,12 +442,23 @@ int http_do(const struct http_request *req, struct http_response *res,
 		if (req->deadline_ms > 0 &&
 		    http_now_ms() - start + wait_ms >= req->deadline_ms)
 			break;
-		log_debug("http: retrying %s in %ld ms (%s)", req->url,
-			  wait_ms, e->msg);
-		http_sleep_ms(wait_ms);
+		if (log_verbosity() > 0) {
+			struct strbuf line = STRBUF_INIT;
+
+			strbuf_addf(&line, "retrying %s in %ld ms (%s)",
+				    req->url, wait_ms, e->msg);
+			http_log_masked("", line.buf, line.len, req->redact);
+			strbuf_release(&line);
+		}
+		http_sleep_ms(wait_ms, req->cancel);
+		if (http_cancel_requested(req->cancel))
+			break;
 	}
 	/* A retryable status that never cleared is still a response. */
-	if (res->status)
+	if (http_cancel_requested(req->cancel)) {
+		res->status = 0;
+		err_set(e, "cancelled");
+	} else if (res->status)
 		ret = 0;
 out:
 	curl_easy_cleanup(curl);

@@ -49,7 +49,14 @@ struct http_request {
 	const char *unix_socket;
 	/* CURLOPT_CONNECT_TO entries ("name:port:host:port"), or NULL */
 	struct curl_slist *connect_to;
-	/* connections and TLS sessions shared with other handles, or NULL */
+	/* Set non-zero from another thread to give up: checked during the
+	 * transfer and the back-off sleeps; http_do() then fails "cancelled". */
+	const volatile int *cancel;
+	/* A credential inside the URL (a ping key in the path): masked in
+	 * -v output and in logged URLs. */
+	const char *redact;
+	/* Connections, TLS sessions and DNS kept between requests (a start
+	 * ping and its finish share one connection), or NULL. */
 	CURLSH *share;
 };
 

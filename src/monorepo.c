@@ -86,7 +86,7 @@ static const struct setting settings[] = {
 	{ "healthchecks.checks.*.tz", SETTING_STR, NULL },
 	{ "healthchecks.checks.*.timeout", SETTING_STR, NULL },
 	{ "healthchecks.checks.*.grace", SETTING_STR, NULL },
-	{ "healthchecks.checks.*.tags", SETTING_STR, NULL },
+	{ "healthchecks.checks.*.tags", SETTING_LIST, NULL },
 	{ "healthchecks.checks.*.desc", SETTING_STR, NULL },
 	{ NULL, 0, NULL },
 };
@@ -962,6 +962,51 @@ out:
 	free(apps_dir);
 	free(cluster_dir);
 	return 0;
+}
+
+/* Each folder under base ("manifests/apps"), built as an app, then freed. */
+static int each_folder(struct monorepo *repo, const char *base,
+		       int (*fn)(struct monorepo_app *app, void *ud), void *ud)
+{
+	char *dir = monorepo_path(repo, base);
+	char **names = list_dir(dir, 1);
+	int r = 0;
+
+	for (size_t i = 0; names && names[i] && !r; i++) {
+		struct monorepo_app app;
+		struct resource_list rl;
+		char rel[PATH_MAX];
+
+		memset(&app, 0, sizeof(app));
+		memset(&rl, 0, sizeof(rl));
+		snprintf(rel, sizeof(rel), "%s/%s", base, names[i]);
+		app.name = mr_strdup(repo, names[i]);
+		app.dir = mr_strdup(repo, rel);
+		read_folder(repo, rel, &rl);
+		build_app(repo, &app, &rl);
+		r = fn(&app, ud);
+		/* The trees are the bulk; the small arrays stay in the arena. */
+		for (size_t f = 0; f < app.nfiles; f++)
+			yamltree_free(app.files[f]);
+		for (size_t f = 0; f < app.nbad_files; f++)
+			yamltree_free(app.bad_files[f].tree);
+	}
+	free_list(names);
+	free(dir);
+	return r;
+}
+
+int monorepo_each_app(struct monorepo *repo,
+		      int (*fn)(struct monorepo_app *app, void *ud), void *ud)
+{
+	return each_folder(repo, "manifests/apps", fn, ud);
+}
+
+int monorepo_each_service(struct monorepo *repo,
+			  int (*fn)(struct monorepo_app *app, void *ud),
+			  void *ud)
+{
+	return each_folder(repo, "manifests/cluster", fn, ud);
 }
 
 struct monorepo_app *monorepo_app(const struct monorepo *repo, const char *name)

@@ -143,6 +143,18 @@ char *monorepo_path(const struct monorepo *repo, const char *rel);
 int monorepo_load(struct monorepo *repo, struct err *e);
 struct monorepo_app *monorepo_app(const struct monorepo *repo,
 				  const char *name);
+/*
+ * Load the apps one at a time, in name order, and call fn on each; the
+ * app's parsed files are freed when fn returns, so memory stays that of
+ * one app however big the monorepo is (lint, apps). A non-zero return
+ * from fn stops the walk and is returned. repo->apps is not touched.
+ */
+int monorepo_each_app(struct monorepo *repo,
+		      int (*fn)(struct monorepo_app *app, void *ud), void *ud);
+/* The same for the folders of manifests/cluster/, each as an app. */
+int monorepo_each_service(struct monorepo *repo,
+			  int (*fn)(struct monorepo_app *app, void *ud),
+			  void *ud);
 /* "app=web,tier=frontend" from a workload's selector. */
 int monorepo_workload_selector(const struct monorepo_workload *w,
 			       struct strbuf *out);

@@ -128,26 +128,19 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 int strbuf_read_fd(struct strbuf *sb, int fd, struct err *e)
 {
 	for (;;) {
-		size_t chunk = 65536;
-		char probe;
+		char small[4096];
+		size_t room = sb->alloc > sb->len + 1 ? sb->alloc - sb->len - 1 : 0;
 		ssize_t n;
 
-		if (sb->max && sb->len >= sb->max) {
-			/* At the cap: one more byte means the input is too big. */
-			n = read(fd, &probe, 1);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return err_errno(e, "read failed");
-			if (n > 0)
-				return err_set(e, "input larger than %zu bytes",
-					       sb->max);
-			break;
-		}
-		if (sb->max && chunk > sb->max - sb->len)
-			chunk = sb->max - sb->len;
-		strbuf_grow(sb, chunk);
-		n = read(fd, sb->buf + sb->len, chunk);
+		/*
+		 * Read into reserved room when there is some (a file whose
+		 * size is known); otherwise into a small buffer first, so
+		 * that reaching EOF never grows the buffer.
+		 */
+		if (room)
+			n = read(fd, sb->buf + sb->len, room);
+		else
+			n = read(fd, small, sizeof(small));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -155,8 +148,15 @@ int strbuf_read_fd(struct strbuf *sb, int fd, struct err *e)
 		}
 		if (n == 0)
 			break;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
+		if (room) {
+			if (sb->max && sb->len + (size_t)n > sb->max)
+				return err_set(e, "input larger than %zu bytes",
+					       sb->max);
+			sb->len += (size_t)n;
+			sb->buf[sb->len] = '\0';
+		} else if (strbuf_add(sb, small, (size_t)n) < 0) {
+			return err_set(e, "input larger than %zu bytes", sb->max);
+		}
 	}
 	return 0;
 }

@@ -21,32 +21,48 @@ struct arena_chunk {
 
 struct yamltree_arena {
 	struct arena_chunk *head;
+	size_t first_chunk;
 };
 
-static void *arena_alloc(struct yamltree_arena *a, size_t n)
+/* align: 8 for nodes and arrays, 1 for strings. */
+static void *arena_alloc_aligned(struct yamltree_arena *a, size_t n,
+				 size_t align)
 {
 	struct arena_chunk *c = a->head;
+	size_t used = c ? (c->used + align - 1) & ~(align - 1) : 0;
 
-	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	if (!c || c->size - c->used < n) {
-		size_t size = n > 65536 ? n : 65536;
+	/* Rounding up may pass the end of a chunk sized exactly for one
+	 * big string: check before subtracting. */
+	if (!c || used > c->size || c->size - used < n) {
+		/* Small files stay small: chunks grow with the tree. */
+		size_t size = c ? c->size * 2 : a->first_chunk;
+
+		if (size > 1 << 20)
+			size = 1 << 20;
+		if (size < n)
+			size = n;
 
 		c = malloc(sizeof(*c) + size);
 		if (!c)
 			abort();
 		c->size = size;
-		c->used = 0;
 		c->next = a->head;
 		a->head = c;
+		used = 0;
 	}
-	void *p = (char *)c->data + c->used;
-	c->used += n;
+	void *p = (char *)c->data + used;
+	c->used = used + n;
 	return p;
+}
+
+static void *arena_alloc(struct yamltree_arena *a, size_t n)
+{
+	return arena_alloc_aligned(a, n, 8);
 }
 
 static char *arena_strndup(struct yamltree_arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = arena_alloc_aligned(a, n + 1, 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';
@@ -212,6 +228,32 @@ static int fail_at(struct builder *b, enum yamltree_error_kind kind,
 	return err_set(b->e, "%s:%u:%u: %s", b->t->path, line, col, msg);
 }
 
+/*
+ * libyaml starts a scalar's mark at its properties ("&anchor !tag value");
+ * the span of a scalar is its value alone, so that replacing it keeps the
+ * anchor and the tag.
+ */
+static void skip_properties(const struct yamltree *t, struct ynode *n)
+{
+	size_t p = n->start;
+
+	while (p < n->end && (t->text[p] == '&' || t->text[p] == '!')) {
+		while (p < n->end && !strchr(" \t\r\n", t->text[p]))
+			p++;
+		while (p < n->end) {
+			if (strchr(" \t\r\n", t->text[p])) {
+				p++;
+			} else if (t->text[p] == '#') {
+				while (p < n->end && t->text[p] != '\n')
+					p++;
+			} else {
+				break;
+			}
+		}
+	}
+	n->start = (uint32_t)p;
+}
+
 static struct ynode *new_node(struct builder *b, enum ynode_type type,
 			      const yaml_mark_t *start, const yaml_mark_t *end)
 {
@@ -221,8 +263,8 @@ static struct ynode *new_node(struct builder *b, enum ynode_type type,
 	n->type = type;
 	n->line = (unsigned)start->line + 1;
 	n->col = (unsigned)start->column + 1;
-	n->start = cursor_bytes(&b->cur, start->index);
-	n->end = cursor_bytes(&b->cur, end->index);
+	n->start = (uint32_t)cursor_bytes(&b->cur, start->index);
+	n->end = (uint32_t)cursor_bytes(&b->cur, end->index);
 	n->flow = b->depth && (b->stack[b->depth - 1].node->style == YSTYLE_FLOW ||
 			       b->stack[b->depth - 1].node->flow);
 	n->weight = 1;
@@ -294,7 +336,7 @@ static void frame_key_add_merged(struct frame *f, struct ynode *key)
 
 static size_t add_weight(size_t a, size_t b)
 {
-	return a > SIZE_MAX / 2 || b > SIZE_MAX / 2 ? SIZE_MAX / 2 : a + b;
+	return a > UINT32_MAX / 2 || b > UINT32_MAX / 2 ? UINT32_MAX / 2 : a + b;
 }
 
 /* Add a finished node to the open collection (or make it the root). */
@@ -361,16 +403,15 @@ static int push_frame(struct builder *b, struct ynode *node)
 static int close_map(struct builder *b, struct frame *f)
 {
 	struct ynode *map = f->node;
-	size_t pairs = f->n / 2, cap = pairs;
+	size_t pairs = f->n / 2, cap = pairs, nmerges = 0;
 	struct ymap_entry *ents;
 
-	/* Presence checks below go through the hash set. */
-	frame_key_index(f);
 	for (size_t i = 0; i < pairs; i++) {
 		struct ynode *k = f->vec[2 * i], *v = f->vec[2 * i + 1];
 
 		if (!is_merge_key(k))
 			continue;
+		nmerges++;
 		if (v->type == YNODE_MAP) {
 			cap += v->n;
 		} else if (v->type == YNODE_SEQ) {
@@ -386,6 +427,9 @@ static int close_map(struct builder *b, struct frame *f)
 				       "a '<<' merge key needs a map or a list of maps");
 		}
 	}
+	/* Presence checks of merged keys go through the hash set. */
+	if (nmerges)
+		frame_key_index(f);
 	ents = arena_alloc(b->t->arena, (cap ? cap : 1) * sizeof(*ents));
 	map->n = 0;
 	for (size_t i = 0; i < pairs; i++) {
@@ -395,7 +439,6 @@ static int close_map(struct builder *b, struct frame *f)
 			continue;
 		ents[map->n].key = k;
 		ents[map->n].value = f->vec[2 * i + 1];
-		ents[map->n].merged = 0;
 		map->n++;
 	}
 	for (size_t i = 0; i < pairs; i++) {
@@ -418,7 +461,6 @@ static int close_map(struct builder *b, struct frame *f)
 					frame_key_add_merged(f, se->key);
 				}
 				ents[map->n] = *se;
-				ents[map->n].merged = 1;
 				map->n++;
 			}
 		}
@@ -434,13 +476,13 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 	size_t weight = f->weight;
 	int r = 0;
 
-	node->end = cursor_bytes(&b->cur, end->index);
-	node->weight = weight;
+	node->end = (uint32_t)cursor_bytes(&b->cur, end->index);
+	node->weight = (uint32_t)weight;
 	if (node->type == YNODE_SEQ) {
 		node->items = arena_alloc(b->t->arena,
 					  (f->n ? f->n : 1) * sizeof(*node->items));
 		memcpy(node->items, f->vec, f->n * sizeof(*node->items));
-		node->n = f->n;
+		node->n = (uint32_t)f->n;
 	} else {
 		r = close_map(b, f);
 	}
@@ -602,7 +644,8 @@ static int build(struct builder *b)
 			n->value = arena_strndup(t->arena,
 						 (const char *)ev.data.scalar.value,
 						 ev.data.scalar.length);
-			n->len = ev.data.scalar.length;
+			n->len = (uint32_t)ev.data.scalar.length;
+			skip_properties(b->t, n);
 			set_tag_anchor(b, n, ev.data.scalar.tag,
 				       ev.data.scalar.plain_implicit ||
 					       ev.data.scalar.quoted_implicit,
@@ -735,6 +778,8 @@ static int tree_build(struct yamltree *t, const struct yamltree_limits *limits,
 	if (t->len >= 3 && !memcmp(t->text, "\xef\xbb\xbf", 3))
 		b.cur.base = 3;
 	b.cur.bytes = b.cur.base;
+	/* About 8 bytes of tree per byte of YAML in typical manifests. */
+	t->arena->first_chunk = t->len < (1 << 17) ? t->len * 8 + 1024 : 1 << 20;
 
 	if (t->len > b.lim.max_bytes) {
 		t->error_kind = YERR_LIMIT;
@@ -1070,11 +1115,11 @@ static int plain_safe(const char *v, int in_flow)
 	return 1;
 }
 
-static void add_double_quoted(struct strbuf *out, const char *v)
+int yamltree_quote(struct strbuf *out, const char *s, size_t len)
 {
 	strbuf_addch(out, '"');
-	for (const char *p = v; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\')
 			strbuf_addf(out, "\\%c", c);
@@ -1087,7 +1132,7 @@ static void add_double_quoted(struct strbuf *out, const char *v)
 		else
 			strbuf_addch(out, (char)c);
 	}
-	strbuf_addch(out, '"');
+	return strbuf_addch(out, '"');
 }
 
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
@@ -1119,7 +1164,7 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 		}
 		strbuf_addch(out, '\'');
 	} else {
-		add_double_quoted(out, value);
+		yamltree_quote(out, value, strlen(value));
 	}
 	strbuf_add(out, t->text + n->end, t->len - n->end);
 	return 0;

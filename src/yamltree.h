@@ -17,6 +17,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -44,25 +45,29 @@ struct ynode;
 struct ymap_entry {
 	struct ynode *key;
 	struct ynode *value;
-	int merged;		/* came in through a "<<" merge key */
 };
 
+/*
+ * Kept small (64 bytes): a monorepo of thousands of manifests is held in
+ * memory at once. Offsets fit 32 bits because files are capped at 32 MiB.
+ */
 struct ynode {
-	enum ynode_type type;
-	enum ynode_style style;
+	enum ynode_type type : 8;
+	enum ynode_style style : 8;
+	unsigned flow : 1;	/* inside a flow collection ([..] or {..}) */
 	unsigned line, col;	/* 1-based, col in characters */
-	size_t start, end;	/* byte span in yamltree.text */
+	uint32_t start, end;	/* byte span in yamltree.text */
+	uint32_t len;		/* scalars: bytes in value */
+	uint32_t n;		/* sequences: items; maps: entries */
+	uint32_t weight;	/* nodes in this subtree, aliases expanded */
 	const char *tag;	/* explicit tag, or NULL */
 	const char *anchor;	/* &anchor, or NULL */
-	int flow;		/* inside a flow collection ([..] or {..}) */
-	size_t weight;		/* nodes in this subtree, aliases expanded */
 	/* scalars: the decoded value, NUL-terminated (may hold NULs) */
 	const char *value;
-	size_t len;
-	/* sequences: items; maps: entries in document order */
-	struct ynode **items;
-	struct ymap_entry *entries;
-	size_t n;
+	union {
+		struct ynode **items;		/* sequences, in order */
+		struct ymap_entry *entries;	/* maps, in document order */
+	};
 };
 
 struct ydoc {
@@ -145,5 +150,8 @@ json_t *ynode_to_json(const struct ynode *node);
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 			    const struct ynode *scalar, const char *value,
 			    struct err *e);
+
+/* A double-quoted YAML scalar of s (len bytes), escapes as needed. */
+int yamltree_quote(struct strbuf *out, const char *s, size_t len);
 
 #endif

@@ -10,10 +10,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # Tests: shells for completions, man for the docs check, the servers and
 # the independent oracles.
 PKGS="build-essential pkg-config libcurl4-openssl-dev libyaml-dev
-libjansson-dev libsodium-dev libgit2-dev git ca-certificates curl openssl
+libjansson-dev libsodium-dev libgit2-dev libssh2-1-dev git ca-certificates curl openssl
 python3 python3-yaml python3-nacl python3-botocore zsh fish bash-completion
 man-db groff-base openssh-server openssh-client age hyperfine nodejs npm
-kubectl"
+kubectl time"
 
 missing=""
 for p in $PKGS; do

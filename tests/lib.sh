@@ -13,6 +13,8 @@ unset NO_COLOR KUBECONFIG SAASCTL_PASSPHRASE_FILE HC_PING_KEY HC_API_KEY \
 for v in $(env | sed -n 's/^\(SAASCTL_[A-Z_]*\)=.*/\1/p'); do
 	[ "$v" = SAASCTL ] || unset "$v"
 done
+# Leaks inside system libraries (see the file) are not ours to fix.
+export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME="Test Author" \
 	GIT_AUTHOR_EMAIL=test@example.com GIT_COMMITTER_NAME="Test Author" \
 	GIT_COMMITTER_EMAIL=test@example.com

@@ -45,7 +45,7 @@ done
 # Each real shell completes "saasctl li<TAB>" to "lint" and "saasctl he<TAB>"
 # to "help".
 mkdir -p "$T/bin"; ln -s "$SAASCTL" "$T/bin/saasctl"; export PATH="$T/bin:$PATH"
-for pair in he:help; do
+for pair in li:lint he:help; do
 	prefix=${pair%%:*} want=${pair#*:}
 	got=$(bash -c '. "$1"; COMP_WORDS=(saasctl "$2"); COMP_CWORD=1; _saasctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$TOP/completions/saasctl.bash" "$prefix")
 	expect_eq "$got" "$want" "bash completes 'saasctl $prefix' to '$want'"

@@ -1,0 +1,214 @@
+/*
+ * saasctl get APP [KIND/NAME] [-o yaml|json]: an app's resources as they
+ * are written in the repository.
+ */
+#define _GNU_SOURCE 1
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "../src/monorepo.h"
+#include "../src/strbuf.h"
+
+/* kubectl's short names for the kinds an app holds. */
+static const struct {
+	const char *alias, *kind;
+} kind_aliases[] = {
+	{ "deploy", "Deployment" }, { "svc", "Service" },
+	{ "ing", "Ingress" }, { "hpa", "HorizontalPodAutoscaler" },
+	{ "cm", "ConfigMap" }, { "sts", "StatefulSet" },
+	{ "ds", "DaemonSet" }, { "cj", "CronJob" },
+	{ "pvc", "PersistentVolumeClaim" }, { "sa", "ServiceAccount" },
+	{ "pdb", "PodDisruptionBudget" },
+};
+
+static int kind_matches(const char *want, const char *kind)
+{
+	if (!kind)
+		return 0;
+	if (!strcasecmp(want, kind))
+		return 1;
+	for (size_t i = 0; i < sizeof(kind_aliases) / sizeof(kind_aliases[0]); i++)
+		if (!strcasecmp(want, kind_aliases[i].alias) &&
+		    !strcmp(kind, kind_aliases[i].kind))
+			return 1;
+	/* Plurals, as kubectl takes them: "deployments", "ingresses". */
+	{
+		size_t wl = strlen(want), kl = strlen(kind);
+
+		if (wl == kl + 1 && want[wl - 1] == 's' && !strncasecmp(want, kind, kl))
+			return 1;
+		if (wl == kl + 2 && !strcasecmp(want + kl, "es") && !strncasecmp(want, kind, kl))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The document's own bytes: the whole file when it holds one document
+ * (comments included), else the document without its "---" line.
+ */
+static void add_yaml(struct strbuf *out, const struct monorepo_resource *res)
+{
+	const struct yamltree *t = res->tree;
+	const char *s = t->text, *end;
+	size_t len = t->len;
+
+	if (t->ndocs > 1) {
+		s = t->text + res->doc->start;
+		len = res->doc->end - res->doc->start;
+		if (len >= 3 && !strncmp(s, "---", 3)) {
+			const char *nl = memchr(s, '\n', len);
+
+			len -= nl ? (size_t)(nl + 1 - s) : len;
+			s = nl ? nl + 1 : s + len;
+		}
+	} else if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		len -= 3;
+	}
+	/* A trailing "..." ends a document; it is not part of it. */
+	end = s + len;
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	if (end - s >= 3 && !strncmp(end - 3, "...", 3) &&
+	    (end - s == 3 || end[-4] == '\n'))
+		len = (size_t)(end - 3 - s);
+	strbuf_add(out, s, len);
+	if (out->len && out->buf[out->len - 1] != '\n')
+		strbuf_addch(out, '\n');
+}
+
+static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct monorepo *repo = NULL;
+	struct monorepo_app *app = NULL;
+	struct err e = { { 0 } };
+	const char *app_name = NULL, *sel = NULL, *output = ctx->json ? "json" : "yaml";
+	char *want_kind = NULL;
+	const char *want_name = NULL;
+	const struct monorepo_resource **found = NULL;
+	size_t nfound = 0;
+	struct strbuf out = STRBUF_INIT;
+	int status = EXIT_FAIL;
+
+	strbuf_init(&out, 0);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			if (i + 1 >= argc)
+				return cmd_usage_error(ctx, "'%s' needs a value", a);
+			output = argv[++i];
+		} else if (!strncmp(a, "-o", 2) && a[2]) {
+			output = a + 2 + (a[2] == '=');
+		} else if (!strncmp(a, "--output=", 9)) {
+			output = a + 9;
+		} else if (a[0] == '-' && a[1]) {
+			return cmd_usage_error(ctx, "unknown option '%s'", a);
+		} else if (!app_name) {
+			app_name = a;
+		} else if (!sel) {
+			sel = a;
+		} else {
+			return cmd_usage_error(ctx, "too many arguments: '%s'", a);
+		}
+	}
+	if (!app_name)
+		return cmd_usage_error(ctx, "missing the APP");
+	if (strcmp(output, "yaml") && strcmp(output, "json"))
+		return cmd_usage_error(ctx, "bad output format '%s': want yaml or json", output);
+	if (sel) {
+		const char *slash = strchr(sel, '/');
+
+		want_kind = strndup(sel, slash ? (size_t)(slash - sel) : strlen(sel));
+		want_name = slash ? slash + 1 : NULL;
+		if (!want_kind || !*want_kind || (want_name && !*want_name)) {
+			free(want_kind);
+			return cmd_usage_error(ctx, "bad resource '%s': want KIND/NAME or KIND", sel);
+		}
+	}
+
+	if (monorepo_open(&repo, ctx->dir, &e) < 0 ||
+	    monorepo_load(repo, &e) < 0) {
+		status = cmd_fail_err(ctx, &e);
+		goto out;
+	}
+	app = monorepo_app(repo, app_name);
+	if (!app) {
+		struct strbuf names = STRBUF_INIT;
+
+		strbuf_init(&names, 0);
+		for (size_t i = 0; i < repo->napps; i++)
+			strbuf_addf(&names, "%s%s", i ? ", " : "", repo->apps[i].name);
+		status = cmd_fail(ctx, "no app '%s' in 'manifests/apps' (%s%s)",
+				  app_name, repo->napps ? "apps: " : "there are no apps",
+				  names.buf);
+		strbuf_release(&names);
+		goto out;
+	}
+	found = calloc(app->nresources + 1, sizeof(*found));
+	if (!found)
+		abort();
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *r = &app->resources[i];
+
+		if (want_kind && !kind_matches(want_kind, r->kind))
+			continue;
+		if (want_name && (!r->name || strcmp(r->name, want_name)))
+			continue;
+		found[nfound++] = r;
+	}
+	if (!nfound) {
+		if (sel)
+			status = cmd_fail(ctx, "no %s in app '%s'", sel, app_name);
+		else
+			status = cmd_fail(ctx, "app '%s' has no resources", app_name);
+		goto out;
+	}
+
+	if (!strcmp(output, "json")) {
+		json_t *doc;
+
+		if (nfound == 1 && want_name) {
+			doc = ynode_to_json(found[0]->node);
+		} else {
+			json_t *items = json_array();
+
+			for (size_t i = 0; i < nfound; i++)
+				json_array_append_new(items, ynode_to_json(found[i]->node));
+			doc = json_pack("{s:s, s:s, s:o}", "apiVersion", "v1",
+					"kind", "List", "items", items);
+		}
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(doc);
+	} else {
+		for (size_t i = 0; i < nfound; i++) {
+			if (i)
+				strbuf_addstr(&out, "---\n");
+			add_yaml(&out, found[i]);
+		}
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+	status = EXIT_OK;
+out:
+	free(found);
+	free(want_kind);
+	strbuf_release(&out);
+	monorepo_free(repo);
+	return status;
+}
+
+const struct cmd_entry cmd_get_entry = {
+	.name = "get",
+	.usage = "APP [KIND/NAME] [-o yaml|json]",
+	.summary = "print an app's resources as written (yaml) or as JSON",
+	.exec = cmd_get,
+	.complete = COMPLETE_APPS,
+};

@@ -1,0 +1,851 @@
+#define _GNU_SOURCE 1
+#include "lint.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy.h"
+#include "sealed.h"
+#include "strbuf.h"
+
+/* ---- the report --------------------------------------------------------- */
+
+void lint_report_init(struct lint_report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void lint_report_release(struct lint_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->items[i].file);
+		free(r->items[i].message);
+	}
+	free(r->items);
+	lint_report_init(r);
+}
+
+static void report_vadd(struct lint *l, const char *file,
+			const struct yamltree *tree, unsigned line,
+			unsigned col, const char *fmt, va_list ap)
+{
+	struct lint_report *r = l->report;
+	struct lint_finding *f;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (r->n == r->alloc) {
+		size_t na = r->alloc ? r->alloc * 2 : 16;
+		struct lint_finding *ni = realloc(r->items, na * sizeof(*ni));
+
+		if (!ni)
+			abort();
+		r->items = ni;
+		r->alloc = na;
+	}
+	strbuf_init(&sb, 0);
+	strbuf_vaddf(&sb, fmt, ap);
+	f = &r->items[r->n++];
+	f->rule = l->rule;
+	f->file = strdup(file ? file : "-");
+	if (!f->file)
+		abort();
+	f->line = line;
+	f->col = col;
+	f->message = strbuf_detach(&sb, NULL);
+	f->tree = tree;
+	if (l->rule->severity == LINT_ERROR)
+		r->nerrors++;
+	else
+		r->nwarnings++;
+}
+
+void lint_add(struct lint *l, const struct monorepo_resource *res,
+	      const struct ynode *node, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned line = node ? node->line : res->line;
+	unsigned col = node ? node->col : 1;
+
+	va_start(ap, fmt);
+	report_vadd(l, res->file, res->tree, line, col, fmt, ap);
+	va_end(ap);
+}
+
+void lint_add_at(struct lint *l, const char *file,
+		 const struct yamltree *tree, unsigned line, unsigned col,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_vadd(l, file, tree, line, col, fmt, ap);
+	va_end(ap);
+}
+
+static int finding_cmp(const void *a, const void *b)
+{
+	const struct lint_finding *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return strcmp(x->rule->id, y->rule->id);
+}
+
+void lint_report_sort(struct lint_report *r)
+{
+	if (r->n > 1)
+		qsort(r->items, r->n, sizeof(r->items[0]), finding_cmp);
+}
+
+/* ---- helpers --------------------------------------------------------- */
+
+static int streq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* The key node of an entry, for pointing at "data:" rather than its value. */
+static const struct ynode *key_node(const struct ynode *map, const char *key)
+{
+	if (!map || map->type != YNODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct ynode *k = map->entries[i].key;
+
+		if (k->type == YNODE_SCALAR && !strcmp(k->value, key))
+			return k;
+	}
+	return NULL;
+}
+
+static size_t node_count(const struct ynode *n)
+{
+	return n && n->type != YNODE_SCALAR ? n->n : 0;
+}
+
+static const struct ynode *seq_item(const struct ynode *seq, size_t i)
+{
+	return seq && seq->type == YNODE_SEQ && i < seq->n ? seq->items[i]
+							   : NULL;
+}
+
+/* Is every label of sel present, with the same value, in labels? */
+static int labels_match(const struct ynode *sel, const struct ynode *labels)
+{
+	if (!sel || sel->type != YNODE_MAP || !sel->n)
+		return 0;
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct ynode *k = sel->entries[i].key;
+		const struct ynode *v = sel->entries[i].value;
+
+		if (k->type != YNODE_SCALAR || v->type != YNODE_SCALAR)
+			return 0;
+		if (!streq(ynode_str(labels, k->value), v->value))
+			return 0;
+	}
+	return 1;
+}
+
+static const struct monorepo_resource *
+find_resource(const struct monorepo_app *app, const char *kind,
+	      const char *name)
+{
+	for (size_t i = 0; i < app->nresources; i++)
+		if (streq(app->resources[i].kind, kind) &&
+		    streq(app->resources[i].name, name))
+			return &app->resources[i];
+	return NULL;
+}
+
+/* What a folder is, for messages: an app or a cluster service. */
+static const char *unit(const struct monorepo_app *app)
+{
+	return app->dir && !strncmp(app->dir, "manifests/cluster/", 18)
+		       ? "cluster service"
+		       : "app";
+}
+
+/* Namespaced kinds live in the app's namespace; these do not. */
+static int cluster_scoped(const char *kind)
+{
+	static const char *const kinds[] = {
+		"Namespace", "ClusterRole", "ClusterRoleBinding",
+		"ClusterIssuer", "CustomResourceDefinition", "IngressClass",
+		"PersistentVolume", "StorageClass", "PriorityClass",
+		"ValidatingWebhookConfiguration",
+		"MutatingWebhookConfiguration", NULL,
+	};
+
+	for (int i = 0; kind && kinds[i]; i++)
+		if (!strcmp(kind, kinds[i]))
+			return 1;
+	return 0;
+}
+
+/* ---- the rules ----------------------------------------------------------- */
+
+/* Skip "path:line:col: " (or "path: ") that yamltree put before a message. */
+static const char *bare_message(const struct monorepo_bad_file *bad)
+{
+	const char *m = bad->message ? bad->message : "cannot parse";
+	const char *names[2] = { bad->file, bad->tree ? bad->tree->path : NULL };
+
+	for (int i = 0; i < 2; i++) {
+		size_t n = names[i] ? strlen(names[i]) : 0;
+
+		if (!n || strncmp(m, names[i], n) || m[n] != ':')
+			continue;
+		m += n + 1;
+		while (*m == ':' || (*m >= '0' && *m <= '9'))
+			m++;
+		while (*m == ' ')
+			m++;
+		break;
+	}
+	return m;
+}
+
+static void rule_bad_file(struct lint *l, const struct monorepo_app *app,
+			  int duplicates)
+{
+	for (size_t i = 0; i < app->nbad_files; i++) {
+		const struct monorepo_bad_file *bad = &app->bad_files[i];
+		int dup = bad->tree && bad->tree->error_kind == YERR_DUPLICATE_KEY;
+
+		if (dup != duplicates)
+			continue;
+		lint_add_at(l, bad->file, bad->tree,
+			    bad->tree ? bad->tree->error_line : 0,
+			    bad->tree ? bad->tree->error_col : 0, "%s",
+			    bare_message(bad));
+	}
+}
+
+static void rule_yaml_syntax(struct lint *l, const struct monorepo_app *app)
+{
+	rule_bad_file(l, app, 0);
+}
+
+static void rule_duplicate_key(struct lint *l, const struct monorepo_app *app)
+{
+	rule_bad_file(l, app, 1);
+}
+
+static void rule_missing_field(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+
+		if (!res->node || res->node->type != YNODE_MAP) {
+			lint_add(l, res, res->node,
+				 "the document is not a mapping: a manifest needs apiVersion, kind and metadata");
+			continue;
+		}
+		if (!res->api_version)
+			lint_add(l, res, NULL, "%s%s%s has no 'apiVersion'",
+				 res->kind ? res->kind : "the resource",
+				 res->name ? " " : "", res->name ? res->name : "");
+		if (!res->kind)
+			lint_add(l, res, NULL, "the resource%s%s%s has no 'kind'",
+				 res->name ? " '" : "", res->name ? res->name : "",
+				 res->name ? "'" : "");
+		if (!res->name)
+			lint_add(l, res, key_node(res->node, "metadata"),
+				 "%s has no 'metadata.name'",
+				 res->kind ? res->kind : "the resource");
+	}
+}
+
+static void rule_plain_secret(struct lint *l, const struct monorepo_app *app)
+{
+	static const char *const fields[] = { "data", "stringData" };
+
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+
+		if (!streq(res->kind, "Secret") || !res->api_version ||
+		    strcmp(res->api_version, "v1"))
+			continue;
+		for (size_t f = 0; f < 2; f++) {
+			const struct ynode *v = ynode_get(res->node, fields[f]);
+
+			if (!node_count(v))
+				continue;
+			lint_add(l, res, key_node(res->node, fields[f]),
+				 "Secret '%s' commits its %s in plain text "
+				 "(base64 is not encryption): seal it with "
+				 "'saasctl seal' and delete this file",
+				 res->name ? res->name : "?", fields[f]);
+			break;
+		}
+	}
+}
+
+static void rule_sealed_recipients(struct lint *l,
+				   const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+		struct strbuf msg = STRBUF_INIT;
+		struct err e = { { 0 } };
+		int r;
+
+		if (!sealed_is_sealed_secret(res->node))
+			continue;
+		strbuf_init(&msg, 0);
+		r = sealed_check_recipients(l->repo, res->node, &msg, &e);
+		if (r > 0)
+			lint_add(l, res, ynode_path(res->node, "spec.encryptedData"),
+				 "SealedSecret '%s': %s; reseal with 'saasctl secrets rekey'",
+				 res->name ? res->name : "?", msg.buf);
+		else if (r < 0)
+			lint_add(l, res, NULL, "SealedSecret '%s': %s",
+				 res->name ? res->name : "?", e.msg);
+		strbuf_release(&msg);
+	}
+}
+
+static void rule_image_tag(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nworkloads; i++) {
+		const struct monorepo_workload *w = &app->workloads[i];
+
+		for (size_t c = 0; c < w->ncontainers; c++) {
+			const struct monorepo_container *ct = &w->containers[c];
+			const char *img = ct->image, *slash, *colon;
+
+			if (!img || !*img) {
+				lint_add(l, w->res, ct->node,
+					 "container '%s' has no image",
+					 ct->name ? ct->name : "?");
+				continue;
+			}
+			if (strchr(img, '@'))
+				continue; /* a digest pins it */
+			slash = strrchr(img, '/');
+			colon = strrchr(slash ? slash + 1 : img, ':');
+			if (!colon || !colon[1])
+				lint_add(l, w->res, ct->image_node,
+					 "image '%s' has no tag: pin a version "
+					 "so a rollout is repeatable", img);
+			else if (!strcmp(colon + 1, "latest"))
+				lint_add(l, w->res, ct->image_node,
+					 "image '%s' uses ':latest': pin a version "
+					 "so a rollout is repeatable", img);
+		}
+	}
+}
+
+static void rule_resources(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nworkloads; i++) {
+		const struct monorepo_workload *w = &app->workloads[i];
+
+		for (size_t c = 0; c < w->ncontainers; c++) {
+			const struct monorepo_container *ct = &w->containers[c];
+			const struct ynode *res = ynode_get(ct->node, "resources");
+			int req = node_count(ynode_get(res, "requests")) > 0;
+			int lim = node_count(ynode_get(res, "limits")) > 0;
+
+			if (req && lim)
+				continue;
+			lint_add(l, w->res, ct->node,
+				 "container '%s' of %s '%s' has no resource %s",
+				 ct->name ? ct->name : "?",
+				 w->res->kind, w->res->name ? w->res->name : "?",
+				 !req && !lim ? "requests or limits"
+				 : !req	      ? "requests"
+					      : "limits");
+		}
+	}
+}
+
+static int has_selector(const char *kind)
+{
+	return streq(kind, "Deployment") || streq(kind, "StatefulSet") ||
+	       streq(kind, "DaemonSet") || streq(kind, "ReplicaSet");
+}
+
+static void rule_selector(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nworkloads; i++) {
+		const struct monorepo_workload *w = &app->workloads[i];
+		const struct ynode *spec = ynode_get(w->res->node, "spec");
+
+		if (!has_selector(w->res->kind))
+			continue;
+		if (!node_count(w->selector)) {
+			lint_add(l, w->res, key_node(spec, "selector") ? key_node(spec, "selector")
+								 : key_node(w->res->node, "spec"),
+				 "%s '%s' has no spec.selector.matchLabels",
+				 w->res->kind, w->res->name ? w->res->name : "?");
+			continue;
+		}
+		if (!labels_match(w->selector, w->template_labels))
+			lint_add(l, w->res, w->selector,
+				 "the selector of %s '%s' does not match its "
+				 "pod template labels: it would own no pods",
+				 w->res->kind, w->res->name ? w->res->name : "?");
+	}
+}
+
+static void rule_service_selector(struct lint *l,
+				  const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+		const struct ynode *sel;
+		int found = 0;
+
+		if (!streq(res->kind, "Service"))
+			continue;
+		sel = ynode_path(res->node, "spec.selector");
+		if (!node_count(sel))
+			continue; /* ExternalName or hand-made endpoints */
+		for (size_t w = 0; w < app->nworkloads && !found; w++)
+			found = labels_match(sel, app->workloads[w].template_labels);
+		if (!found) {
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_init(&sb, 0);
+			for (size_t k = 0; k < sel->n; k++)
+				strbuf_addf(&sb, "%s%s=%s", k ? "," : "",
+					    sel->entries[k].key->value ? sel->entries[k].key->value : "",
+					    sel->entries[k].value->type == YNODE_SCALAR
+						    ? sel->entries[k].value->value : "?");
+			lint_add(l, res, sel,
+				 "Service '%s' selects '%s' but no workload of "
+				 "%s '%s' has those pod labels",
+				 res->name ? res->name : "?", sb.buf, unit(app), app->name);
+			strbuf_release(&sb);
+		}
+	}
+}
+
+/* Does the Service have a port with this number or this name? */
+static int service_has_port(const struct monorepo_resource *svc,
+			    const struct ynode *port)
+{
+	const struct ynode *ports = ynode_path(svc->node, "spec.ports");
+	const char *want = port->value;
+	int by_number = want && want[0] >= '0' && want[0] <= '9';
+
+	for (size_t i = 0; i < node_count(ports); i++) {
+		const struct ynode *p = seq_item(ports, i);
+
+		if (streq(ynode_str(p, by_number ? "port" : "name"), want))
+			return 1;
+	}
+	return 0;
+}
+
+static void check_backend(struct lint *l, const struct monorepo_app *app,
+			  const struct monorepo_resource *ing,
+			  const struct ynode *backend)
+{
+	const struct ynode *name = ynode_path(backend, "service.name");
+	const struct ynode *port = ynode_path(backend, "service.port.number");
+	const struct monorepo_resource *svc;
+
+	if (!port)
+		port = ynode_path(backend, "service.port.name");
+	if (!name) { /* the v1beta1 shape */
+		name = ynode_get(backend, "serviceName");
+		port = ynode_get(backend, "servicePort");
+	}
+	if (!name || name->type != YNODE_SCALAR)
+		return; /* a resource backend, not a Service */
+	svc = find_resource(app, "Service", name->value);
+	if (!svc) {
+		lint_add(l, ing, name,
+			 "Ingress '%s' sends traffic to Service '%s', which "
+			 "%s '%s' does not define",
+			 ing->name ? ing->name : "?", name->value, unit(app), app->name);
+		return;
+	}
+	if (port && port->type == YNODE_SCALAR && !service_has_port(svc, port))
+		lint_add(l, ing, port,
+			 "Ingress '%s' names port '%s' of Service '%s', "
+			 "which has no such port",
+			 ing->name ? ing->name : "?", port->value, name->value);
+}
+
+static void rule_ingress_backend(struct lint *l,
+				 const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+		const struct ynode *spec, *rules, *def;
+
+		if (!streq(res->kind, "Ingress"))
+			continue;
+		spec = ynode_get(res->node, "spec");
+		def = ynode_get(spec, "defaultBackend");
+		if (!def)
+			def = ynode_get(spec, "backend");
+		if (def)
+			check_backend(l, app, res, def);
+		rules = ynode_get(spec, "rules");
+		for (size_t r = 0; r < node_count(rules); r++) {
+			const struct ynode *paths =
+				ynode_path(seq_item(rules, r), "http.paths");
+
+			for (size_t p = 0; p < node_count(paths); p++)
+				check_backend(l, app, res,
+					      ynode_get(seq_item(paths, p), "backend"));
+		}
+	}
+}
+
+/* Does a TLS host entry cover host (exactly, or as "*.example.com")? */
+static int tls_covers(const char *tls, const char *host)
+{
+	const char *dot;
+
+	if (!strcmp(tls, host))
+		return 1;
+	dot = strchr(host, '.');
+	return tls[0] == '*' && tls[1] == '.' && dot && !strcmp(tls + 1, dot);
+}
+
+static void rule_ingress_tls(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+		const struct ynode *spec, *rules, *tls;
+
+		if (!streq(res->kind, "Ingress"))
+			continue;
+		spec = ynode_get(res->node, "spec");
+		rules = ynode_get(spec, "rules");
+		tls = ynode_get(spec, "tls");
+		for (size_t r = 0; r < node_count(rules); r++) {
+			const struct ynode *host = ynode_get(seq_item(rules, r), "host");
+			int covered = 0;
+
+			if (!host || host->type != YNODE_SCALAR || !host->len)
+				continue;
+			for (size_t t = 0; t < node_count(tls) && !covered; t++) {
+				const struct ynode *hosts =
+					ynode_get(seq_item(tls, t), "hosts");
+
+				for (size_t h = 0; h < node_count(hosts); h++) {
+					const struct ynode *th = seq_item(hosts, h);
+
+					if (th->type == YNODE_SCALAR &&
+					    tls_covers(th->value, host->value))
+						covered = 1;
+				}
+			}
+			if (!covered)
+				lint_add(l, res, host,
+					 "host '%s' of Ingress '%s' has no TLS "
+					 "entry: it would be served over plain HTTP",
+					 host->value, res->name ? res->name : "?");
+		}
+	}
+}
+
+static void rule_hpa_range(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nhpas; i++) {
+		const struct monorepo_hpa *h = &app->hpas[i];
+		const struct ynode *spec = ynode_get(h->res->node, "spec");
+
+		if (h->min >= 0 && h->max >= 0 && h->min > h->max)
+			lint_add(l, h->res, ynode_get(spec, "minReplicas"),
+				 "HorizontalPodAutoscaler '%s' has minReplicas "
+				 "%d above maxReplicas %d",
+				 h->res->name ? h->res->name : "?", h->min, h->max);
+	}
+}
+
+static void rule_hpa_target(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nhpas; i++) {
+		const struct monorepo_hpa *h = &app->hpas[i];
+		const struct ynode *ref = ynode_path(h->res->node, "spec.scaleTargetRef");
+		int found = 0;
+
+		for (size_t w = 0; w < app->nworkloads && !found; w++)
+			found = streq(app->workloads[w].res->kind, h->target_kind) &&
+				streq(app->workloads[w].res->name, h->target_name);
+		if (!found)
+			lint_add(l, h->res, ref ? ynode_get(ref, "name") ? ynode_get(ref, "name") : ref : NULL,
+				 "HorizontalPodAutoscaler '%s' scales %s '%s', "
+				 "which %s '%s' does not define",
+				 h->res->name ? h->res->name : "?",
+				 h->target_kind ? h->target_kind : "(no kind)",
+				 h->target_name ? h->target_name : "(no name)",
+				 unit(app), app->name);
+	}
+}
+
+static const char *effective_ns(const struct monorepo_app *app,
+				const struct monorepo_resource *res)
+{
+	if (cluster_scoped(res->kind))
+		return "";
+	return res->namespace ? res->namespace : app->namespace;
+}
+
+/* Resources ordered by kind, namespace, name, then position (qsort_r). */
+static int resource_order(const void *x, const void *y, void *ctx)
+{
+	const struct monorepo_app *app = ctx;
+	const struct monorepo_resource *a = *(const struct monorepo_resource *const *)x;
+	const struct monorepo_resource *b = *(const struct monorepo_resource *const *)y;
+	int c = strcmp(a->kind, b->kind);
+
+	if (!c)
+		c = strcmp(effective_ns(app, a), effective_ns(app, b));
+	if (!c)
+		c = strcmp(a->name, b->name);
+	if (!c)
+		c = a < b ? -1 : a > b;
+	return c;
+}
+
+/* Sorted, so that a big app costs n log n rather than n squared. */
+static void rule_duplicate_resource(struct lint *l,
+				    const struct monorepo_app *app)
+{
+	const struct monorepo_resource **v = calloc(app->nresources + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		abort();
+	for (size_t i = 0; i < app->nresources; i++)
+		if (app->resources[i].kind && app->resources[i].name)
+			v[n++] = &app->resources[i];
+	qsort_r(v, n, sizeof(*v), resource_order, (void *)app);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		const struct monorepo_resource *a = v[i], *b = v[first];
+
+		if (strcmp(a->kind, b->kind) || strcmp(a->name, b->name) ||
+		    strcmp(effective_ns(app, a), effective_ns(app, b))) {
+			first = i;
+			continue;
+		}
+		lint_add(l, a, ynode_path(a->node, "metadata.name"),
+			 "%s '%s' is defined twice: first at %s:%u",
+			 a->kind, a->name, b->file, b->line);
+	}
+	free(v);
+}
+
+static int str_order(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static void rule_mixed_namespaces(struct lint *l,
+				  const struct monorepo_app *app)
+{
+	const char **ns = calloc(app->nresources + 1, sizeof(*ns));
+	const char *major = NULL;
+	size_t n = 0, best = 0;
+
+	if (!ns)
+		abort();
+	/* The namespace most resources name is the app's. */
+	for (size_t i = 0; i < app->nresources; i++)
+		if (app->resources[i].namespace &&
+		    !cluster_scoped(app->resources[i].kind))
+			ns[n++] = app->resources[i].namespace;
+	qsort(ns, n, sizeof(*ns), str_order);
+	for (size_t i = 0, run = 0; i < n; i++) {
+		run = i && !strcmp(ns[i], ns[i - 1]) ? run + 1 : 1;
+		if (run > best) {
+			best = run;
+			major = ns[i];
+		}
+	}
+	for (size_t i = 0; major && i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+
+		if (!res->namespace || cluster_scoped(res->kind) ||
+		    !strcmp(res->namespace, major))
+			continue;
+		lint_add(l, res, ynode_path(res->node, "metadata.namespace"),
+			 "%s '%s' is in namespace '%s' but the rest of %s "
+			 "'%s' is in '%s'",
+			 res->kind ? res->kind : "resource",
+			 res->name ? res->name : "?", res->namespace,
+			 unit(app), app->name, major);
+	}
+	free(ns);
+}
+
+/* Removed or deprecated API versions, and what replaces them. */
+static const struct {
+	const char *api, *kind;		/* kind NULL: every kind */
+	const char *use, *when;
+} deprecated_apis[] = {
+	{ "networking.k8s.io/v1beta1", NULL, "networking.k8s.io/v1", "removed in Kubernetes 1.22" },
+	{ "extensions/v1beta1", "Ingress", "networking.k8s.io/v1", "removed in Kubernetes 1.22" },
+	{ "extensions/v1beta1", "NetworkPolicy", "networking.k8s.io/v1", "removed in Kubernetes 1.16" },
+	{ "extensions/v1beta1", "PodSecurityPolicy", "a Pod Security admission label", "removed in Kubernetes 1.25" },
+	{ "extensions/v1beta1", NULL, "apps/v1", "removed in Kubernetes 1.16" },
+	{ "apps/v1beta1", NULL, "apps/v1", "removed in Kubernetes 1.16" },
+	{ "apps/v1beta2", NULL, "apps/v1", "removed in Kubernetes 1.16" },
+	{ "autoscaling/v2beta1", NULL, "autoscaling/v2", "removed in Kubernetes 1.25" },
+	{ "autoscaling/v2beta2", NULL, "autoscaling/v2", "removed in Kubernetes 1.26" },
+	{ "batch/v1beta1", NULL, "batch/v1", "removed in Kubernetes 1.25" },
+	{ "policy/v1beta1", "PodDisruptionBudget", "policy/v1", "removed in Kubernetes 1.25" },
+	{ "rbac.authorization.k8s.io/v1beta1", NULL, "rbac.authorization.k8s.io/v1", "removed in Kubernetes 1.22" },
+	{ "apiextensions.k8s.io/v1beta1", NULL, "apiextensions.k8s.io/v1", "removed in Kubernetes 1.22" },
+	{ "admissionregistration.k8s.io/v1beta1", NULL, "admissionregistration.k8s.io/v1", "removed in Kubernetes 1.22" },
+	{ "storage.k8s.io/v1beta1", "CSIDriver", "storage.k8s.io/v1", "removed in Kubernetes 1.22" },
+	{ "scheduling.k8s.io/v1beta1", NULL, "scheduling.k8s.io/v1", "removed in Kubernetes 1.22" },
+	{ "cert-manager.io/v1alpha2", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
+	{ "cert-manager.io/v1alpha3", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
+	{ "cert-manager.io/v1beta1", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
+};
+
+static void rule_deprecated_api(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+
+		if (!res->api_version)
+			continue;
+		for (size_t d = 0; d < sizeof(deprecated_apis) / sizeof(deprecated_apis[0]); d++) {
+			if (strcmp(res->api_version, deprecated_apis[d].api) ||
+			    (deprecated_apis[d].kind &&
+			     !streq(res->kind, deprecated_apis[d].kind)))
+				continue;
+			lint_add(l, res, ynode_get(res->node, "apiVersion"),
+				 "%s '%s' uses apiVersion '%s', %s: use '%s'",
+				 res->kind ? res->kind : "resource",
+				 res->name ? res->name : "?", res->api_version,
+				 deprecated_apis[d].when, deprecated_apis[d].use);
+			break;
+		}
+	}
+}
+
+static int optional_ref(const struct ynode *ref)
+{
+	return streq(ynode_str(ref, "optional"), "true");
+}
+
+/* A reference to a ConfigMap (want_secret 0) or a Secret (1). */
+static void check_ref(struct lint *l, const struct monorepo_app *app,
+		      const struct monorepo_workload *w,
+		      const struct ynode *ref, const char *name_key,
+		      int want_secret)
+{
+	const struct ynode *name = ynode_get(ref, name_key);
+	int found;
+
+	if (!name || name->type != YNODE_SCALAR || optional_ref(ref))
+		return;
+	if (want_secret)
+		found = find_resource(app, "Secret", name->value) ||
+			find_resource(app, "SealedSecret", name->value);
+	else
+		found = find_resource(app, "ConfigMap", name->value) != NULL;
+	if (!found)
+		lint_add(l, w->res, name,
+			 "%s '%s' uses %s '%s', which %s '%s' does not define",
+			 w->res->kind, w->res->name ? w->res->name : "?",
+			 want_secret ? "Secret" : "ConfigMap", name->value,
+			 unit(app), app->name);
+}
+
+static void rule_missing_ref(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nworkloads; i++) {
+		const struct monorepo_workload *w = &app->workloads[i];
+		const struct ynode *vols = ynode_get(w->pod_spec, "volumes");
+
+		for (size_t c = 0; c < w->ncontainers; c++) {
+			const struct ynode *ct = w->containers[c].node;
+			const struct ynode *from = ynode_get(ct, "envFrom");
+			const struct ynode *env = ynode_get(ct, "env");
+
+			for (size_t k = 0; k < node_count(from); k++) {
+				const struct ynode *it = seq_item(from, k);
+
+				check_ref(l, app, w, ynode_get(it, "configMapRef"), "name", 0);
+				check_ref(l, app, w, ynode_get(it, "secretRef"), "name", 1);
+			}
+			for (size_t k = 0; k < node_count(env); k++) {
+				const struct ynode *vf = ynode_get(seq_item(env, k), "valueFrom");
+
+				check_ref(l, app, w, ynode_get(vf, "configMapKeyRef"), "name", 0);
+				check_ref(l, app, w, ynode_get(vf, "secretKeyRef"), "name", 1);
+			}
+		}
+		for (size_t k = 0; k < node_count(vols); k++) {
+			const struct ynode *v = seq_item(vols, k);
+
+			check_ref(l, app, w, ynode_get(v, "configMap"), "name", 0);
+			check_ref(l, app, w, ynode_get(v, "secret"), "secretName", 1);
+		}
+	}
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+/*
+ * Every rule: its ID (stable; used in output and in man/saasctl-lint.1),
+ * severity, a one-line summary and its function. Add a rule with one line.
+ */
+const struct lint_rule lint_rules[] = {
+	{ "yaml-syntax", LINT_ERROR, "the file is not valid YAML", rule_yaml_syntax, 0 },
+	{ "duplicate-key", LINT_ERROR, "a mapping has the same key twice", rule_duplicate_key, 0 },
+	{ "missing-field", LINT_ERROR, "a resource without apiVersion, kind or metadata.name", rule_missing_field, 0 },
+	{ "plain-secret", LINT_ERROR, "a Secret with data committed in plain text", rule_plain_secret, 0 },
+	{ "sealed-recipients", LINT_ERROR, "a SealedSecret not sealed to every recipient of saasctl.yaml", rule_sealed_recipients, 0 },
+	{ "image-tag", LINT_ERROR, "an image with no tag, or :latest", rule_image_tag, 0 },
+	{ "resources", LINT_WARNING, "a container without resource requests or limits", rule_resources, 0 },
+	{ "selector-mismatch", LINT_ERROR, "a workload selector that does not match its pod labels", rule_selector, 0 },
+	{ "service-selector", LINT_ERROR, "a Service selector that matches no workload of the app", rule_service_selector, 1 },
+	{ "ingress-backend", LINT_ERROR, "an Ingress backend naming an undefined Service or port", rule_ingress_backend, 1 },
+	{ "ingress-tls", LINT_WARNING, "an Ingress host without TLS", rule_ingress_tls, 0 },
+	{ "hpa-range", LINT_ERROR, "an HPA with minReplicas above maxReplicas", rule_hpa_range, 0 },
+	{ "hpa-target", LINT_ERROR, "an HPA scaling a workload the app does not define", rule_hpa_target, 1 },
+	{ "duplicate-resource", LINT_ERROR, "two resources with the same kind, namespace and name", rule_duplicate_resource, 0 },
+	{ "mixed-namespaces", LINT_WARNING, "resources of one app in different namespaces", rule_mixed_namespaces, 0 },
+	{ "deprecated-api", LINT_ERROR, "a removed or deprecated apiVersion", rule_deprecated_api, 0 },
+	{ "missing-ref", LINT_ERROR, "envFrom, env or a volume naming a ConfigMap or Secret that does not exist", rule_missing_ref, 1 },
+	{ "image-drift", LINT_WARNING, "workloads of one app on different tags of the same image", deploy_lint_image_drift, 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
+const struct lint_rule *lint_rule_find(const char *id)
+{
+	for (const struct lint_rule *r = lint_rules; r->id; r++)
+		if (!strcmp(r->id, id))
+			return r;
+	return NULL;
+}
+
+void lint_app(struct lint_report *r, const struct monorepo *repo,
+	      const struct monorepo_app *app)
+{
+	struct lint l = { r, repo, NULL };
+
+	r->nfiles += app->nfiles + app->nbad_files;
+	for (const struct lint_rule *rule = lint_rules; rule->id; rule++) {
+		if (rule->needs_whole_app && app->nbad_files)
+			continue;
+		l.rule = rule;
+		rule->check(&l, app);
+	}
+}
+
+void lint_repo(struct lint_report *r, const struct monorepo *repo)
+{
+	for (size_t i = 0; i < repo->napps; i++)
+		lint_app(r, repo, &repo->apps[i]);
+}

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Run on every pull request: the manifests must lint clean.
+set -eu
+saasctl lint --format github

@@ -1,0 +1,117 @@
+#!/bin/sh
+# saasctl lint: every rule triggers on its fixture and stays quiet on the
+# good one; formats; exit statuses; paths; the sample monorepo; the docs.
+. "$(dirname "$0")/../lib.sh"
+
+L=$TOP/tests/data/lint
+M=$TOP/tests/data/monorepo
+
+# The rule IDs from the one table in src/lint.c.
+sed -n 's/^	{ "\([a-z-]*\)", LINT_[A-Z]*,.*/\1/p' "$TOP/src/lint.c" > "$T/rules"
+[ "$(wc -l < "$T/rules")" -ge 16 ] && ok "the rule table has every rule ($(wc -l < "$T/rules"))" || not_ok "the rule table has every rule" "$(cat "$T/rules")"
+
+# rules_in FILE: the distinct rule IDs of a JSON report.
+rules_in() {
+	$PY -c 'import json,sys; print(" ".join(sorted(set(f["rule"] for f in json.load(open(sys.argv[1]))["findings"]))))' "$1"
+}
+while read -r rule; do
+	if [ ! -d "$L/$rule/bad" ] || [ ! -d "$L/$rule/good" ]; then
+		not_ok "rule '$rule' has bad and good fixtures"
+		continue
+	fi
+	saas -C "$L/$rule/bad" lint --format json
+	expect_eq "$(rules_in "$T/out")" "$rule" "'$rule' triggers on its bad fixture, and nothing else does"
+	sev=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["findings"][0]["severity"])' "$T/out" 2>/dev/null)
+	if [ "$sev" = error ]; then expect_rc 1 "'$rule' (an error) fails the run"
+	else expect_rc 0 "'$rule' (a warning) does not fail the run"
+	fi
+	saas -C "$L/$rule/good" lint --format json
+	expect_eq "$rc:$(rules_in "$T/out")" "0:" "'$rule' stays quiet on its good fixture, as does every rule"
+	# Documented: a paragraph of its own in the man page.
+	grep -q "^\.BR $(echo "$rule" | sed 's/-/\\\\-/g') \" (\(error\|warning\))\"$" "$TOP/man/saasctl-lint.1" \
+		&& ok "'$rule' has a paragraph in saasctl-lint(1)" || not_ok "'$rule' has a paragraph in saasctl-lint(1)"
+done < "$T/rules"
+
+# Text output: file:line:col: severity: message [rule], the line, a caret.
+saas -C "$L/image-tag/bad" lint
+expect_rc 1 "errors exit 1"
+expect_out "^manifests/apps/web/deployment.yaml:19:18: error: image 'ghcr.io/acme/web:latest' uses ':latest': pin a version so a rollout is repeatable \[image-tag\]$" "text output names file:line:col, severity, message and rule"
+expect_out '^   19 \|           image: ghcr.io/acme/web:latest$' "text output shows the offending line"
+expect_out '^      \|                  \^$' "text output puts a caret under the column"
+expect_err '^2 errors, 0 warnings in 6 files$' "a summary goes to stderr"
+expect_no_out "$(printf '\033')" "no colour when stdout is not a terminal"
+saas -C "$L/image-tag/bad" lint --color=always
+expect_out "$(printf '\033')\[1;31merror" "--color=always colours the severity"
+
+# Warnings only: exit 0, still printed.
+saas -C "$L/ingress-tls/bad" lint
+expect_rc 0 "warnings alone exit 0"
+expect_out "warning: host 'www.example.com' of Ingress 'web' has no TLS entry" "warnings are printed"
+
+# JSON.
+saas -C "$L/hpa-range/bad" lint --format json
+$PY - "$T/out" <<'PYEOF' && ok "--format json has the fields" || not_ok "--format json has the fields" "$(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = d["findings"][0]
+assert (f["rule"], f["severity"], f["file"], f["line"], f["col"]) == ("hpa-range", "error", "manifests/apps/web/hpa.yaml", 11, 16), f
+assert "minReplicas 5 above maxReplicas 2" in f["message"]
+assert d["errors"] == 1 and d["warnings"] == 0 and d["files"] == 5
+PYEOF
+saas -C "$L/hpa-range/bad" --json lint
+expect_out '"rule": "hpa-range"' "the global --json selects the JSON format"
+
+# GitHub annotations.
+saas -C "$L/deprecated-api/bad" lint --format github
+expect_rc 1 "--format github exits 1 on errors"
+expect_out "^::error file=manifests/apps/web/ingress.yaml,line=1,col=13::Ingress 'web' uses apiVersion 'networking.k8s.io/v1beta1', removed in Kubernetes 1.22: use 'networking.k8s.io/v1' \[deprecated-api\]$" "--format github prints ::error annotations"
+saas -C "$L/mixed-namespaces/bad" lint --format=github
+expect_out '^::warning file=manifests/apps/web/service.yaml,line=5,col=14::' "warnings become ::warning annotations"
+
+# The sample monorepo: only its deliberate v1beta1 Ingress, naming the replacement.
+saas -C "$M" lint --format json
+expect_rc 1 "the sample monorepo fails lint"
+expect_eq "$(rules_in "$T/out")" "deprecated-api" "the sample monorepo's only finding is its v1beta1 Ingress"
+expect_out "use 'networking.k8s.io/v1'" "the finding names the replacement"
+
+# PATH arguments narrow the report; the rules still see the whole app.
+saas -C "$M" lint manifests/apps/panelbear/webserver.yaml
+expect_rc 0 "a clean file in an app with findings passes"
+saas -C "$M" lint manifests/apps/panelbear/ingress.yaml manifests/apps/panelbear/redis.yaml
+expect_rc 1 "the file with the finding fails"
+(cd "$M/manifests/apps" && "$SAASCTL" lint panelbear > "$T/out" 2> "$T/err"); rc=$?
+expect_rc 1 "PATH is relative to the current folder"
+saas -C "$M" lint manifests/apps/panelbear/nosuch.yaml
+expect_rc 1 "a missing PATH fails"
+expect_err "cannot lint 'manifests/apps/panelbear/nosuch.yaml': no such file or folder" "a missing PATH is named"
+saas -C "$M" lint /
+expect_rc 1 "a PATH outside the monorepo fails"
+expect_err "cannot lint '/': it is not inside the monorepo" "a PATH outside the monorepo is named"
+
+# Relations are not judged in an app with an unparsable file (noise).
+R=$T/r
+cp -r "$L/service-selector/bad" "$R"
+printf 'a: [\n' > "$R/manifests/apps/web/broken.yaml"
+saas -C "$R" lint --format json
+expect_eq "$(rules_in "$T/out")" "yaml-syntax" "an unparsable file silences the relational rules"
+
+# Cluster services are linted too, each folder as one unit.
+C=$T/c
+cp -r "$M" "$C"
+printf 'apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: old\n  namespace: monitoring\n' > "$C/manifests/cluster/monitoring/old.yaml"
+printf 'kind: [\n' > "$C/manifests/cluster/cert-manager/broken.yaml"
+saas -C "$C" lint manifests/cluster
+expect_rc 1 "lint checks manifests/cluster"
+expect_out "^manifests/cluster/monitoring/old.yaml:1:13: error: Deployment 'old' uses apiVersion 'extensions/v1beta1', removed in Kubernetes 1.16: use 'apps/v1' \[deprecated-api\]$" "a cluster service's deprecated API is found"
+expect_out "^manifests/cluster/cert-manager/broken.yaml:[0-9]+:[0-9]+: error: .*\[yaml-syntax\]$" "a cluster service's syntax error is found"
+
+# Usage and outside a monorepo.
+saas -C "$M" lint --format xml
+expect_rc 2 "a bad --format is a usage error"
+expect_err "bad --format 'xml': want text, json or github" "a bad --format is named"
+saas -C "$M" lint --strict
+expect_rc 2 "an unknown option is a usage error"
+mkdir "$T/empty"
+saas -C "$T/empty" lint
+expect_rc 1 "lint outside a monorepo fails"
+expect_err "^saasctl: lint: not inside an infra monorepo" "lint outside a monorepo says so"
