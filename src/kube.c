@@ -53,6 +53,7 @@ struct kube_client {
 	char *exec_dir;			/* its kubeconfig's folder */
 	json_t *cluster;		/* for provideClusterInfo */
 	struct kube_cred cred;
+	unsigned cred_gen;		/* bumped with every new credential */
 	/* every request reuses connections and TLS sessions: the list's
 	 * connection serves the first stream, the others resume the session */
 	CURLSH *share;
@@ -833,6 +834,7 @@ static int kube_exec_run(struct kube_client *kc, struct err *e)
 		kc->cred.expires = (time_t)sec;
 	}
 	kc->cred.valid = 1;
+	kc->cred_gen++;
 	ret = 0;
 out:
 	if (ret < 0)
@@ -899,21 +901,27 @@ static int kube_refresh(struct kube_client *kc, struct err *e)
 		kc->token = strdup(sb.buf);
 		kube_strbuf_wipe(&sb);
 		kc->token_read = now;
+		kc->cred_gen++;
 	}
 	return 0;
 }
 
-int kube_auth_rejected(struct kube_client *kc)
+unsigned kube_auth_generation(const struct kube_client *kc)
 {
-	if (kc->exec) {
+	return kc->cred_gen;
+}
+
+int kube_auth_rejected(struct kube_client *kc, unsigned gen)
+{
+	if (!kc->exec && !kc->token_file)
+		return 0;
+	if (gen != kc->cred_gen)
+		return 1; /* already renewed since that request */
+	if (kc->exec)
 		kube_cred_clear(&kc->cred);
-		return 1;
-	}
-	if (kc->token_file) {
+	else
 		kc->token_read = 0;
-		return 1;
-	}
-	return 0;
+	return 1;
 }
 
 /* "Authorization: Bearer ..." in a wiped buffer; NULL when none. */
@@ -1021,8 +1029,11 @@ int kube_get_json(struct kube_client *kc, const char *path, json_t **out,
 	if (asprintf(&url, "%s%s", kc->url_base, path) < 0)
 		return err_set(e, "out of memory");
 	for (int attempt = 0; attempt < 2; attempt++) {
+		unsigned gen;
+
 		if (kube_refresh(kc, e) < 0)
 			goto out;
+		gen = kc->cred_gen;
 		kube_free_secret(auth, 0);
 		auth = kube_auth_header(kc);
 		hdrs[1] = auth;
@@ -1033,7 +1044,7 @@ int kube_get_json(struct kube_client *kc, const char *path, json_t **out,
 			err_wrap(e, "cannot reach the Kubernetes API at '%s'", kc->server);
 			goto out;
 		}
-		if (res.status != 401 || !kube_auth_rejected(kc))
+		if (res.status != 401 || !kube_auth_rejected(kc, gen))
 			break;
 		log_debug("kube: 401 from %s, renewing the credential", path);
 	}

@@ -64,11 +64,19 @@ int kube_easy_setup(struct kube_client *kc, CURL *curl, const char *path,
 		    struct err *e);
 
 /*
- * A request came back 401. Forget a plugin's cached credential so the next
- * request runs it again. Returns 1 when that may help (an exec plugin or a
+ * Which credential the requests set up from now on use: it changes each
+ * time an exec plugin runs or a token file is read again.
+ */
+unsigned kube_auth_generation(const struct kube_client *kc);
+
+/*
+ * A request set up with credential generation gen came back 401. Forget a
+ * plugin's cached credential so the next request runs it again (unless a
+ * newer one already replaced it: many streams fail at once, one re-run
+ * serves them all). Returns 1 when retrying may help (an exec plugin or a
  * token file), 0 when the credential is static.
  */
-int kube_auth_rejected(struct kube_client *kc);
+int kube_auth_rejected(struct kube_client *kc, unsigned gen);
 
 /*
  * The message of a failed API answer: the Status object's message when the

@@ -61,6 +61,7 @@ struct logs_stream {
 	long long last_byte;
 	int failures;
 	int auth_retries;
+	unsigned auth_gen;		/* the credential this request used */
 	int got_lines;			/* in this attempt */
 };
 
@@ -98,6 +99,7 @@ struct logs_engine {
 		int failures;
 		int gone;		/* 410: relist before watching again */
 		int auth_retries;
+		unsigned auth_gen;
 	} w;
 	int stop;
 	int failed;
@@ -820,6 +822,7 @@ static int logs_start(struct logs_engine *en, struct logs_stream *s)
 	}
 	if (kube_easy_setup(en->kc, s->curl, path.buf, 0, &s->hdrs, en->e) < 0)
 		goto out;
+	s->auth_gen = kube_auth_generation(en->kc);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, logs_write);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
 	strbuf_reset(&s->part);
@@ -936,7 +939,7 @@ static void logs_stream_ended(struct logs_engine *en, struct logs_stream *s,
 	}
 	kube_status_message(status, s->errbody.buf, s->errbody.len, msg, sizeof(msg));
 	if (status == 401) {
-		if (s->auth_retries++ < 1 && kube_auth_rejected(en->kc)) {
+		if (s->auth_retries++ < 1 && kube_auth_rejected(en->kc, s->auth_gen)) {
 			logs_retry(en, s, 0);
 			return;
 		}
@@ -1057,6 +1060,7 @@ static int logs_watch_start(struct logs_engine *en)
 	if (kube_easy_setup(en->kc, en->w.curl, path.buf,
 			    (LOGS_WATCH_TIMEOUT_S + 30) * 1000L, &en->w.hdrs, en->e) < 0)
 		goto out;
+	en->w.auth_gen = kube_auth_generation(en->kc);
 	curl_easy_setopt(en->w.curl, CURLOPT_WRITEFUNCTION, logs_watch_write);
 	curl_easy_setopt(en->w.curl, CURLOPT_WRITEDATA, en);
 	strbuf_reset(&en->w.part);
@@ -1106,7 +1110,8 @@ static void logs_watch_ended(struct logs_engine *en, CURLcode result)
 		en->w.gone = 1;
 		return;
 	}
-	if (status == 401 && en->w.auth_retries++ < 1 && kube_auth_rejected(en->kc)) {
+	if (status == 401 && en->w.auth_retries++ < 1 &&
+	    kube_auth_rejected(en->kc, en->w.auth_gen)) {
 		en->w.retry_at = logs_now_ms();
 		return;
 	}
