@@ -1332,7 +1332,8 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 		}
 	}
 	if (o->sorted && !en.failed) {
-		qsort(en.sorted, en.nsorted, sizeof(*en.sorted), logs_cmp_sorted);
+		if (en.nsorted)
+			qsort(en.sorted, en.nsorted, sizeof(*en.sorted), logs_cmp_sorted);
 		for (size_t i = 0; i < en.nsorted; i++) {
 			struct logs_sorted_line *sl = &en.sorted[i];
 			struct logs_line l = {
