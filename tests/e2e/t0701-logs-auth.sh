@@ -194,3 +194,11 @@ KURL=https://127.0.0.1:$UPORT kube_config kc-down '    token: tok-alice'
 saas logs web-1 --no-follow --kubeconfig kc-down
 expect_rc 1 "an unreachable API: exit 1"
 expect_err "^saasctl: logs: cannot list pods in namespace 'default': cannot reach the Kubernetes API at 'https://127.0.0.1:$UPORT': .*" "an unreachable API: one clear line"
+
+# A server URL with a path prefix (an API behind a gateway) keeps it.
+kube_start '{'"$kube_tokens"', "path_prefix": "/k8s/prod",
+ "pods": [{"name": "web-1", "labels": {"app": "web"}, "containers": ["app"], "period_ms": 100}]}' prefix
+sleep 0.4
+KSERVER=$KURL/k8s/prod/ kube_config kc-prefix '    token: tok-alice'
+logs_ok "a server with a path prefix" --kubeconfig kc-prefix
+grep -q '"path": "/k8s/prod/api/v1/namespaces/default/pods/web-1/log"' requests-prefix.jsonl && ok "the path prefix is kept" || not_ok "the path prefix is kept"
