@@ -13,7 +13,8 @@ INSTALL   ?= install
 
 LIBS_PC    = libcurl yaml-0.1 jansson libsodium libgit2 libssh2
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+# libcurl is loaded on first use (src/lazycurl.c), so it is not linked.
+PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(LIBS_PC)) 2>/dev/null) -ldl -pthread
 
 CFLAGS    ?= -O2 -g
 WARNINGS   = -Wall -Wextra -Wno-unused-parameter -Wformat=2 -Wshadow -Wstrict-prototypes

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "lazycurl.h"
 #include "log.h"
 
 static int http_initialised;
@@ -20,6 +21,8 @@ int http_global_init(struct err *e)
 		return 0;
 	if (sodium_init() < 0)
 		return err_set(e, "cannot initialise libsodium");
+	if (lazycurl_load(e) < 0)
+		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return err_set(e, "cannot initialise libcurl");
 	http_initialised = 1;
