@@ -477,9 +477,9 @@ static int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 	status = EXIT_FAIL;
 
 	/* The monorepo gives defaults and the app model; outside one, none. */
-	if (monorepo_open(&repo, ctx->dir, &e) < 0) {
-		monorepo_free(repo);
-		repo = NULL;
+	if (monorepo_open_optional(&repo, ctx->dir, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto out;
 	}
 	if (repo) {
 		if (!context)

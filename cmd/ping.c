@@ -17,16 +17,19 @@ int hc_cmd_open(struct cmd_ctx *ctx, struct hc *hc, struct monorepo **repo,
 	struct err e = { { 0 } };
 
 	*repo = NULL;
-	if (monorepo_open(repo, ctx->dir, &e) < 0) {
-		*repo = NULL;
-		if (need_repo)
+	if (need_repo) {
+		if (monorepo_open(repo, ctx->dir, &e) < 0)
 			return cmd_fail_err(ctx, &e);
-		/* No monorepo at all is the normal case of a cron job; a
-		 * broken saasctl.yaml is worth a word. */
-		if (ctx->dir || !strstr(e.msg, "not inside an infra monorepo"))
-			cmd_warn(ctx, "%s", e.msg);
-		else
-			log_debug("hc: no monorepo; using the environment");
+	} else if (monorepo_open_optional(repo, ctx->dir, &e) < 0) {
+		/* A broken saasctl.yaml is worth a word, and -C DIR names
+		 * a monorepo that should be there. */
+		cmd_warn(ctx, "%s", e.msg);
+	} else if (!*repo && ctx->dir) {
+		cmd_warn(ctx, "'%s' is not inside an infra monorepo; using the environment",
+			 ctx->dir);
+	} else if (!*repo) {
+		/* No monorepo at all is the normal case of a cron job. */
+		log_debug("hc: no monorepo; using the environment");
 	}
 	if (hc_init(hc, *repo, &e) < 0) {
 		monorepo_free(*repo);

@@ -293,20 +293,6 @@ static int same_recipients(const struct sealed_secret *s,
 	return same;
 }
 
-/* Open the monorepo when there is one; outside of one, repo stays NULL. */
-static int open_repo_optional(struct cmd_ctx *ctx, struct monorepo **repo,
-			      struct err *e)
-{
-	*repo = NULL;
-	if (monorepo_open(repo, ctx->dir, e) == 0)
-		return 0;
-	if (strstr(e->msg, "not inside an infra monorepo")) {
-		err_clear(e);
-		return 0;
-	}
-	return -1;
-}
-
 static int write_output(const char *path, const struct strbuf *sb,
 			struct err *e)
 {
@@ -396,7 +382,7 @@ static int cmd_seal(struct cmd_ctx *ctx, int argc, char **argv)
 		goto fail;
 	}
 
-	if (open_repo_optional(ctx, &repo, &e) < 0 ||
+	if (monorepo_open_optional(&repo, ctx->dir, &e) < 0 ||
 	    sealed_recipients_load(repo, rfiles, nr, &keys, &nkeys, &e) < 0)
 		goto fail;
 	if (!nkeys) {

@@ -22,20 +22,6 @@
 #include "../src/monorepo.h"
 #include "../src/sealed.h"
 
-/* Open the monorepo when there is one; outside of one, repo stays NULL. */
-static int open_repo_optional(struct cmd_ctx *ctx, struct monorepo **repo,
-			      struct err *e)
-{
-	*repo = NULL;
-	if (monorepo_open(repo, ctx->dir, e) == 0)
-		return 0;
-	if (strstr(e->msg, "not inside an infra monorepo")) {
-		err_clear(e);
-		return 0;
-	}
-	return -1;
-}
-
 /* A public key by ID from a pool; NULL when absent. */
 static const struct keys_public *pool_find(const struct keys_public *pool,
 					   size_t n, const char *hex)
@@ -259,7 +245,7 @@ static int cmd_rekey(struct cmd_ctx *ctx, int argc, char **argv)
 		remove[i] = strdup(p.id_hex);
 	}
 	if (keys_secret_load(&k, keyfile, &e) < 0 ||
-	    open_repo_optional(ctx, &repo, &e) < 0 ||
+	    monorepo_open_optional(&repo, ctx->dir, &e) < 0 ||
 	    sealed_recipients_load(NULL, addf, nadd, &add, &nadd, &e) < 0 ||
 	    sealed_recipients_load(repo, NULL, 0, &conf, &nconf, &e) < 0)
 		goto fail;
@@ -601,7 +587,7 @@ static int cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 	v.problems = json_array();
 	v.secrets = json_array();
 	if (optind < argc) {
-		if (open_repo_optional(ctx, &repo, &e) < 0)
+		if (monorepo_open_optional(&repo, ctx->dir, &e) < 0)
 			goto fail;
 	} else if (monorepo_open(&repo, ctx->dir, &e) < 0) {
 		goto fail;

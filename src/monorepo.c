@@ -353,6 +353,17 @@ static int is_root(const char *dir)
 
 int monorepo_open(struct monorepo **out, const char *start_dir, struct err *e)
 {
+	if (monorepo_open_optional(out, start_dir, e) < 0)
+		return -1;
+	if (!*out)
+		return err_set(e, "not inside an infra monorepo (no saasctl.yaml or manifests/ in '%s' or above); see 'saasctl init'",
+			       start_dir ? start_dir : ".");
+	return 0;
+}
+
+int monorepo_open_optional(struct monorepo **out, const char *start_dir,
+			   struct err *e)
+{
 	char dir[PATH_MAX];
 	struct monorepo *repo;
 
@@ -368,8 +379,7 @@ int monorepo_open(struct monorepo **out, const char *start_dir, struct err *e)
 			break;
 		slash = strrchr(dir, '/');
 		if (!slash || dir[1] == '\0')
-			return err_set(e, "not inside an infra monorepo (no saasctl.yaml or manifests/ in '%s' or above); see 'saasctl init'",
-				       start_dir ? start_dir : ".");
+			return 0; /* no monorepo: *out stays NULL */
 		if (slash == dir)
 			slash[1] = '\0';
 		else

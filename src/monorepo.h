@@ -118,6 +118,13 @@ struct monorepo {
  */
 int monorepo_open(struct monorepo **out, const char *start_dir,
 		  struct err *e);
+/*
+ * The same for commands that also work outside a monorepo (seal, ping,
+ * logs): no root found is success with *out NULL; a broken saasctl.yaml
+ * is still an error.
+ */
+int monorepo_open_optional(struct monorepo **out, const char *start_dir,
+			   struct err *e);
 void monorepo_free(struct monorepo *repo);
 
 /*

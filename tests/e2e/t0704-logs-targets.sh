@@ -118,3 +118,10 @@ wait $pid
 expect_eq "$?" 0 "waiting for pods: Ctrl-C exits 0"
 grep -q 'no pods match yet; waiting for them' later.err && ok "waiting for pods: says so" || not_ok "waiting for pods: says so" "$(cat later.err)"
 grep -q '^later-1 app r0 line 1$' later.out && ok "waiting for pods: a new pod is streamed" || not_ok "waiting for pods: a new pod is streamed" "$(cat later.out)"
+
+# A broken saasctl.yaml is reported, not silently ignored: logs would
+# otherwise fall back to another context or namespace than the project's.
+mkdir -p broken && printf 'project: acme\ncluster: {contxet: prod}\n' > broken/saasctl.yaml
+saas -C broken logs web --no-follow
+expect_rc 1 "a broken saasctl.yaml fails logs"
+expect_err "saasctl.yaml:2:11: unknown key 'cluster.contxet'; did you mean 'context'\?" "a broken saasctl.yaml is named with its position"
