@@ -35,6 +35,8 @@ UNIT_C  := $(sort $(wildcard tests/unit/test-*.c))
 SRC_O   := $(SRC_C:%.c=$(BUILD)/%.o)
 CMD_O   := $(CMD_C:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_C  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_C:tests/tools/%.c=$(BUILD)/tools/%)
 BIN     := $(BUILD)/saasctl
 
 .PHONY: all check unit e2e demo deps bench install uninstall clean completions
@@ -59,6 +61,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsaasctl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libsaasctl.a $(ALL_LDFLAGS) $(PC_LIBS)
 
+# Small programs the shell tests call (not tests themselves).
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PC_LIBS)
+
 -include $(SRC_O:.o=.d) $(CMD_O:.o=.d)
 
 # Completions are generated from the command table and committed, so that
@@ -70,8 +77,9 @@ completions: $(BIN)
 
 # Every test: unit tests (C) and end-to-end tests (shell) against real
 # servers. Ends with one line "N passed, N failed".
-check: $(BIN) $(UNIT_BIN)
+check: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
 	@SAASCTL=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) \
+		TOOLS=$(abspath $(BUILD)/tools) \
 		SANITIZE='$(SANITIZE)' tests/run.sh $(T)
 
 demo: deps all

@@ -8,8 +8,9 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${SAASCTL:=$top/saasctl}"
 : "${UNIT_DIR:=$top/build/std/tests}"
+: "${TOOLS:=$top/build/std/tools}"
 : "${JOBS:=2}"
-export SAASCTL TOP="$top"
+export SAASCTL TOOLS TOP="$top"
 pattern=${1:-}
 logs=$(mktemp -d "${TMPDIR:-/tmp}/saasctl-tests.XXXXXX")
 trap 'rm -rf "$logs"' EXIT

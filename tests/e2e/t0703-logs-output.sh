@@ -97,6 +97,8 @@ for line in open(sys.argv[1]):
 assert n == 3, n
 PYEOF
 [ $? -eq 0 ] && ok "-o json: NDJSON with time, namespace, pod, container, message and parsed fields" || not_ok "-o json: NDJSON" "$(cat "$T/check")"
+# The same lines read back with jansson, line by line.
+expect_eq "$("$TOOLS/ndjson-check" time namespace pod container message < "$T/out")" 3 "-o json: every line is a JSON object for jansson"
 saas --json logs web-2 --no-follow --tail 1
 $PY -c 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert "fields" not in o and o["message"].startswith("web-2 app r0 line"), o' "$T/out" && ok "--json is -o json; plain messages have no fields" || not_ok "--json is -o json" "$(cat "$T/out")"
 
