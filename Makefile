@@ -13,12 +13,21 @@ INSTALL   ?= install
 
 LIBS_PC    = libcurl yaml-0.1 jansson libsodium libgit2 libssh2
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-# libcurl is loaded on first use (src/lazycurl.c), so it is not linked.
-PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(LIBS_PC)) 2>/dev/null) -ldl -pthread
+# libcurl, libgit2 and libssh2 are loaded on first use (src/lazycurl.c,
+# src/lazygit.c), so they are not linked; the binary opens the exact
+# versions it was built against.
+LAZY_PC    = libcurl libgit2 libssh2
+PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out $(LAZY_PC),$(LIBS_PC)) 2>/dev/null) -ldl -pthread
+soname     = $(shell objdump -p $$($(PKG_CONFIG) --variable=libdir $(1))/$(2) 2>/dev/null | sed -n 's/^ *SONAME *//p')
+LAZY_DEFS := -DLIBGIT2_SONAME='"$(call soname,libgit2,libgit2.so)"' \
+	-DLIBSSH2_SONAME='"$(call soname,libssh2,libssh2.so)"'
+ifeq ($(findstring .so.,$(LAZY_DEFS)),)
+$(error cannot read the SONAMEs of libgit2 and libssh2 (objdump from binutils, make deps))
+endif
 
 CFLAGS    ?= -O2 -g
 WARNINGS   = -Wall -Wextra -Wno-unused-parameter -Wformat=2 -Wshadow -Wstrict-prototypes
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) $(PC_CFLAGS) -DSAASCTL_VERSION='"$(VERSION)"' -MMD -MP
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) $(PC_CFLAGS) -DSAASCTL_VERSION='"$(VERSION)"' $(LAZY_DEFS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS)
 
 ifneq ($(SANITIZE),)

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "gitops.h"
+#include "lazygit.h"
 #include "log.h"
 
 /* libgit2 asks again and again while a server refuses; stop after this. */
@@ -49,6 +50,8 @@ int gitops_open(struct gitops **out, const char *dir, struct err *e)
 	int rc = -1, err;
 
 	*out = NULL;
+	if (lazygit_load(e) < 0)
+		return -1;
 	git_libgit2_init();
 	g = calloc(1, sizeof(*g));
 	if (!g) {
@@ -1064,6 +1067,8 @@ int gitops_diff(struct strbuf *out, const char *path, const char *old,
 	git_buf buf = GIT_BUF_INIT;
 	int rc = -1;
 
+	if (lazygit_load(e) < 0)
+		return -1;
 	git_libgit2_init();
 	if (git_patch_from_buffers(&patch, old, oldlen, path, new, newlen,
 				   path, NULL) < 0 ||

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE 1
 #include "scaffold.h"
+#include "lazygit.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -335,11 +336,14 @@ static int commit_files(const char *dir, char **files, size_t nfiles,
 	git_signature *sig = NULL;
 	git_reference *head = NULL;
 	git_commit *parent = NULL;
+	const git_commit *parents[1];
 	git_oid tree_id, commit_id;
 	char *branch = NULL, *head_ref = NULL;
 	int rc = -1;
 
 	*made_repo = 0;
+	if (lazygit_load(e) < 0)
+		return -1;
 	git_libgit2_init();
 	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL) == 0) {
@@ -383,9 +387,10 @@ static int commit_files(const char *dir, char **files, size_t nfiles,
 	}
 	if (git_repository_head(&head, repo) == 0)
 		git_commit_lookup(&parent, repo, git_reference_target(head));
-	if (git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL,
-				"Lay out the monorepo with saasctl init\n",
-				tree, parent ? 1 : 0, parent) < 0) {
+	parents[0] = parent;
+	if (git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL,
+			      "Lay out the monorepo with saasctl init\n",
+			      tree, parent ? 1 : 0, parents) < 0) {
 		git_fail(e, "cannot commit");
 		goto out;
 	}
