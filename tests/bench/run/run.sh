@@ -76,7 +76,8 @@ def measure(argv):
     return hwm, priv
 
 base, _ = measure([saasctl, "run", "--", "sleep", "0.3"])
-small, _ = measure([saasctl, "run", "--check", uuid, "--", "head", "-c", "10485760", "/dev/zero"])
+# The pause keeps the process alive long enough to be sampled.
+small, _ = measure([saasctl, "run", "--check", uuid, "--", "sh", "-c", "head -c 10485760 /dev/zero; sleep 0.3"])
 t0 = time.time()
 hwm, priv = measure([saasctl, "run", "--check", uuid, "--", "sh", "-c",
                      "head -c 1073741824 /dev/zero | tr '\\0' x"])
