@@ -153,8 +153,12 @@ def build_pod(spec):
     created = T0 + ms(spec.get("create_ms", 0))
     deleted = T0 + ms(spec["delete_ms"]) if "delete_ms" in spec else None
     exited = T0 + ms(spec["exit_ms"]) if "exit_ms" in spec else None
+    # Deletion is graceful, as in a real cluster: at "deleted" the pod gets
+    # its deletionTimestamp and its containers stop; the object (and its
+    # logs) go away only after the grace period.
+    removed = deleted + ms(spec.get("delete_grace_ms", 1000)) if deleted else None
     pod = {"name": spec["name"], "namespace": ns, "spec": spec,
-           "created": created, "deleted": deleted, "exited": exited,
+           "created": created, "deleted": deleted, "removed": removed, "exited": exited,
            "uid": hashlib.md5(("%s/%s" % (ns, spec["name"])).encode()).hexdigest()}
     init_ms = spec.get("init_ms", 200)
     t = created + ms(spec.get("start_delay_ms", 0))
@@ -184,7 +188,7 @@ def build_pod(spec):
         [i.start for v in pod["main"].values() for i in v] +
         [i.end for v in list(pod["main"].values()) + list(pod["init"].values())
          for i in v if i.end is not None] +
-        ([deleted] if deleted else [])))
+        ([deleted, removed] if deleted else [])))
     return pod
 
 
@@ -295,7 +299,7 @@ def clock():
             rv = STATE["rv"]
             t = max(at, now_ns())
             obj = pod_json(pod, t, rv)
-            if pod["deleted"] is not None and at >= pod["deleted"]:
+            if pod["removed"] is not None and at >= pod["removed"]:
                 STATE["pods"].pop(key, None)
                 STATE["events"].append((rv, "DELETED", obj))
             elif key not in STATE["pods"]:
