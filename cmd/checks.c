@@ -415,6 +415,7 @@ const struct cmd_entry cmd_checks_sync_entry = {
 	.usage = "[--dry-run] [--prune]",
 	.summary = "create, update and prune Healthchecks checks to match saasctl.yaml",
 	.exec = cmd_checks_sync,
+	.secrets = 1,
 };
 
 const struct cmd_entry cmd_checks_list_entry = {
@@ -422,4 +423,5 @@ const struct cmd_entry cmd_checks_list_entry = {
 	.usage = "[--json]",
 	.summary = "show the checks: status, last ping and next expected ping",
 	.exec = cmd_checks_list,
+	.secrets = 1,
 };

@@ -37,6 +37,7 @@ struct cmd_entry {
 	int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
 	enum cmd_complete complete;
 	int hidden;		/* internal helpers: not listed, no man page */
+	int secrets;		/* holds secrets or credentials: no core dumps */
 };
 
 /*

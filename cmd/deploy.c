@@ -390,6 +390,7 @@ const struct cmd_entry cmd_deploy_entry = {
 	.summary = "pin a new image for an app's workloads, commit and push it",
 	.exec = cmd_deploy,
 	.complete = COMPLETE_APPS,
+	.secrets = 1,
 };
 
 const struct cmd_entry cmd_rollback_entry = {
@@ -398,6 +399,7 @@ const struct cmd_entry cmd_rollback_entry = {
 	.summary = "re-pin an app's previous image with a new commit and push it",
 	.exec = cmd_rollback,
 	.complete = COMPLETE_APPS,
+	.secrets = 1,
 };
 
 const struct cmd_entry cmd_history_entry = {

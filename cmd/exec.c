@@ -290,4 +290,5 @@ const struct cmd_entry cmd_exec_entry = {
 	.summary = "run a command with an app's ConfigMap and unsealed secrets in its environment",
 	.exec = cmd_exec,
 	.complete = COMPLETE_APPS,
+	.secrets = 1,
 };

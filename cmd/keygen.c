@@ -94,4 +94,5 @@ const struct cmd_entry cmd_keygen_entry = {
 	.usage = "[--name NAME] [--out DIR] [--passphrase]",
 	.summary = "make a key pair for sealed secrets (NAME.pub to commit, NAME.key to keep)",
 	.exec = cmd_keygen,
+	.secrets = 1,
 };

@@ -676,4 +676,5 @@ const struct cmd_entry cmd_logs_entry = {
 	.summary = "tail the logs of every pod of an app, nothing lost, nothing twice",
 	.exec = cmd_logs,
 	.complete = COMPLETE_APPS,
+	.secrets = 1,
 };

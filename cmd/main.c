@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include "cmd.h"
 #include "../src/log.h"
@@ -450,6 +451,16 @@ int main(int argc, char **argv)
 	if (ctx.verbose)
 		log_set_sink(stderr_sink, ctx.verbose);
 
+	/*
+	 * A command that holds plaintext secrets must not leave them in a
+	 * core dump, nor let another process of the same user ptrace them
+	 * out. Not dumpable does both; execve() (saasctl exec) resets it.
+	 */
+	if (entry->secrets && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		free(cargv);
+		return cmd_fail(&ctx, "cannot protect secrets from core dumps: %s",
+				strerror(errno));
+	}
 	status = entry->exec(&ctx, cargc, cargv);
 	free(cargv);
 	return finish_output(&ctx, status);

@@ -192,4 +192,5 @@ const struct cmd_entry cmd_ping_entry = {
 	.usage = "CHECK [start|success|fail|log|EXIT-CODE] [--body-file F | --body-stdin] [--rid UUID] [--create] [--soft]",
 	.summary = "send one ping to Healthchecks: start, success, fail, log or an exit code",
 	.exec = cmd_ping,
+	.secrets = 1,
 };

@@ -656,4 +656,5 @@ const struct cmd_entry cmd_run_entry = {
 	.summary = "run a cron job: pass its output through and report it to Healthchecks",
 	.exec = cmd_run,
 	.complete = COMPLETE_FILES,
+	.secrets = 1,
 };

@@ -498,6 +498,7 @@ const struct cmd_entry cmd_seal_entry = {
 	.summary = "encrypt a Secret into a SealedSecret that only its recipients can open",
 	.exec = cmd_seal,
 	.complete = COMPLETE_FILES,
+	.secrets = 1,
 };
 
 /* ---- unseal ---- */
@@ -756,4 +757,5 @@ const struct cmd_entry cmd_unseal_entry = {
 	.summary = "decrypt a SealedSecret with a secret key into a Secret or env lines",
 	.exec = cmd_unseal,
 	.complete = COMPLETE_FILES,
+	.secrets = 1,
 };

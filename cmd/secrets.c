@@ -333,6 +333,7 @@ const struct cmd_entry cmd_secrets_rekey_entry = {
 	.summary = "re-wrap SealedSecrets for added or removed recipients, offline",
 	.exec = cmd_rekey,
 	.complete = COMPLETE_FILES,
+	.secrets = 1,
 };
 
 /* ---- verify ---- */
@@ -652,4 +653,5 @@ const struct cmd_entry cmd_secrets_verify_entry = {
 	.summary = "check every SealedSecret: structure, key IDs, recipients; with -k that each item opens",
 	.exec = cmd_verify,
 	.complete = COMPLETE_FILES,
+	.secrets = 1,
 };
