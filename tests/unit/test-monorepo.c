@@ -61,6 +61,10 @@ static void test_config(void)
 	CHECK(monorepo_open(&repo, root, &e) < 0, "unknown key is an error");
 	CHECK(strstr(e.msg, "saasctl.yaml:2:1: unknown key 'clikhouse'; did you mean 'clickhouse'?") != NULL,
 	      "unknown key names the nearest");
+	put("saasctl.yaml", "project: acme\nclickhouse: {ulr: x}\n");
+	CHECK(monorepo_open(&repo, root, &e) < 0 &&
+	      strstr(e.msg, "unknown key 'clickhouse.ulr'; did you mean 'url'?"),
+	      "swapped letters are a typo too");
 	put("saasctl.yaml", "project: acme\nhealthchecks:\n  checks:\n    n: {grcae: 1h}\n");
 	CHECK(monorepo_open(&repo, root, &e) < 0 &&
 	      strstr(e.msg, "unknown key 'healthchecks.checks.n.grcae'; did you mean 'grace'?"),
