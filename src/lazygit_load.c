@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The Makefile reads them from the libraries with objdump (binutils). */
+_Static_assert(sizeof(LIBGIT2_SONAME) > 1 && sizeof(LIBSSH2_SONAME) > 1,
+	       "no SONAME for libgit2 or libssh2: run make deps");
+
 static const char *const lazygit_sonames[] = {
 	[LAZYGIT_LIBGIT2] = LIBGIT2_SONAME,
 	[LAZYGIT_LIBSSH2] = LIBSSH2_SONAME,
