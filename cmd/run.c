@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "hc-common.h"
+#include "../src/clock.h"
 #include "../src/log.h"
 
 /* How long the finish waits for a start ping still on its way. */
@@ -74,14 +75,6 @@ static void run_on_signal(int sig)
 		/* nothing to do */
 	}
 	errno = saved;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static void run_warn(const struct cmd_ctx *ctx, const char *msg)
@@ -285,7 +278,7 @@ static int run_spawn(const struct run_opts *o, struct run_state *st,
 	if (rc) {
 		st->pid = -1;
 		st->exec_errno = rc;
-		st->ended_ms = now_ms();
+		st->ended_ms = clock_now_ms();
 	}
 	return rc;
 }
@@ -311,7 +304,7 @@ static void run_reap(struct run_state *st)
 	if (r == st->pid) {
 		st->status = status;
 		st->reaped = 1;
-		st->ended_ms = now_ms();
+		st->ended_ms = clock_now_ms();
 	}
 }
 
@@ -360,7 +353,7 @@ static void run_loop(const struct run_opts *o, struct run_state *st,
 	for (;;) {
 		struct pollfd pfd[3];
 		int n = 0, wait_ms = -1, got;
-		long t = now_ms();
+		long t = clock_now_ms();
 
 		if (term_at && !st->timed_out && !st->reaped && t >= term_at) {
 			st->timed_out = 1;
@@ -583,7 +576,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		signal(SIGTTOU, SIG_IGN);
 		tty_fg = 1;
 	}
-	st.started_ms = now_ms();
+	st.started_ms = clock_now_ms();
 	if (run_spawn(&o, &st, out_p[1], err_p[1], &oldmask, tty_fg) == 0) {
 		/* The start ping (and libcurl's set-up) only now, while the
 		 * command already runs. */

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "lazycurl.h"
 #include "log.h"
 
@@ -333,14 +334,6 @@ long http_retry_after_ms(const struct http_response *res)
 	return s * 1000;
 }
 
-static long http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Sleep, in slices when a cancel flag may cut it short. */
 static void http_sleep_ms(long ms, const volatile int *cancel)
 {
@@ -357,7 +350,7 @@ static void http_sleep_ms(long ms, const volatile int *cancel)
 int http_do(const struct http_request *req, struct http_response *res,
 	    struct err *e)
 {
-	long start = http_now_ms();
+	long start = clock_now_ms();
 	int max_attempts = req->max_attempts > 0 ? req->max_attempts : 1;
 	char curl_msg[CURL_ERROR_SIZE];
 	CURL *curl = NULL;
@@ -386,7 +379,7 @@ int http_do(const struct http_request *req, struct http_response *res,
 		if (http_easy_setup(curl, req, &hdrs, e) < 0)
 			goto out;
 		if (req->deadline_ms > 0) {
-			long left = req->deadline_ms - (http_now_ms() - start);
+			long left = req->deadline_ms - (clock_now_ms() - start);
 			long per = req->timeout_ms ? req->timeout_ms : 30000L;
 
 			if (left < 1)
@@ -443,7 +436,7 @@ int http_do(const struct http_request *req, struct http_response *res,
 		if (wait_ms < 0)
 			wait_ms = http_backoff_ms(attempt, 200, 5000);
 		if (req->deadline_ms > 0 &&
-		    http_now_ms() - start + wait_ms >= req->deadline_ms)
+		    clock_now_ms() - start + wait_ms >= req->deadline_ms)
 			break;
 		if (log_verbosity() > 0) {
 			struct strbuf line = STRBUF_INIT;

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 
@@ -109,14 +110,6 @@ struct logs_engine {
 	struct logs_sorted_line *sorted;
 	size_t nsorted, asorted;
 };
-
-static long long logs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void logs_note(struct logs_engine *en, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -724,7 +717,7 @@ static size_t logs_write(char *data, size_t size, size_t nmemb, void *ud)
 		strbuf_add(&s->errbody, data, n);	/* capped; fine */
 		return n;
 	}
-	s->last_byte = logs_now_ms();
+	s->last_byte = clock_now_ms();
 	if (s->part.len) {
 		char *nl = memchr(data, '\n', n);
 
@@ -829,7 +822,7 @@ static int logs_start(struct logs_engine *en, struct logs_stream *s)
 	strbuf_reset(&s->errbody);
 	s->seen_last = 0;
 	s->got_lines = 0;
-	s->last_byte = logs_now_ms();
+	s->last_byte = clock_now_ms();
 	if (curl_multi_add_handle(en->multi, s->curl) != CURLM_OK) {
 		err_set(en->e, "cannot add a stream to curl");
 		goto out;
@@ -853,7 +846,7 @@ static void logs_retry(struct logs_engine *en, struct logs_stream *s, long wait_
 {
 	(void)en;
 	s->state = LOGS_RETRY;
-	s->retry_at = logs_now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	s->retry_at = clock_now_ms() + (wait_ms > 0 ? wait_ms : 0);
 }
 
 /* The instance is over: move on to a newer one if the API showed one. */
@@ -1101,7 +1094,7 @@ static void logs_watch_ended(struct logs_engine *en, CURLcode result)
 	if (status == 200) {
 		en->w.auth_retries = 0;
 		en->w.failures = result == CURLE_OK ? 0 : en->w.failures + 1;
-		en->w.retry_at = logs_now_ms() +
+		en->w.retry_at = clock_now_ms() +
 				 (en->w.failures ? http_backoff_ms(en->w.failures, 100, 5000) : 0);
 		return;
 	}
@@ -1112,7 +1105,7 @@ static void logs_watch_ended(struct logs_engine *en, CURLcode result)
 	}
 	if (status == 401 && en->w.auth_retries++ < 1 &&
 	    kube_auth_rejected(en->kc, en->w.auth_gen)) {
-		en->w.retry_at = logs_now_ms();
+		en->w.retry_at = clock_now_ms();
 		return;
 	}
 	if (status == 401 || status == 403) {
@@ -1125,7 +1118,7 @@ static void logs_watch_ended(struct logs_engine *en, CURLcode result)
 		log_debug("logs: watch: %s", msg);
 	else
 		log_debug("logs: watch: %s", curl_easy_strerror(result));
-	en->w.retry_at = logs_now_ms() +
+	en->w.retry_at = clock_now_ms() +
 			 (retry_after >= 0 ? (long long)retry_after * 1000
 					   : http_backoff_ms(en->w.failures, 250, 10000));
 }
@@ -1134,7 +1127,7 @@ static void logs_watch_ended(struct logs_engine *en, CURLcode result)
 
 static void logs_schedule(struct logs_engine *en)
 {
-	long long now = logs_now_ms();
+	long long now = clock_now_ms();
 	size_t queued = 0;
 	int max = en->o->max_streams > 0 ? en->o->max_streams : 100;
 
@@ -1162,7 +1155,7 @@ static void logs_schedule(struct logs_engine *en)
 /* Streams quiet for longer than stall_ms while their container runs. */
 static void logs_check_stalls(struct logs_engine *en)
 {
-	long long now = logs_now_ms();
+	long long now = clock_now_ms();
 
 	if (!en->o->follow || en->o->stall_ms <= 0)
 		return;
@@ -1285,10 +1278,10 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 					/* a relist that fails is retried, not fatal */
 					log_debug("logs: relist: %s", e->msg);
 					en.w.gone = 1;
-					en.w.retry_at = logs_now_ms() + 1000;
+					en.w.retry_at = clock_now_ms() + 1000;
 				}
 			}
-			if (!en.w.gone && en.w.retry_at <= logs_now_ms() &&
+			if (!en.w.gone && en.w.retry_at <= clock_now_ms() &&
 			    logs_watch_start(&en) < 0)
 				goto out;
 		}
