@@ -480,16 +480,27 @@ static void logs_consider(struct logs_engine *en, json_t *pod, int initial)
 	}
 }
 
-static void logs_pod_seen(struct logs_engine *en, json_t *pod, int initial)
+/* "namespace/name" of a pod object into key; 0, or -1 when it lacks one. */
+static int logs_pod_key(json_t *pod, char *key, size_t size, const char **ns,
+			const char **name)
 {
 	json_t *meta = json_object_get(pod, "metadata");
-	const char *ns = json_string_value(json_object_get(meta, "namespace"));
-	const char *name = json_string_value(json_object_get(meta, "name"));
+
+	*ns = json_string_value(json_object_get(meta, "namespace"));
+	*name = json_string_value(json_object_get(meta, "name"));
+	if (!*ns || !*name)
+		return -1;
+	snprintf(key, size, "%s/%s", *ns, *name);
+	return 0;
+}
+
+static void logs_pod_seen(struct logs_engine *en, json_t *pod, int initial)
+{
+	const char *ns, *name;
 	char key[512];
 
-	if (!ns || !name)
+	if (logs_pod_key(pod, key, sizeof(key), &ns, &name) < 0)
 		return;
-	snprintf(key, sizeof(key), "%s/%s", ns, name);
 	json_object_set(en->pods, key, pod);
 	json_object_del(en->deleted, key);
 	logs_consider(en, pod, initial);
@@ -497,14 +508,11 @@ static void logs_pod_seen(struct logs_engine *en, json_t *pod, int initial)
 
 static void logs_pod_gone(struct logs_engine *en, json_t *pod)
 {
-	json_t *meta = json_object_get(pod, "metadata");
-	const char *ns = json_string_value(json_object_get(meta, "namespace"));
-	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *ns, *name;
 	char key[512];
 
-	if (!ns || !name)
+	if (logs_pod_key(pod, key, sizeof(key), &ns, &name) < 0)
 		return;
-	snprintf(key, sizeof(key), "%s/%s", ns, name);
 	json_object_set(en->pods, key, pod);
 	json_object_set_new(en->deleted, key, json_true());
 	/* a stream that has not started has nothing left to read */
