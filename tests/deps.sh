@@ -13,13 +13,13 @@ PKGS="build-essential pkg-config libcurl4-openssl-dev libyaml-dev
 libjansson-dev libsodium-dev libgit2-dev libssh2-1-dev git ca-certificates curl openssl
 python3 python3-yaml python3-nacl python3-botocore zsh fish bash-completion
 man-db groff-base openssh-server openssh-client age hyperfine nodejs npm
-kubectl time"
+kubernetes-client time"
 
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		# kubectl may come from outside Debian; a working binary is enough.
-		[ "$p" = kubectl ] && command -v kubectl >/dev/null 2>&1 && continue
+		[ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1 && continue
 		[ "$p" = nodejs ] && command -v node >/dev/null 2>&1 && continue
 		[ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
 		missing="$missing $p"
