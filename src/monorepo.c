@@ -235,11 +235,17 @@ static int check_value(const struct yamltree *t, const struct setting *s,
 	return 0;
 }
 
-/* Check every key of a map (a section named prefix) against settings[]. */
+/*
+ * Check every key of a map (a section named prefix) against settings[].
+ * pattern is prefix as settings[] spells it: the entries of a SETTING_MAP
+ * (named, e.g. a check) are '*', so that a name with dots in it
+ * ("db.backup") stays one component rather than becoming a path.
+ */
 static int validate_map(const struct yamltree *t, const struct ynode *map,
-			struct strbuf *prefix, struct err *e)
+			struct strbuf *prefix, struct strbuf *pattern,
+			int named, struct err *e)
 {
-	size_t plen = prefix->len;
+	size_t plen = prefix->len, patlen = pattern->len;
 
 	if (map->type != YNODE_MAP)
 		return config_error(e, t, map, "'%s' must be a map",
@@ -255,18 +261,21 @@ static int validate_map(const struct yamltree *t, const struct ynode *map,
 		if (plen)
 			strbuf_addch(prefix, '.');
 		strbuf_addstr(prefix, k->value);
-		s = setting_find(prefix->buf, prefix->len);
+		if (patlen)
+			strbuf_addch(pattern, '.');
+		strbuf_addstr(pattern, named ? "*" : k->value);
+		s = named ? NULL : setting_find(pattern->buf, pattern->len);
 		if (s) {
 			r = check_value(t, s, prefix->buf, v, e);
 			if (!r && s->type == SETTING_MAP && v->type == YNODE_MAP)
-				r = validate_map(t, v, prefix, e);
-		} else if (section_known(prefix->buf, prefix->len)) {
+				r = validate_map(t, v, prefix, pattern, 1, e);
+		} else if (section_known(pattern->buf, pattern->len)) {
 			if (!ynode_is_null(v))
-				r = validate_map(t, v, prefix, e);
+				r = validate_map(t, v, prefix, pattern, 0, e);
 		} else {
 			char names[32][64];
 			const char *cands[32];
-			size_t n = names_under(prefix->buf, plen, names, 32);
+			size_t n = names_under(pattern->buf, patlen, names, 32);
 			const char *near;
 
 			for (size_t j = 0; j < n; j++)
@@ -281,6 +290,7 @@ static int validate_map(const struct yamltree *t, const struct ynode *map,
 						 prefix->buf);
 		}
 		strbuf_setlen(prefix, plen);
+		strbuf_setlen(pattern, patlen);
 		if (r < 0)
 			return r;
 	}
@@ -289,7 +299,7 @@ static int validate_map(const struct yamltree *t, const struct ynode *map,
 
 static int load_config(struct monorepo *repo, struct err *e)
 {
-	struct strbuf prefix = STRBUF_INIT;
+	struct strbuf prefix = STRBUF_INIT, pattern = STRBUF_INIT;
 	struct yamltree *t = NULL;
 	char *path = monorepo_path(repo, "saasctl.yaml");
 	struct ynode *root;
@@ -311,7 +321,8 @@ static int load_config(struct monorepo *repo, struct err *e)
 		goto out;
 	}
 	strbuf_init(&prefix, 0);
-	if (validate_map(t, root, &prefix, e) < 0)
+	strbuf_init(&pattern, 0);
+	if (validate_map(t, root, &prefix, &pattern, 0, e) < 0)
 		goto out;
 	if (!ynode_str(root, "project")) {
 		config_error(e, t, root, "'project' is missing (project: NAME)");
@@ -322,6 +333,7 @@ static int load_config(struct monorepo *repo, struct err *e)
 	r = 0;
 out:
 	strbuf_release(&prefix);
+	strbuf_release(&pattern);
 	yamltree_free(t);
 	free(path);
 	return r;

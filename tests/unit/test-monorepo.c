@@ -69,6 +69,15 @@ static void test_config(void)
 	CHECK(monorepo_open(&repo, root, &e) < 0 &&
 	      strstr(e.msg, "unknown key 'healthchecks.checks.n.grcae'; did you mean 'grace'?"),
 	      "unknown key inside a check");
+	/* A check's name is one key, dots and all, not a path. */
+	put("saasctl.yaml", "project: acme\nhealthchecks:\n  checks:\n    db.backup: {grace: 1h}\n");
+	CHECK(monorepo_open(&repo, root, &e) == 0, "a check named 'db.backup' is valid");
+	monorepo_free(repo);
+	repo = NULL;
+	put("saasctl.yaml", "project: acme\nhealthchecks:\n  checks:\n    db.backup: {grcae: 1h}\n");
+	CHECK(monorepo_open(&repo, root, &e) < 0 &&
+	      strstr(e.msg, "unknown key 'healthchecks.checks.db.backup.grcae'; did you mean 'grace'?"),
+	      "an unknown key inside a check with a dotted name is named");
 	put("saasctl.yaml", "clickhouse: {}\n");
 	CHECK(monorepo_open(&repo, root, &e) < 0 && strstr(e.msg, "'project' is missing"), "project is required");
 	put("saasctl.yaml", "project: acme\n");
