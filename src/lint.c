@@ -221,9 +221,10 @@ static void rule_missing_field(struct lint *l, const struct monorepo_app *app)
 			continue;
 		}
 		if (!res->api_version)
-			lint_add(l, res, NULL, "%s%s%s has no 'apiVersion'",
+			lint_add(l, res, NULL, "%s%s%s%s has no 'apiVersion'",
 				 res->kind ? res->kind : "the resource",
-				 res->name ? " " : "", res->name ? res->name : "");
+				 res->name ? " '" : "", res->name ? res->name : "",
+				 res->name ? "'" : "");
 		if (!res->kind)
 			lint_add(l, res, NULL, "the resource%s%s%s has no 'kind'",
 				 res->name ? " '" : "", res->name ? res->name : "",
