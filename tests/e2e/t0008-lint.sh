@@ -10,6 +10,12 @@ M=$TOP/tests/data/monorepo
 sed -n 's/^	{ "\([a-z-]*\)", LINT_[A-Z]*,.*/\1/p' "$TOP/src/lint.c" > "$T/rules"
 [ "$(wc -l < "$T/rules")" -ge 16 ] && ok "the rule table has every rule ($(wc -l < "$T/rules"))" || not_ok "the rule table has every rule" "$(cat "$T/rules")"
 
+# README and the man page say how many rules there are, in words.
+n_rules=$(wc -l < "$T/rules")
+word=$(echo "$n_rules" | $PY -c 'import sys; print(["sixteen", "seventeen", "eighteen", "nineteen", "twenty", "twenty-one", "twenty-two"][int(sys.stdin.read()) - 16])' 2>/dev/null)
+grep -q "against $word rules" "$TOP/README.md" && ok "README says '$word rules'" || not_ok "README says '$word rules'" "$(grep -n 'rules (' "$TOP/README.md")"
+grep -qi "^$word rules, each" "$TOP/man/saasctl-lint.1" && ok "saasctl-lint(1) says '$word rules'" || not_ok "saasctl-lint(1) says '$word rules'"
+
 # rules_in FILE: the distinct rule IDs of a JSON report.
 rules_in() {
 	$PY -c 'import json,sys; print(" ".join(sorted(set(f["rule"] for f in json.load(open(sys.argv[1]))["findings"]))))' "$1"
