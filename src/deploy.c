@@ -272,42 +272,50 @@ out:
 	return rc;
 }
 
+/* The image scalar of target tg in one object (a document or List item). */
+static struct ynode *object_image(const struct ynode *obj,
+				  const struct target *tg)
+{
+	const char *kind, *name;
+	struct ynode *pod, *list;
+
+	if (!obj || obj->type != YNODE_MAP)
+		return NULL;
+	kind = ynode_str(obj, "kind");
+	name = ynode_str(obj, "metadata.name");
+	if (!kind || !name || !tg->kind || !tg->name ||
+	    strcmp(kind, tg->kind) || strcmp(name, tg->name))
+		return NULL;
+	pod = monorepo_pod_spec(obj, kind);
+	list = ynode_get(pod, tg->init ? "initContainers" : "containers");
+	for (size_t i = 0; list && list->type == YNODE_SEQ && i < list->n; i++) {
+		const char *cn = ynode_str(list->items[i], "name");
+		struct ynode *img;
+
+		if (!cn || strcmp(cn, tg->container))
+			continue;
+		img = ynode_get(list->items[i], "image");
+		return img && img->type == YNODE_SCALAR ? img : NULL;
+	}
+	return NULL;
+}
+
 /* The image scalar of a target in one version of its file, or NULL. */
 static struct ynode *find_image(const struct yamltree *t,
 				const struct target *tg)
 {
-	static const char *const specs[] = {
-		"spec.template.spec", "spec.jobTemplate.spec.template.spec",
-	};
-
 	for (size_t d = 0; d < t->ndocs; d++) {
 		const struct ynode *root = t->docs[d].root;
-		const char *kind, *name;
+		const struct ynode *items = monorepo_list_items(root);
+		struct ynode *img = NULL;
 
-		if (!root || root->type != YNODE_MAP)
-			continue;
-		kind = ynode_str(root, "kind");
-		name = ynode_str(root, "metadata.name");
-		if (!kind || !name || !tg->kind || !tg->name ||
-		    strcmp(kind, tg->kind) || strcmp(name, tg->name))
-			continue;
-		for (size_t s = 0; s < 2; s++) {
-			struct ynode *pod = ynode_path(root, specs[s]);
-			struct ynode *list = pod && pod->type == YNODE_MAP ?
-				ynode_get(pod, tg->init ? "initContainers" : "containers") : NULL;
-
-			if (!list || list->type != YNODE_SEQ)
-				continue;
-			for (size_t i = 0; i < list->n; i++) {
-				const char *cn = ynode_str(list->items[i], "name");
-				struct ynode *img;
-
-				if (!cn || strcmp(cn, tg->container))
-					continue;
-				img = ynode_get(list->items[i], "image");
-				return img && img->type == YNODE_SCALAR ? img : NULL;
-			}
-		}
+		/* Objects the way the app model reads them: List items too. */
+		for (size_t i = 0; items && i < items->n && !img; i++)
+			img = object_image(items->items[i], tg);
+		if (!items)
+			img = object_image(root, tg);
+		if (img)
+			return img;
 	}
 	return NULL;
 }

@@ -66,7 +66,7 @@ void lint_add(struct lint *l, const struct monorepo_resource *res,
 {
 	va_list ap;
 	unsigned line = node ? node->line : res->line;
-	unsigned col = node ? node->col : 1;
+	unsigned col = node ? node->col : res->col ? res->col : 1;
 
 	va_start(ap, fmt);
 	report_vadd(l, res->file, res->tree, line, col, fmt, ap);
@@ -136,23 +136,6 @@ static const struct ynode *seq_item(const struct ynode *seq, size_t i)
 							   : NULL;
 }
 
-/* Is every label of sel present, with the same value, in labels? */
-static int labels_match(const struct ynode *sel, const struct ynode *labels)
-{
-	if (!sel || sel->type != YNODE_MAP || !sel->n)
-		return 0;
-	for (size_t i = 0; i < sel->n; i++) {
-		const struct ynode *k = sel->entries[i].key;
-		const struct ynode *v = sel->entries[i].value;
-
-		if (k->type != YNODE_SCALAR || v->type != YNODE_SCALAR)
-			return 0;
-		if (!streq(ynode_str(labels, k->value), v->value))
-			return 0;
-	}
-	return 1;
-}
-
 static const struct monorepo_resource *
 find_resource(const struct monorepo_app *app, const char *kind,
 	      const char *name)
@@ -175,18 +158,7 @@ static const char *unit(const struct monorepo_app *app)
 /* Namespaced kinds live in the app's namespace; these do not. */
 static int cluster_scoped(const char *kind)
 {
-	static const char *const kinds[] = {
-		"Namespace", "ClusterRole", "ClusterRoleBinding",
-		"ClusterIssuer", "CustomResourceDefinition", "IngressClass",
-		"PersistentVolume", "StorageClass", "PriorityClass",
-		"ValidatingWebhookConfiguration",
-		"MutatingWebhookConfiguration", NULL,
-	};
-
-	for (int i = 0; kind && kinds[i]; i++)
-		if (!strcmp(kind, kinds[i]))
-			return 1;
-	return 0;
+	return monorepo_cluster_scoped(kind);
 }
 
 /* ---- the rules ----------------------------------------------------------- */
@@ -249,14 +221,16 @@ static void rule_missing_field(struct lint *l, const struct monorepo_app *app)
 			continue;
 		}
 		if (!res->api_version)
-			lint_add(l, res, NULL, "%s%s%s has no 'apiVersion'",
+			lint_add(l, res, NULL, "%s%s%s%s has no 'apiVersion'",
 				 res->kind ? res->kind : "the resource",
-				 res->name ? " " : "", res->name ? res->name : "");
+				 res->name ? " '" : "", res->name ? res->name : "",
+				 res->name ? "'" : "");
 		if (!res->kind)
 			lint_add(l, res, NULL, "the resource%s%s%s has no 'kind'",
 				 res->name ? " '" : "", res->name ? res->name : "",
 				 res->name ? "'" : "");
-		if (!res->name)
+		/* generateName: the API server names it (Argo CD hooks, Jobs). */
+		if (!res->name && !res->generate_name)
 			lint_add(l, res, key_node(res->node, "metadata"),
 				 "%s has no 'metadata.name'",
 				 res->kind ? res->kind : "the resource");
@@ -367,29 +341,30 @@ static void rule_resources(struct lint *l, const struct monorepo_app *app)
 	}
 }
 
-static int has_selector(const char *kind)
-{
-	return streq(kind, "Deployment") || streq(kind, "StatefulSet") ||
-	       streq(kind, "DaemonSet") || streq(kind, "ReplicaSet");
-}
-
+/*
+ * A workload's selector must select its own pod template. Without one,
+ * apps/v1 refuses the object; older APIs, Jobs and ReplicationControllers
+ * take the template's labels, and a Pod has none.
+ */
 static void rule_selector(struct lint *l, const struct monorepo_app *app)
 {
 	for (size_t i = 0; i < app->nworkloads; i++) {
 		const struct monorepo_workload *w = &app->workloads[i];
 		const struct ynode *spec = ynode_get(w->res->node, "spec");
 
-		if (!has_selector(w->res->kind))
-			continue;
-		if (!node_count(w->selector)) {
+		if (!node_count(w->selector) && !node_count(w->match_expressions)) {
+			if (!w->selector_required)
+				continue;
 			lint_add(l, w->res, key_node(spec, "selector") ? key_node(spec, "selector")
 								 : key_node(w->res->node, "spec"),
-				 "%s '%s' has no spec.selector.matchLabels",
+				 "%s '%s' has no spec.selector (matchLabels or matchExpressions)",
 				 w->res->kind, w->res->name ? w->res->name : "?");
 			continue;
 		}
-		if (!labels_match(w->selector, w->template_labels))
-			lint_add(l, w->res, w->selector,
+		if (!monorepo_selector_matches(w->selector, w->match_expressions,
+					       w->template_labels))
+			lint_add(l, w->res, node_count(w->selector) ? w->selector
+								    : w->match_expressions,
 				 "the selector of %s '%s' does not match its "
 				 "pod template labels: it would own no pods",
 				 w->res->kind, w->res->name ? w->res->name : "?");
@@ -410,7 +385,8 @@ static void rule_service_selector(struct lint *l,
 		if (!node_count(sel))
 			continue; /* ExternalName or hand-made endpoints */
 		for (size_t w = 0; w < app->nworkloads && !found; w++)
-			found = labels_match(sel, app->workloads[w].template_labels);
+			found = monorepo_selector_matches(sel, NULL,
+							  app->workloads[w].template_labels);
 		if (!found) {
 			struct strbuf sb = STRBUF_INIT;
 
@@ -641,33 +617,12 @@ static void rule_duplicate_resource(struct lint *l,
 	free(v);
 }
 
-static int str_order(const void *x, const void *y)
-{
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
 static void rule_mixed_namespaces(struct lint *l,
 				  const struct monorepo_app *app)
 {
-	const char **ns = calloc(app->nresources + 1, sizeof(*ns));
-	const char *major = NULL;
-	size_t n = 0, best = 0;
+	/* The app model's rule (monorepo_app_namespace), as 'apps' shows it. */
+	const char *major = app->namespace;
 
-	if (!ns)
-		abort();
-	/* The namespace most resources name is the app's. */
-	for (size_t i = 0; i < app->nresources; i++)
-		if (app->resources[i].namespace &&
-		    !cluster_scoped(app->resources[i].kind))
-			ns[n++] = app->resources[i].namespace;
-	qsort(ns, n, sizeof(*ns), str_order);
-	for (size_t i = 0, run = 0; i < n; i++) {
-		run = i && !strcmp(ns[i], ns[i - 1]) ? run + 1 : 1;
-		if (run > best) {
-			best = run;
-			major = ns[i];
-		}
-	}
 	for (size_t i = 0; major && i < app->nresources; i++) {
 		const struct monorepo_resource *res = &app->resources[i];
 
@@ -681,7 +636,6 @@ static void rule_mixed_namespaces(struct lint *l,
 			 res->name ? res->name : "?", res->namespace,
 			 unit(app), app->name, major);
 	}
-	free(ns);
 }
 
 /* Removed or deprecated API versions, and what replaces them. */
@@ -753,6 +707,9 @@ static void check_ref(struct lint *l, const struct monorepo_app *app,
 			find_resource(app, "SealedSecret", name->value);
 	else
 		found = find_resource(app, "ConfigMap", name->value) != NULL;
+	/* made by a configMapGenerator or secretGenerator of kustomize */
+	found = found || monorepo_app_generates(app, want_secret ? "Secret" : "ConfigMap",
+						name->value);
 	if (!found)
 		lint_add(l, w->res, name,
 			 "%s '%s' uses %s '%s', which %s '%s' does not define",

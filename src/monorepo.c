@@ -235,11 +235,17 @@ static int check_value(const struct yamltree *t, const struct setting *s,
 	return 0;
 }
 
-/* Check every key of a map (a section named prefix) against settings[]. */
+/*
+ * Check every key of a map (a section named prefix) against settings[].
+ * pattern is prefix as settings[] spells it: the entries of a SETTING_MAP
+ * (named, e.g. a check) are '*', so that a name with dots in it
+ * ("db.backup") stays one component rather than becoming a path.
+ */
 static int validate_map(const struct yamltree *t, const struct ynode *map,
-			struct strbuf *prefix, struct err *e)
+			struct strbuf *prefix, struct strbuf *pattern,
+			int named, struct err *e)
 {
-	size_t plen = prefix->len;
+	size_t plen = prefix->len, patlen = pattern->len;
 
 	if (map->type != YNODE_MAP)
 		return config_error(e, t, map, "'%s' must be a map",
@@ -255,18 +261,21 @@ static int validate_map(const struct yamltree *t, const struct ynode *map,
 		if (plen)
 			strbuf_addch(prefix, '.');
 		strbuf_addstr(prefix, k->value);
-		s = setting_find(prefix->buf, prefix->len);
+		if (patlen)
+			strbuf_addch(pattern, '.');
+		strbuf_addstr(pattern, named ? "*" : k->value);
+		s = named ? NULL : setting_find(pattern->buf, pattern->len);
 		if (s) {
 			r = check_value(t, s, prefix->buf, v, e);
 			if (!r && s->type == SETTING_MAP && v->type == YNODE_MAP)
-				r = validate_map(t, v, prefix, e);
-		} else if (section_known(prefix->buf, prefix->len)) {
+				r = validate_map(t, v, prefix, pattern, 1, e);
+		} else if (section_known(pattern->buf, pattern->len)) {
 			if (!ynode_is_null(v))
-				r = validate_map(t, v, prefix, e);
+				r = validate_map(t, v, prefix, pattern, 0, e);
 		} else {
 			char names[32][64];
 			const char *cands[32];
-			size_t n = names_under(prefix->buf, plen, names, 32);
+			size_t n = names_under(pattern->buf, patlen, names, 32);
 			const char *near;
 
 			for (size_t j = 0; j < n; j++)
@@ -281,6 +290,7 @@ static int validate_map(const struct yamltree *t, const struct ynode *map,
 						 prefix->buf);
 		}
 		strbuf_setlen(prefix, plen);
+		strbuf_setlen(pattern, patlen);
 		if (r < 0)
 			return r;
 	}
@@ -289,7 +299,7 @@ static int validate_map(const struct yamltree *t, const struct ynode *map,
 
 static int load_config(struct monorepo *repo, struct err *e)
 {
-	struct strbuf prefix = STRBUF_INIT;
+	struct strbuf prefix = STRBUF_INIT, pattern = STRBUF_INIT;
 	struct yamltree *t = NULL;
 	char *path = monorepo_path(repo, "saasctl.yaml");
 	struct ynode *root;
@@ -311,7 +321,8 @@ static int load_config(struct monorepo *repo, struct err *e)
 		goto out;
 	}
 	strbuf_init(&prefix, 0);
-	if (validate_map(t, root, &prefix, e) < 0)
+	strbuf_init(&pattern, 0);
+	if (validate_map(t, root, &prefix, &pattern, 0, e) < 0)
 		goto out;
 	if (!ynode_str(root, "project")) {
 		config_error(e, t, root, "'project' is missing (project: NAME)");
@@ -322,6 +333,7 @@ static int load_config(struct monorepo *repo, struct err *e)
 	r = 0;
 out:
 	strbuf_release(&prefix);
+	strbuf_release(&pattern);
 	yamltree_free(t);
 	free(path);
 	return r;
@@ -628,6 +640,8 @@ struct resource_list {
 	size_t ntrees, trees_cap;
 	struct monorepo_bad_file *bad;
 	size_t nbad, bad_cap;
+	struct monorepo_generated *gen;
+	size_t ngen, gen_cap;
 };
 
 static void *grow(void *ptr, size_t *cap, size_t n, size_t size)
@@ -639,6 +653,96 @@ static void *grow(void *ptr, size_t *cap, size_t n, size_t size)
 	if (!ptr)
 		abort();
 	return ptr;
+}
+
+struct ynode *monorepo_list_items(const struct ynode *root)
+{
+	const char *kind = ynode_str(root, "kind");
+	struct ynode *items = ynode_get(root, "items");
+	size_t n = kind ? strlen(kind) : 0;
+
+	if (n < 4 || strcmp(kind + n - 4, "List") || !items ||
+	    items->type != YNODE_SEQ)
+		return NULL;
+	return items;
+}
+
+int monorepo_is_kustomization(const char *path, const struct ynode *root)
+{
+	const char *api = ynode_str(root, "apiVersion");
+	const char *kind = ynode_str(root, "kind");
+	const char *base = path ? strrchr(path, '/') : NULL;
+
+	if (!root || root->type != YNODE_MAP)
+		return 0;
+	if (api)
+		return !strncmp(api, "kustomize.config.k8s.io/", 24);
+	base = base ? base + 1 : path;
+	return (base && (!strcmp(base, "kustomization.yaml") ||
+			 !strcmp(base, "kustomization.yml") ||
+			 !strcmp(base, "Kustomization"))) ||
+	       (kind && (!strcmp(kind, "Kustomization") ||
+			 !strcmp(kind, "Component")));
+}
+
+/* The ConfigMaps and Secrets a kustomization generates. */
+static void read_kustomization(struct monorepo *repo, struct resource_list *rl,
+			       const char *file, const struct ynode *root)
+{
+	static const struct {
+		const char *key, *kind;
+	} gens[] = {
+		{ "configMapGenerator", "ConfigMap" },
+		{ "secretGenerator", "Secret" },
+	};
+	const char *prefix = ynode_str(root, "namePrefix");
+	const char *suffix = ynode_str(root, "nameSuffix");
+
+	for (size_t g = 0; g < 2; g++) {
+		struct ynode *list = ynode_get(root, gens[g].key);
+
+		for (size_t i = 0; list && list->type == YNODE_SEQ && i < list->n; i++) {
+			struct ynode *entry = list->items[i];
+			const char *name = ynode_str(entry, "name");
+			struct monorepo_generated *m;
+			struct strbuf full = STRBUF_INIT;
+
+			if (!name)
+				continue;
+			rl->gen = grow(rl->gen, &rl->gen_cap, rl->ngen, sizeof(*rl->gen));
+			m = &rl->gen[rl->ngen++];
+			m->kind = gens[g].kind;
+			m->name = name;
+			m->file = file;
+			m->node = entry;
+			strbuf_init(&full, 0);
+			strbuf_addf(&full, "%s%s%s", prefix ? prefix : "", name,
+				    suffix ? suffix : "");
+			m->full_name = mr_keep(repo, strbuf_detach(&full, NULL));
+		}
+	}
+}
+
+static void add_resource(struct resource_list *rl, const char *file,
+			 struct yamltree *t, struct ydoc *doc,
+			 struct ynode *node, int item)
+{
+	struct monorepo_resource *r;
+
+	rl->items = grow(rl->items, &rl->cap, rl->n, sizeof(*rl->items));
+	r = &rl->items[rl->n++];
+	memset(r, 0, sizeof(*r));
+	r->kind = ynode_str(node, "kind");
+	r->api_version = ynode_str(node, "apiVersion");
+	r->namespace = ynode_str(node, "metadata.namespace");
+	r->name = ynode_str(node, "metadata.name");
+	r->generate_name = ynode_str(node, "metadata.generateName");
+	r->file = file;
+	r->line = item ? node->line : doc->line;
+	r->col = item ? node->col : 0;
+	r->tree = t;
+	r->doc = doc;
+	r->node = node;
 }
 
 /* Parse every YAML file under rel into resources; bad files are kept. */
@@ -675,22 +779,22 @@ static void read_folder(struct monorepo *repo, const char *rel,
 		rl->trees[rl->ntrees++] = t;
 		for (size_t d = 0; d < t->ndocs; d++) {
 			struct ynode *root = t->docs[d].root;
-			struct monorepo_resource *r;
+			struct ynode *items;
 
 			if (!root || ynode_is_null(root))
 				continue; /* an empty document, e.g. a trailing --- */
-			rl->items = grow(rl->items, &rl->cap, rl->n, sizeof(*rl->items));
-			r = &rl->items[rl->n++];
-			memset(r, 0, sizeof(*r));
-			r->kind = ynode_str(root, "kind");
-			r->api_version = ynode_str(root, "apiVersion");
-			r->namespace = ynode_str(root, "metadata.namespace");
-			r->name = ynode_str(root, "metadata.name");
-			r->file = relpath;
-			r->line = t->docs[d].line;
-			r->tree = t;
-			r->doc = &t->docs[d];
-			r->node = root;
+			if (monorepo_is_kustomization(relpath, root)) {
+				read_kustomization(repo, rl, relpath, root);
+				continue;
+			}
+			/* kubectl apply creates the items of a List. */
+			if ((items = monorepo_list_items(root))) {
+				for (size_t k = 0; k < items->n; k++)
+					add_resource(rl, relpath, t, &t->docs[d],
+						     items->items[k], 1);
+				continue;
+			}
+			add_resource(rl, relpath, t, &t->docs[d], root, 0);
 		}
 	}
 	for (size_t i = 0; i < nfiles; i++)
@@ -746,14 +850,71 @@ static void add_containers(struct monorepo *repo, struct monorepo_workload *w,
 	}
 }
 
-static int is_workload_kind(const struct monorepo_resource *r)
+/*
+ * The one list of kinds that run pods. parent: the path to the spec that
+ * holds "template" and "selector" (NULL: the object is the pod itself).
+ * selector: 0 none, 1 a label selector (matchLabels, matchExpressions),
+ * 2 a plain map of labels (ReplicationController). required: apps/v1
+ * refuses the object without a selector.
+ */
+static const struct workload_kind {
+	const char *kind;
+	const char *parent;
+	int selector;
+	int required;
+} workload_kinds[] = {
+	{ "Deployment", "spec", 1, 1 },
+	{ "StatefulSet", "spec", 1, 1 },
+	{ "DaemonSet", "spec", 1, 1 },
+	{ "ReplicaSet", "spec", 1, 1 },
+	{ "ReplicationController", "spec", 2, 0 },
+	{ "Job", "spec", 1, 0 },
+	{ "CronJob", "spec.jobTemplate.spec", 1, 0 },
+	{ "Pod", NULL, 0, 0 },
+};
+
+static const struct workload_kind *workload_kind(const char *kind)
+{
+	for (size_t i = 0; kind && i < sizeof(workload_kinds) / sizeof(workload_kinds[0]); i++)
+		if (!strcmp(kind, workload_kinds[i].kind))
+			return &workload_kinds[i];
+	return NULL;
+}
+
+int monorepo_is_workload_kind(const char *kind)
+{
+	return workload_kind(kind) != NULL;
+}
+
+/* The pod template of obj (the Pod itself), or NULL. */
+static struct ynode *pod_template(const struct ynode *obj,
+				  const struct workload_kind *wk)
+{
+	if (!wk)
+		return NULL;
+	if (!wk->parent)
+		return (struct ynode *)obj;
+	return ynode_get(ynode_path(obj, wk->parent), "template");
+}
+
+struct ynode *monorepo_pod_spec(const struct ynode *obj, const char *kind)
+{
+	return ynode_get(pod_template(obj, workload_kind(kind)), "spec");
+}
+
+int monorepo_cluster_scoped(const char *kind)
 {
 	static const char *const kinds[] = {
-		"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
-		"CronJob", NULL,
+		"Namespace", "ClusterRole", "ClusterRoleBinding",
+		"ClusterIssuer", "CustomResourceDefinition", "IngressClass",
+		"PersistentVolume", "StorageClass", "PriorityClass",
+		"ValidatingWebhookConfiguration",
+		"MutatingWebhookConfiguration", "APIService", "RuntimeClass",
+		"CSIDriver", "Node", NULL,
 	};
-	for (int i = 0; kinds[i]; i++)
-		if (kind_is(r, kinds[i]))
+
+	for (int i = 0; kind && kinds[i]; i++)
+		if (!strcmp(kind, kinds[i]))
 			return 1;
 	return 0;
 }
@@ -761,22 +922,145 @@ static int is_workload_kind(const struct monorepo_resource *r)
 static void build_workload(struct monorepo *repo, struct monorepo_resource *r,
 			   struct monorepo_workload *w)
 {
-	struct ynode *spec = ynode_get(r->node, "spec");
-	struct ynode *tmpl;
+	const struct workload_kind *wk = workload_kind(r->kind);
+	struct ynode *tmpl = pod_template(r->node, wk);
 	size_t cap = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->res = r;
-	w->replicas = to_int(ynode_get(spec, "replicas"));
-	if (kind_is(r, "CronJob"))
-		tmpl = ynode_path(spec, "jobTemplate.spec.template");
-	else
-		tmpl = ynode_get(spec, "template");
+	w->replicas = to_int(ynode_path(r->node, "spec.replicas"));
 	w->pod_spec = ynode_get(tmpl, "spec");
 	w->template_labels = ynode_path(tmpl, "metadata.labels");
-	w->selector = ynode_path(spec, "selector.matchLabels");
+	if (wk->selector)
+		w->selector_node = ynode_get(ynode_path(r->node, wk->parent), "selector");
+	if (wk->selector == 2) {
+		w->selector = w->selector_node;
+	} else if (wk->selector == 1) {
+		w->selector = ynode_get(w->selector_node, "matchLabels");
+		w->match_expressions = ynode_get(w->selector_node, "matchExpressions");
+	}
+	w->selector_required = wk->required && r->api_version &&
+			       !strcmp(r->api_version, "apps/v1");
 	add_containers(repo, w, ynode_get(w->pod_spec, "initContainers"), 1, &cap);
 	add_containers(repo, w, ynode_get(w->pod_spec, "containers"), 0, &cap);
+}
+
+/* Does one matchExpressions term hold for labels? */
+static int expression_holds(const struct ynode *ex, const struct ynode *labels)
+{
+	const char *key = ynode_str(ex, "key");
+	const char *op = ynode_str(ex, "operator");
+	const struct ynode *values = ynode_get(ex, "values");
+	const char *have;
+	int in = 0;
+
+	if (!key || !op)
+		return 0;
+	have = ynode_str(ynode_get(labels, key), NULL);
+	if (!strcmp(op, "Exists"))
+		return have != NULL;
+	if (!strcmp(op, "DoesNotExist"))
+		return have == NULL;
+	if (!values || values->type != YNODE_SEQ)
+		return 0;
+	for (size_t i = 0; have && i < values->n; i++)
+		if (values->items[i]->type == YNODE_SCALAR &&
+		    !strcmp(values->items[i]->value, have))
+			in = 1;
+	if (!strcmp(op, "In"))
+		return in;
+	if (!strcmp(op, "NotIn"))
+		return !in;
+	return 0;
+}
+
+int monorepo_selector_matches(const struct ynode *match_labels,
+			      const struct ynode *match_expressions,
+			      const struct ynode *labels)
+{
+	size_t terms = 0;
+
+	if (match_labels && match_labels->type == YNODE_MAP) {
+		for (size_t i = 0; i < match_labels->n; i++) {
+			const struct ynode *k = match_labels->entries[i].key;
+			const struct ynode *v = match_labels->entries[i].value;
+			const char *have;
+
+			if (k->type != YNODE_SCALAR || v->type != YNODE_SCALAR)
+				return 0;
+			/* ynode_get, not ynode_str: label keys hold dots. */
+			have = ynode_str(ynode_get(labels, k->value), NULL);
+			if (!have || strcmp(have, v->value))
+				return 0;
+			terms++;
+		}
+	}
+	if (match_expressions && match_expressions->type == YNODE_SEQ) {
+		for (size_t i = 0; i < match_expressions->n; i++) {
+			if (!expression_holds(match_expressions->items[i], labels))
+				return 0;
+			terms++;
+		}
+	}
+	return terms > 0;
+}
+
+/* Declared namespaces with where they were first seen, for sorting. */
+struct ns_seen {
+	const char *ns;
+	size_t first;
+};
+
+static int ns_seen_order(const void *x, const void *y)
+{
+	const struct ns_seen *a = x, *b = y;
+	int c = strcmp(a->ns, b->ns);
+
+	return c ? c : a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* Sorted rather than counted pairwise: a big app costs n log n. */
+const char *monorepo_app_namespace(const struct monorepo_resource *res,
+				   size_t n, const char *fallback)
+{
+	struct ns_seen *v = calloc(n + 1, sizeof(*v));
+	const char *best = fallback;
+	size_t nv = 0, best_count = 0, best_first = 0;
+
+	if (!v)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (res[i].namespace && !monorepo_cluster_scoped(res[i].kind)) {
+			v[nv].ns = res[i].namespace;
+			v[nv].first = i;
+			nv++;
+		}
+	qsort(v, nv, sizeof(*v), ns_seen_order);
+	for (size_t i = 0, run = 0; i < nv; i += run) {
+		for (run = 1; i + run < nv && !strcmp(v[i].ns, v[i + run].ns); run++)
+			;
+		if (run > best_count ||
+		    (run == best_count && v[i].first < best_first)) {
+			best = v[i].ns;
+			best_count = run;
+			best_first = v[i].first;
+		}
+	}
+	free(v);
+	return best;
+}
+
+int monorepo_app_generates(const struct monorepo_app *app, const char *kind,
+			   const char *name)
+{
+	for (size_t i = 0; name && i < app->ngenerated; i++) {
+		const struct monorepo_generated *g = &app->generated[i];
+
+		if (!strcmp(g->kind, kind) &&
+		    (!strcmp(g->name, name) || !strcmp(g->full_name, name)))
+			return 1;
+	}
+	return 0;
 }
 
 /* Scalar strings of a list node, or of a single scalar. */
@@ -872,25 +1156,24 @@ static void build_app(struct monorepo *repo, struct monorepo_app *app,
 	app->nfiles = rl->ntrees;
 	app->bad_files = mr_keep(repo, rl->bad ? (void *)rl->bad : calloc(1, 1));
 	app->nbad_files = rl->nbad;
-	app->namespace = NULL;
+	app->generated = mr_keep(repo, rl->gen ? (void *)rl->gen : calloc(1, 1));
+	app->ngenerated = rl->ngen;
+	app->namespace = monorepo_app_namespace(app->resources, app->nresources,
+						app->name);
 	for (size_t i = 0; i < rl->n; i++) {
 		struct monorepo_resource *r = &app->resources[i];
 
-		if (!app->namespace && r->namespace)
-			app->namespace = r->namespace;
-		nw += is_workload_kind(r);
+		nw += monorepo_is_workload_kind(r->kind);
 		ni += kind_is(r, "Ingress");
 		nh += kind_is(r, "HorizontalPodAutoscaler");
 	}
-	if (!app->namespace)
-		app->namespace = app->name;
 	app->workloads = mr_calloc(repo, nw, sizeof(*app->workloads));
 	app->ingresses = mr_calloc(repo, ni, sizeof(*app->ingresses));
 	app->hpas = mr_calloc(repo, nh, sizeof(*app->hpas));
 	for (size_t i = 0; i < rl->n; i++) {
 		struct monorepo_resource *r = &app->resources[i];
 
-		if (is_workload_kind(r))
+		if (monorepo_is_workload_kind(r->kind))
 			build_workload(repo, r, &app->workloads[app->nworkloads++]);
 		else if (kind_is(r, "Ingress"))
 			build_ingress(repo, r, &app->ingresses[app->ningresses++]);
@@ -906,12 +1189,11 @@ static void build_service(struct monorepo *repo, struct monorepo_service *svc,
 	svc->files = mr_keep(repo, rl->trees ? (void *)rl->trees : calloc(1, 1));
 	svc->nfiles = rl->ntrees;
 	svc->kinds = mr_calloc(repo, rl->n, sizeof(*svc->kinds));
+	svc->namespace = monorepo_app_namespace(rl->items, rl->n, NULL);
 	for (size_t i = 0; i < rl->n; i++) {
 		const struct monorepo_resource *r = &rl->items[i];
 		int seen = 0;
 
-		if (!svc->namespace && r->namespace)
-			svc->namespace = r->namespace;
 		if (!r->kind)
 			continue;
 		for (size_t k = 0; k < svc->nkinds; k++)
@@ -924,6 +1206,7 @@ static void build_service(struct monorepo *repo, struct monorepo_service *svc,
 		yamltree_free(rl->bad[i].tree);
 	free(rl->bad);
 	free(rl->items);
+	free(rl->gen);
 }
 
 int monorepo_load(struct monorepo *repo, struct err *e)

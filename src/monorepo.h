@@ -18,11 +18,27 @@ struct monorepo_resource {
 	const char *api_version;
 	const char *namespace;		/* metadata.namespace, or NULL */
 	const char *name;		/* metadata.name, or NULL */
+	const char *generate_name;	/* metadata.generateName, or NULL */
 	const char *file;		/* path relative to the root */
-	unsigned line;			/* where the document starts */
+	unsigned line, col;		/* where the document (or List item) starts */
 	struct yamltree *tree;		/* the file it came from */
 	struct ydoc *doc;
-	struct ynode *node;		/* the document's root map */
+	struct ynode *node;		/* the document's root map, or the item */
+};
+
+/*
+ * A ConfigMap or Secret that a kustomization.yaml generates
+ * (configMapGenerator, secretGenerator): it exists in the cluster without
+ * a manifest of its own. kustomize adds a hash suffix to the name and
+ * rewrites the references, so both the generator's plain name and the
+ * name with namePrefix/nameSuffix are known.
+ */
+struct monorepo_generated {
+	const char *kind;		/* "ConfigMap" or "Secret" */
+	const char *name;		/* as the generator names it */
+	const char *full_name;		/* with namePrefix and nameSuffix */
+	const char *file;		/* the kustomization, relative */
+	struct ynode *node;		/* the generator entry */
 };
 
 struct monorepo_container {
@@ -33,12 +49,19 @@ struct monorepo_container {
 	int init;			/* an initContainer */
 };
 
-/* Deployment, StatefulSet, DaemonSet, Job, CronJob */
+/*
+ * Everything that runs pods: Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet, ReplicationController, Job, CronJob and the bare Pod (its
+ * "template" is itself). The one list is in monorepo.c.
+ */
 struct monorepo_workload {
 	struct monorepo_resource *res;
 	struct ynode *pod_spec;		/* the pod template's spec */
 	struct ynode *template_labels;	/* pod template metadata.labels */
-	struct ynode *selector;		/* spec.selector.matchLabels */
+	struct ynode *selector_node;	/* spec.selector itself, or NULL */
+	struct ynode *selector;		/* matchLabels (an RC: spec.selector) */
+	struct ynode *match_expressions; /* matchExpressions, or NULL */
+	int selector_required;		/* apps/v1: a selector must be given */
 	struct monorepo_container *containers;
 	size_t ncontainers;
 	int replicas;			/* -1 when not set */
@@ -65,7 +88,14 @@ struct monorepo_hpa {
 struct monorepo_app {
 	const char *name;		/* the folder name */
 	const char *dir;		/* manifests/apps/<name>, relative */
-	const char *namespace;		/* of its resources (default: the name) */
+	/*
+	 * The app's namespace: the one most of its namespaced resources
+	 * declare in metadata.namespace (a tie: the first seen). Resources
+	 * without metadata.namespace, Namespace objects and cluster-scoped
+	 * kinds do not count; when no resource declares one, the folder
+	 * name. monorepo_app_namespace() is the rule.
+	 */
+	const char *namespace;
 	struct monorepo_resource *resources;
 	size_t nresources;
 	struct monorepo_workload *workloads;
@@ -74,6 +104,8 @@ struct monorepo_app {
 	size_t ningresses;
 	struct monorepo_hpa *hpas;
 	size_t nhpas;
+	struct monorepo_generated *generated;	/* by kustomization.yaml */
+	size_t ngenerated;
 	/* Services, ConfigMaps, Secrets, SealedSecrets: see resources[] */
 	struct yamltree **files;	/* every file, parsed */
 	size_t nfiles;
@@ -165,5 +197,48 @@ int monorepo_each_service(struct monorepo *repo,
 /* "app=web,tier=frontend" from a workload's selector. */
 int monorepo_workload_selector(const struct monorepo_workload *w,
 			       struct strbuf *out);
+
+/*
+ * What a folder holds, seen the way kubectl apply sees it: each YAML
+ * document is one object, except that a List (kind "List" or any
+ * "*List" with an items sequence) stands for its items, and a
+ * kustomization (apiVersion kustomize.config.k8s.io/..., or a document
+ * without apiVersion in a file named kustomization.yaml, .yml or
+ * Kustomization) is no object at all: it is read for what it generates.
+ */
+/* The items sequence when root is a List, else NULL. */
+struct ynode *monorepo_list_items(const struct ynode *root);
+/* Is this document of the file named path a kustomization? */
+int monorepo_is_kustomization(const char *path, const struct ynode *root);
+
+/* Does kind run pods (Deployment ... Pod)? */
+int monorepo_is_workload_kind(const char *kind);
+/* The pod spec of a workload object (the Pod's own spec), or NULL. */
+struct ynode *monorepo_pod_spec(const struct ynode *obj, const char *kind);
+/* Is kind cluster-scoped (Namespace, ClusterRole, StorageClass ...)? */
+int monorepo_cluster_scoped(const char *kind);
+
+/*
+ * Does a label selector select a pod with these labels? match_labels is
+ * a map of key: value (a Service's or an RC's selector, or matchLabels);
+ * match_expressions a list of {key, operator: In|NotIn|Exists|
+ * DoesNotExist, values}. Both are ANDed. Keys are looked up whole:
+ * "app.kubernetes.io/name" is one key. A selector with no terms, or an
+ * expression it cannot read, selects nothing.
+ */
+int monorepo_selector_matches(const struct ynode *match_labels,
+			      const struct ynode *match_expressions,
+			      const struct ynode *labels);
+
+/*
+ * The namespace rule of struct monorepo_app, for n resources; fallback
+ * when none declares one.
+ */
+const char *monorepo_app_namespace(const struct monorepo_resource *res,
+				   size_t n, const char *fallback);
+
+/* Is a ConfigMap or Secret of this name made by a generator of app? */
+int monorepo_app_generates(const struct monorepo_app *app, const char *kind,
+			   const char *name);
 
 #endif

@@ -10,6 +10,12 @@ M=$TOP/tests/data/monorepo
 sed -n 's/^	{ "\([a-z-]*\)", LINT_[A-Z]*,.*/\1/p' "$TOP/src/lint.c" > "$T/rules"
 [ "$(wc -l < "$T/rules")" -ge 16 ] && ok "the rule table has every rule ($(wc -l < "$T/rules"))" || not_ok "the rule table has every rule" "$(cat "$T/rules")"
 
+# README and the man page say how many rules there are, in words.
+n_rules=$(wc -l < "$T/rules")
+word=$(echo "$n_rules" | $PY -c 'import sys; print(["sixteen", "seventeen", "eighteen", "nineteen", "twenty", "twenty-one", "twenty-two"][int(sys.stdin.read()) - 16])' 2>/dev/null)
+grep -q "against $word rules" "$TOP/README.md" && ok "README says '$word rules'" || not_ok "README says '$word rules'" "$(grep -n 'rules (' "$TOP/README.md")"
+grep -qi "^$word rules, each" "$TOP/man/saasctl-lint.1" && ok "saasctl-lint(1) says '$word rules'" || not_ok "saasctl-lint(1) says '$word rules'"
+
 # rules_in FILE: the distinct rule IDs of a JSON report.
 rules_in() {
 	$PY -c 'import json,sys; print(" ".join(sorted(set(f["rule"] for f in json.load(open(sys.argv[1]))["findings"]))))' "$1"
@@ -115,3 +121,35 @@ mkdir "$T/empty"
 saas -C "$T/empty" lint
 expect_rc 1 "lint outside a monorepo fails"
 expect_err "^saasctl: lint: not inside an infra monorepo" "lint outside a monorepo says so"
+
+# Manifests as they come from public repositories: every finding, exactly.
+S=$L/shapes
+# findings_in FILE: "file:line:col rule" of each finding of a JSON report.
+findings_in() {
+	$PY -c 'import json,sys; print(" ".join("%s:%d:%d:%s" % (f["file"].split("/")[-1], f["line"], f["col"], f["rule"]) for f in json.load(open(sys.argv[1]))["findings"]))' "$1"
+}
+saas -C "$S/list" lint --format json
+expect_eq "$(findings_in "$T/out")" "extra.yaml:10:5:missing-field" \
+	"List and ConfigMapList items are resources: refs to them resolve, a Service in a List finds its pods, the List itself is no finding"
+saas -C "$S/list" lint
+expect_out "^manifests/apps/web/extra.yaml:10:5: error: ConfigMap 'stray' has no 'apiVersion' \[missing-field\]$" "a List item is reported at its own line and column"
+saas -C "$S/kustomization" lint --format json
+expect_eq "$(findings_in "$T/out")" "flux.yaml:3:1:missing-field" \
+	"kustomization.yaml and kustomization.yml are not resources; generated ConfigMaps and Secrets (plain and with namePrefix/nameSuffix) exist; a Flux Kustomization is still linted"
+saas -C "$S/pod-rc" lint --format json
+expect_eq "$(findings_in "$T/out")" "pod.yaml:8:5:resources pod.yaml:9:12:image-tag replication.yaml:16:9:resources replication.yaml:17:16:image-tag" \
+	"Pods and ReplicationControllers are workloads: Services find their pods, their images and resources are checked"
+saas -C "$S/namespace" lint
+expect_out "^manifests/apps/web/300-web.yaml:5:14: warning: ConfigMap 'web' is in namespace 'default' but the rest of app 'web' is in 'knative-serving' \[mixed-namespaces\]$" \
+	"the app's namespace: most declared (a tie goes to the first seen); Namespace objects, cluster-scoped kinds and resources without a namespace do not count"
+expect_out "^manifests/apps/web/010-first.yaml:5:14: warning: ConfigMap 'first' is in namespace 'other' but the rest of app 'web' is in 'knative-serving' \[mixed-namespaces\]$" "the first namespace seen is not the app's when most resources declare another"
+expect_eq "$(grep -c mixed-namespaces "$T/out")" 2 "only the odd ones out are reported"
+saas -C "$S/namespace" apps
+expect_out '^web +knative-serving ' "apps shows the namespace lint holds the app to"
+saas -C "$S/match-expressions" lint --format json
+expect_eq "$(findings_in "$T/out")" "d.yaml:34:18:selector-mismatch d.yaml:54:3:selector-mismatch" \
+	"matchExpressions (In, NotIn, Exists, DoesNotExist) are matched with matchLabels; an empty apps/v1 selector is an error"
+saas -C "$S/match-expressions" lint
+expect_out "Deployment 'none' has no spec.selector \(matchLabels or matchExpressions\) \[selector-mismatch\]$" "a missing selector is named"
+saas -C "$S/generate-name" lint --format json
+expect_eq "$(findings_in "$T/out")" "migrate.yaml:22:1:missing-field" "generateName stands in for metadata.name (an Argo CD hook); neither is still an error"

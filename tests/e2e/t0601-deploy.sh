@@ -265,3 +265,36 @@ expect_err "fetching and trying again" "the deploy in a subfolder retried after 
 expect_eq "$(git -C "$T/big" show --name-only --format= HEAD)" "infra/manifests/apps/api/api.yaml" "paths are relative to the top of the repository"
 expect_eq "$(git --git-dir="$T/big-remote.git" rev-parse main)" "$(git -C "$T/big" rev-parse HEAD)" "the retry through the relative remote pushed"
 expect_eq "$(git -C "$T/big" status --porcelain)" "" "the work tree follows"
+
+# Pods and the items of a List are workloads too: deploy pins their images.
+P=$T/pods
+setup_monorepo "$P" "$T/pods-remote.git"
+mkdir -p "$P/manifests/apps/tools"
+cat > "$P/manifests/apps/tools/tools.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: shell, namespace: tools}
+spec:
+  containers:
+    - name: shell
+      image: ghcr.io/acme/tools:v1
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: ReplicationController
+    metadata: {name: runner, namespace: tools}
+    spec:
+      selector: {app.kubernetes.io/name: runner}
+      template:
+        metadata: {labels: {app.kubernetes.io/name: runner}}
+        spec:
+          containers:
+            - name: runner
+              image: ghcr.io/acme/tools:v1
+YAML
+(cd "$P" && git add -A && git commit -qm tools && git push -q origin main)
+saas -C "$P" deploy tools --tag v2 --no-push
+expect_rc 0 "deploy pins a Pod and a List item"
+expect_eq "$(grep -c 'image: ghcr.io/acme/tools:v2$' "$P/manifests/apps/tools/tools.yaml")" 2 "both images were rewritten in place"
