@@ -6,13 +6,20 @@
  * the work tree follows afterwards with a safe checkout.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <git2/sys/transport.h>
 
 #include <libssh2.h>
 #include <sodium.h>
@@ -423,6 +430,10 @@ struct remote_state {
 	char cert_err[8192];
 	struct strbuf remote_msg;	/* "remote:" lines from the server */
 	char rejected[1024];		/* first ref the server refused */
+	/* A local remote pushed to through `git receive-pack` (see below). */
+	const char *rp_path;		/* its folder */
+	char rp_why[600];		/* why it needs receive-pack, for errors */
+	char rp_err[1024];		/* what receive-pack wrote to stderr */
 };
 
 /* A URL without its user info ("https://user:secret@host/x" -> "https://host/x"). */
@@ -792,7 +803,8 @@ static const char *local_path(const struct gitops *g, const char *url,
  * libgit2's local transport updates the remote ref with force, so two
  * pushes racing on one bare repository can lose a commit. Do it here
  * instead: write the missing objects as a pack, then move the ref with a
- * compare-and-swap on the tip we checked as an ancestor.
+ * compare-and-swap on the tip we checked as an ancestor. Only for a bare
+ * repository without receive hooks: this runs none (see receive_hooks).
  */
 static int push_local(struct gitops *g, const char *remote, const char *path,
 		      const char *refname, const git_oid *new, int *stale,
@@ -860,6 +872,340 @@ out:
 	return rc;
 }
 
+/* ---- local remotes that run hooks: git receive-pack on a socket ---- */
+
+/*
+ * What `git receive-pack` runs when a ref is pushed, in its order. Writing
+ * a local remote's refs in-process (push_local, or libgit2's own local
+ * transport) runs none of them, so a remote that has one (or has a work tree, which receive.denyCurrentBranch
+ * guards) is pushed to the way git push does it: libgit2's smart protocol
+ * talking to `git receive-pack PATH` on a socket, as it would over ssh.
+ * receive-pack then runs the hooks (stdin "OLD NEW REF", quarantine,
+ * GIT_DIR), sends their output as "remote:" lines and reports each ref.
+ */
+static const char *const receive_hooks[] = {
+	"pre-receive", "update", "proc-receive", "reference-transaction",
+	"post-receive", "post-update", "push-to-checkout", NULL,
+};
+
+/*
+ * 1 when the repository at path needs receive-pack (why says what for:
+ * "to run its pre-receive hook"), 0 when it is bare and has none of them.
+ */
+static int local_needs_receive_pack(const char *path, char *why, size_t size,
+				    struct err *e)
+{
+	git_repository *rr = NULL;
+	git_config *cfg = NULL;
+	git_buf hp = GIT_BUF_INIT;
+	char dir[PATH_MAX], hook[PATH_MAX + 32];
+	const char *gd;
+	int rc = 0;
+
+	why[0] = '\0';
+	if (git_repository_open_ext(&rr, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				    NULL) < 0)
+		return err_set(e, "'%s' is not a git repository", path);
+	if (!git_repository_is_bare(rr)) {
+		snprintf(why, size, "to keep its checked-out branch and work tree in step (receive.denyCurrentBranch)");
+		rc = 1;
+		goto out;
+	}
+	gd = git_repository_path(rr);	/* ends in "/" */
+	/* core.hooksPath, relative to the repository as receive-pack reads it. */
+	if (git_repository_config_snapshot(&cfg, rr) == 0 &&
+	    git_config_get_path(&hp, cfg, "core.hooksPath") == 0 && hp.size)
+		snprintf(dir, sizeof(dir), "%s%s", hp.ptr[0] == '/' ? "" : gd,
+			 hp.ptr);
+	else
+		snprintf(dir, sizeof(dir), "%shooks", gd);
+	for (size_t i = 0; receive_hooks[i]; i++) {
+		snprintf(hook, sizeof(hook), "%s/%s", dir, receive_hooks[i]);
+		/* git's test: an executable file by that name. */
+		if (access(hook, X_OK) == 0) {
+			snprintf(why, size, "to run its %s hook", receive_hooks[i]);
+			rc = 1;
+			break;
+		}
+	}
+out:
+	git_buf_dispose(&hp);
+	git_config_free(cfg);
+	git_repository_free(rr);
+	return rc;
+}
+
+extern char **environ;
+
+struct receive_pack {
+	git_smart_subtransport parent;
+	git_smart_subtransport_stream stream;
+	struct remote_state *st;
+	pid_t pid;		/* 0 when not running */
+	int started;
+	int fd;			/* our end of the socket, -1 once closed */
+	FILE *errf;		/* its stderr */
+};
+
+/*
+ * Variables git drops before it runs receive-pack for a local push
+ * (`git rev-parse --local-env-vars`): ours must not point it elsewhere.
+ */
+static int local_env_var(const char *kv)
+{
+	static const char *const vars[] = {
+		"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG",
+		"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+		"GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE",
+		"GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE", "GIT_INDEX_FILE",
+		"GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX",
+		"GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE",
+		"GIT_COMMON_DIR", "GIT_PROTOCOL", NULL,
+	};
+
+	for (size_t i = 0; vars[i]; i++) {
+		size_t n = strlen(vars[i]);
+
+		if (!strncmp(kv, vars[i], n) && kv[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* Wait for receive-pack to end; keep what it wrote on stderr. */
+static void receive_pack_finish(struct receive_pack *rp)
+{
+	struct remote_state *st = rp->st;
+	char buf[4096];
+	size_t n;
+	int status;
+
+	if (rp->fd >= 0) {
+		/* End its input; read what is left (post-receive output). */
+		shutdown(rp->fd, SHUT_WR);
+		for (;;) {
+			ssize_t r = read(rp->fd, buf, sizeof(buf));
+
+			if (r > 0 || (r < 0 && errno == EINTR))
+				continue;
+			break;
+		}
+		close(rp->fd);
+		rp->fd = -1;
+	}
+	if (rp->pid > 0) {
+		while (waitpid(rp->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		rp->pid = 0;
+	}
+	if (rp->errf) {
+		rewind(rp->errf);
+		n = fread(st->rp_err, 1, sizeof(st->rp_err) - 1, rp->errf);
+		st->rp_err[n] = '\0';
+		/* One line for error messages. */
+		while (n && (st->rp_err[n - 1] == '\n' || st->rp_err[n - 1] == ' '))
+			st->rp_err[--n] = '\0';
+		for (char *p = st->rp_err; *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		fclose(rp->errf);
+		rp->errf = NULL;
+	}
+}
+
+static int receive_pack_read(git_smart_subtransport_stream *s, char *buf,
+			     size_t size, size_t *nread)
+{
+	struct receive_pack *rp = (struct receive_pack *)s->subtransport;
+	ssize_t n = 0;
+
+	*nread = 0;
+	if (rp->fd < 0)
+		goto eof;
+	do
+		n = read(rp->fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		git_error_set_str(GIT_ERROR_OS, strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+eof:
+		/* It ended early: its stderr says why. */
+		receive_pack_finish(rp);
+		if (rp->st->rp_err[0]) {
+			git_error_set_str(GIT_ERROR_NET, rp->st->rp_err);
+			return -1;
+		}
+	}
+	*nread = (size_t)n;
+	return 0;
+}
+
+static int receive_pack_write(git_smart_subtransport_stream *s,
+			      const char *buf, size_t len)
+{
+	struct receive_pack *rp = (struct receive_pack *)s->subtransport;
+
+	while (len) {
+		ssize_t n = rp->fd < 0 ? -1 :
+			send(rp->fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			receive_pack_finish(rp);
+			git_error_set_str(GIT_ERROR_NET, rp->st->rp_err[0] ?
+					  rp->st->rp_err :
+					  "git receive-pack ended early");
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void receive_pack_stream_free(git_smart_subtransport_stream *s)
+{
+	(void)s;	/* the process ends in close() */
+}
+
+static int receive_pack_start(struct receive_pack *rp)
+{
+	struct remote_state *st = rp->st;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t deflt;
+	char *argv[] = { "git", "receive-pack", (char *)st->rp_path, NULL };
+	char **envp = NULL;
+	size_t n = 0, k = 0;
+	int sv[2] = { -1, -1 }, err;
+
+	while (environ[n])
+		n++;
+	envp = calloc(n + 1, sizeof(*envp));
+	rp->errf = tmpfile();
+	if (rp->errf)
+		fcntl(fileno(rp->errf), F_SETFD, FD_CLOEXEC);
+	if (!envp || !rp->errf) {
+		free(envp);
+		git_error_set_str(GIT_ERROR_OS, "cannot start git receive-pack: out of memory or no temporary folder");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!local_env_var(environ[i]))
+			envp[k++] = environ[i];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(envp);
+		git_error_set_str(GIT_ERROR_OS, strerror(errno));
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, fileno(rp->errf), STDERR_FILENO);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	err = posix_spawnp(&rp->pid, "git", &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	free(envp);
+	close(sv[1]);
+	if (err) {
+		char msg[800];
+
+		close(sv[0]);
+		rp->pid = 0;
+		if (err == ENOENT)
+			snprintf(msg, sizeof(msg),
+				 "pushing to '%s' needs git receive-pack %s, and git is not installed; install git, or push with git push or to an ssh or https remote",
+				 st->rp_path, st->rp_why);
+		else
+			snprintf(msg, sizeof(msg), "cannot run git receive-pack: %s",
+				 strerror(err));
+		git_error_set_str(GIT_ERROR_OS, msg);
+		return -1;
+	}
+	rp->fd = sv[0];
+	log_debug("git: pushing through 'git receive-pack %s' %s",
+		  st->rp_path, st->rp_why);
+	return 0;
+}
+
+static int receive_pack_action(git_smart_subtransport_stream **out,
+			       git_smart_subtransport *t, const char *url,
+			       git_smart_service_t action)
+{
+	struct receive_pack *rp = (struct receive_pack *)t;
+
+	(void)url;	/* the folder is in rp->st->rp_path */
+	*out = NULL;
+	/* One conversation: the advertisement, the push, a closing flush. */
+	if (rp->started) {
+		*out = &rp->stream;
+		return 0;
+	}
+	if (action != GIT_SERVICE_RECEIVEPACK_LS) {
+		git_error_set_str(GIT_ERROR_NET, "git receive-pack is only for pushing");
+		return -1;
+	}
+	rp->started = 1;
+	if (receive_pack_start(rp) < 0)
+		return -1;
+	*out = &rp->stream;
+	return 0;
+}
+
+static int receive_pack_close(git_smart_subtransport *t)
+{
+	receive_pack_finish((struct receive_pack *)t);
+	return 0;
+}
+
+static void receive_pack_free(git_smart_subtransport *t)
+{
+	receive_pack_finish((struct receive_pack *)t);
+	free(t);
+}
+
+static int receive_pack_subtransport(git_smart_subtransport **out,
+				     git_transport *owner, void *param)
+{
+	struct receive_pack *rp = calloc(1, sizeof(*rp));
+
+	(void)owner;
+	if (!rp) {
+		git_error_set_str(GIT_ERROR_NOMEMORY, "out of memory");
+		return -1;
+	}
+	rp->parent.action = receive_pack_action;
+	rp->parent.close = receive_pack_close;
+	rp->parent.free = receive_pack_free;
+	rp->stream.subtransport = &rp->parent;
+	rp->stream.read = receive_pack_read;
+	rp->stream.write = receive_pack_write;
+	rp->stream.free = receive_pack_stream_free;
+	rp->st = param;
+	rp->fd = -1;
+	*out = &rp->parent;
+	return 0;
+}
+
+/* remote_callbacks().transport for a local remote that needs receive-pack. */
+static int receive_pack_transport(git_transport **out, git_remote *owner,
+				  void *payload)
+{
+	git_smart_subtransport_definition def = {
+		receive_pack_subtransport, 0, payload,
+	};
+
+	return git_transport_smart(out, owner, &def);
+}
+
 /* refs/remotes/<remote>/<branch> follows what we pushed or fetched. */
 static void update_tracking(struct gitops *g, const char *remote,
 			    const char *branch, const git_oid *id)
@@ -900,13 +1246,25 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 	}
 	url = git_remote_pushurl(r) ? git_remote_pushurl(r) : git_remote_url(r);
 	snprintf(st.url, sizeof(st.url), "%s", url ? url : "");
-	if ((lp = local_path(g, st.url, pathbuf, sizeof(pathbuf)))) {
-		rc = push_local(g, remote, lp, refname, new, &stale, e);
-		if (rc == 0)
-			update_tracking(g, remote, branch, new);
-		else if (stale)
-			*why = GITOPS_PUSH_STALE;
-		goto out;
+	lp = local_path(g, st.url, pathbuf, sizeof(pathbuf));
+	if (lp) {
+		int need = local_needs_receive_pack(lp, st.rp_why,
+						    sizeof(st.rp_why), e);
+
+		if (need < 0) {
+			err_wrap(e, "cannot push to '%s'", remote);
+			goto out;
+		}
+		if (need) {
+			st.rp_path = lp;
+		} else {
+			rc = push_local(g, remote, lp, refname, new, &stale, e);
+			if (rc == 0)
+				update_tracking(g, remote, branch, new);
+			else if (stale)
+				*why = GITOPS_PUSH_STALE;
+			goto out;
+		}
 	}
 	/*
 	 * A push refspec names a local ref, and the branch moves only once the
@@ -919,6 +1277,8 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 	}
 	snprintf(refspec, sizeof(refspec), "%s:%s", tmpref, refname);
 	remote_callbacks(&po.callbacks, &st);
+	if (st.rp_path)
+		po.callbacks.transport = receive_pack_transport;
 	err = git_remote_push(r, &arr, &po);
 	if (err == GIT_ENONFASTFORWARD) {
 		*why = GITOPS_PUSH_STALE;

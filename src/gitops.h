@@ -82,6 +82,12 @@ enum gitops_push_failure {
  * Push new to refs/heads/<branch> of remote. On failure *why says what
  * kind it was; for a refusal, e holds the server's status and its
  * "remote:" lines (what a hook printed).
+ *
+ * A remote on this machine (a path or file://) that has a hook receive-pack
+ * runs (core.hooksPath honoured) or a work tree is pushed to as git push
+ * does it, through `git receive-pack PATH`, so its hooks and
+ * receive.denyCurrentBranch apply; without git installed such a push
+ * fails and says so. A bare one without such hooks is written in-process.
  */
 int gitops_push(struct gitops *g, const char *remote, const char *branch,
 		const git_oid *new, enum gitops_push_failure *why,

@@ -3,9 +3,10 @@
 
 #include <git2.h>
 #include <git2/sys/repository.h>
+#include <git2/sys/transport.h>
 #include <libssh2.h>
 
-/* libgit2: 98 functions */
+/* libgit2: 101 functions */
 int git_blob_create_from_buffer(git_oid *id, git_repository *repo, const void *buffer, size_t len)
 {
 	static void *fn;
@@ -123,6 +124,13 @@ void git_config_free(git_config *cfg)
 	static void *fn;
 
 	((__typeof__(&git_config_free))lazygit_sym(LAZYGIT_LIBGIT2, &fn, "git_config_free"))(cfg);
+}
+
+int git_config_get_path(git_buf *out, const git_config *cfg, const char *name)
+{
+	static void *fn;
+
+	return ((__typeof__(&git_config_get_path))lazygit_sym(LAZYGIT_LIBGIT2, &fn, "git_config_get_path"))(out, cfg, name);
 }
 
 int git_config_get_string_buf(git_buf *out, const git_config *cfg, const char *name)
@@ -517,6 +525,13 @@ int git_repository_init_options_init(git_repository_init_options *opts, unsigned
 	return ((__typeof__(&git_repository_init_options_init))lazygit_sym(LAZYGIT_LIBGIT2, &fn, "git_repository_init_options_init"))(opts, version);
 }
 
+int git_repository_is_bare(const git_repository *repo)
+{
+	static void *fn;
+
+	return ((__typeof__(&git_repository_is_bare))lazygit_sym(LAZYGIT_LIBGIT2, &fn, "git_repository_is_bare"))(repo);
+}
+
 int git_repository_odb(git_odb **out, git_repository *repo)
 {
 	static void *fn;
@@ -634,6 +649,13 @@ int git_status_file(unsigned int *status_flags, git_repository *repo, const char
 	static void *fn;
 
 	return ((__typeof__(&git_status_file))lazygit_sym(LAZYGIT_LIBGIT2, &fn, "git_status_file"))(status_flags, repo, path);
+}
+
+int git_transport_smart(git_transport **out, git_remote *owner, void *payload)
+{
+	static void *fn;
+
+	return ((__typeof__(&git_transport_smart))lazygit_sym(LAZYGIT_LIBGIT2, &fn, "git_transport_smart"))(out, owner, payload);
 }
 
 int git_tree_create_updated(git_oid *out, git_repository *repo, git_tree *baseline, size_t nupdates, const git_tree_update *updates)

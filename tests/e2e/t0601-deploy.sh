@@ -298,3 +298,148 @@ YAML
 saas -C "$P" deploy tools --tag v2 --no-push
 expect_rc 0 "deploy pins a Pod and a List item"
 expect_eq "$(grep -c 'image: ghcr.io/acme/tools:v2$' "$P/manifests/apps/tools/tools.yaml")" 2 "both images were rewritten in place"
+# Server hooks of a local remote run as git push runs them: the push goes
+# through `git receive-pack`, so a hook's refusal fails the deploy with its
+# message, and the local branch stays where it was (as over ssh or https).
+H=$T/hooks-work HR=$T/hooks-remote.git
+setup_monorepo "$H" "$HR"
+cd "$H" || exit 1
+hr_main() { git --git-dir="$HR" rev-parse "${1:-main}"; }
+cat > "$HR/hooks/pre-receive" <<'HOOK'
+#!/bin/sh
+echo "deploys are frozen until Monday" >&2
+exit 1
+HOOK
+chmod +x "$HR/hooks/pre-receive"
+before=$(head_sha)
+saas deploy web --image ghcr.io/acme/web:v2
+expect_rc 1 "a push refused by a local remote's pre-receive hook exits 1"
+expect_err "^saasctl: deploy: cannot deploy 'web': push to 'origin' rejected: 'refs/heads/main' pre-receive hook declined: remote: deploys are frozen until Monday$" "the pre-receive hook's message is shown"
+expect_no_err "pushed|retry|trying again" "a push refused by a hook claims nothing and is not retried"
+expect_eq "$(cat "$T/out")" "" "a push refused by a hook prints no commit"
+expect_eq "$(hr_main)" "$before" "a pre-receive refusal leaves the remote ref unchanged"
+expect_eq "$(head_sha)" "$before" "a pre-receive refusal leaves the local branch unchanged"
+expect_eq "$(git status --porcelain)" "" "a pre-receive refusal leaves the work tree unchanged"
+
+# The same hook in the folder core.hooksPath names (relative: to the
+# repository); a hook that is not executable is ignored, as git does.
+mkdir "$HR/custom-hooks" && mv "$HR/hooks/pre-receive" "$HR/custom-hooks/"
+git --git-dir="$HR" config core.hooksPath custom-hooks
+saas deploy web --image ghcr.io/acme/web:v2
+expect_rc 1 "a pre-receive hook in the remote's core.hooksPath refuses"
+expect_err "pre-receive hook declined: remote: deploys are frozen until Monday$" "the core.hooksPath hook's message is shown"
+expect_eq "$(hr_main)" "$before" "a core.hooksPath refusal leaves the remote ref unchanged"
+
+# Without git, the hook cannot run: refused, naming the hook.
+mkdir -p "$T/nogit"
+PATH=$T/nogit saas deploy web --image ghcr.io/acme/web:v2
+expect_rc 1 "a local remote with a hook and no git installed exits 1"
+expect_err "^saasctl: deploy: cannot deploy 'web': cannot push to 'origin': pushing to '$HR' needs git receive-pack to run its pre-receive hook, and git is not installed; install git, or push with git push or to an ssh or https remote$" "without git the hook is named and the way out given"
+expect_eq "$(hr_main)$(head_sha)" "$before$before" "without git nothing moves"
+
+# The rollback goes through the same hooks.
+chmod -x "$HR/custom-hooks/pre-receive"
+saas deploy web --image ghcr.io/acme/web:v2
+expect_rc 0 "a hook that is not executable does not run, as with git push"
+chmod +x "$HR/custom-hooks/pre-receive"
+before=$(head_sha)
+saas rollback web
+expect_rc 1 "a rollback refused by a pre-receive hook exits 1"
+expect_err "push to 'origin' rejected: 'refs/heads/main' pre-receive hook declined: remote: deploys are frozen until Monday$" "the rollback shows the hook's message"
+expect_eq "$(hr_main)$(head_sha)" "$before$before" "a refused rollback moves nothing"
+git --git-dir="$HR" config --unset core.hooksPath
+
+# An update hook refuses one ref: main, not staging.
+cat > "$HR/hooks/update" <<HOOK
+#!/bin/sh
+echo "\$1 \$2 \$3" >> "$T/update.args"
+[ "\$1" != refs/heads/main ] || { echo "main is protected, deploy to staging" >&2; exit 1; }
+HOOK
+chmod +x "$HR/hooks/update"
+saas deploy web --image ghcr.io/acme/web:v3
+expect_rc 1 "a push refused by the update hook exits 1"
+expect_err "^saasctl: deploy: cannot deploy 'web': push to 'origin' rejected: 'refs/heads/main' hook declined: remote: main is protected, deploy to staging; remote: error: hook declined to update refs/heads/main$" "the update hook's message is shown"
+expect_eq "$(hr_main)$(head_sha)" "$before$before" "an update hook refusal moves nothing"
+git checkout -q -b staging
+saas deploy web --image ghcr.io/acme/web:v3
+expect_rc 0 "the update hook accepts another ref"
+expect_eq "$(hr_main staging)" "$(head_sha)" "the accepted ref is pushed"
+expect_eq "$(tail -n 1 "$T/update.args")" "refs/heads/staging 0000000000000000000000000000000000000000 $(head_sha)" "the update hook gets REF OLD NEW"
+git checkout -q main
+rm "$HR/hooks/update"
+
+# Hooks that accept get what git push gives them: pre-receive and
+# post-receive read "OLD NEW REF", post-update gets the ref; all have run
+# when the deploy returns.
+cat > "$HR/hooks/pre-receive" <<HOOK
+#!/bin/sh
+cat > "$T/pre-receive.in"
+echo "GIT_DIR=\$GIT_DIR" > "$T/pre-receive.env"
+echo "checks passed"
+HOOK
+cat > "$HR/hooks/post-receive" <<HOOK
+#!/bin/sh
+sleep 1
+cat > "$T/post-receive.in"
+HOOK
+cat > "$HR/hooks/post-update" <<HOOK
+#!/bin/sh
+echo "\$@" > "$T/post-update.args"
+HOOK
+chmod +x "$HR/hooks/pre-receive" "$HR/hooks/post-receive" "$HR/hooks/post-update"
+GIT_DIR=$T/nowhere saas -C "$H" deploy web --image ghcr.io/acme/web:v4
+expect_rc 0 "a push the hooks accept succeeds"
+new=$(head_sha)
+expect_eq "$(cat "$T/out")" "$new" "an accepted push prints the commit"
+expect_err "^pushed ${new%"${new#???????}"} to origin$" "an accepted push says it pushed"
+expect_eq "$(hr_main)" "$new" "an accepted push moves the remote ref"
+expect_eq "$(git rev-parse HEAD~1)" "$before" "the accepted commit builds on the old tip"
+expect_eq "$(cat "$T/pre-receive.in")" "$before $new refs/heads/main" "pre-receive reads OLD NEW refs/heads/main"
+expect_eq "$(cat "$T/pre-receive.env")" "GIT_DIR=." "the hook runs in the remote with git's GIT_DIR, not ours"
+expect_eq "$(cat "$T/post-receive.in" 2>/dev/null)" "$before $new refs/heads/main" "post-receive ran with OLD NEW refs/heads/main before the deploy returned"
+expect_eq "$(cat "$T/post-update.args")" "refs/heads/main" "post-update ran with the ref"
+# git push feeds the hook the same line.
+git commit -q --allow-empty -m "by git push"
+git push -q origin main 2>/dev/null
+expect_eq "$(cat "$T/pre-receive.in")" "$new $(head_sha) refs/heads/main" "git push gives pre-receive the same line (oracle)"
+
+# Racing deploys through receive-pack: none is lost.
+for i in 1 2 3; do
+	mkdir -p "manifests/apps/race$i"
+	sed -e "s/name: multi/name: race$i/" -e "s#ghcr.io/acme/multi:1#ghcr.io/acme/race$i:1#" -e '/proxy/,$d' \
+		manifests/apps/multi/app.yaml > "manifests/apps/race$i/app.yaml"
+done
+git add manifests && git commit -q -m "race apps" && git push -q origin main 2>/dev/null
+base=$(hr_main)
+for i in 1 2 3; do
+	clone_remote "$HR" "$T/hrace$i"
+	("$SAASCTL" -C "$T/hrace$i" deploy "race$i" --tag 3 > "$T/hrace$i.out" 2> "$T/hrace$i.err"; echo $? > "$T/hrace$i.rc") &
+done
+wait
+for i in 1 2 3; do
+	expect_eq "$(cat "$T/hrace$i.rc")" 0 "racing deploy $i through the hooks succeeds"
+done
+expect_eq "$(git --git-dir="$HR" log --format=%s "$base..main" | sort | tr '\n' '|')" \
+	"deploy(race1): ghcr.io/acme/race1:1 → ghcr.io/acme/race1:3|deploy(race2): ghcr.io/acme/race2:1 → ghcr.io/acme/race2:3|deploy(race3): ghcr.io/acme/race3:1 → ghcr.io/acme/race3:3|" \
+	"all 3 racing commits land through the hooks"
+
+# A non-bare remote with the branch checked out: refused as git push
+# refuses (receive.denyCurrentBranch), its work tree untouched; with
+# updateInstead its work tree follows.
+git clone -q "$HR" "$T/nonbare"
+git pull -q --ff-only origin main
+for url in "$T/nonbare" "file://$T/nonbare/.git"; do
+	git remote set-url origin "$url"
+	before=$(head_sha)
+	saas deploy web --image ghcr.io/acme/web:v5
+	expect_rc 1 "a push to the checked-out branch of a non-bare remote ($url) exits 1"
+	expect_err "push to 'origin' rejected: 'refs/heads/main' branch is currently checked out: remote: error: refusing to update checked out branch: refs/heads/main" "the refusal says the branch is checked out ($url)"
+	expect_eq "$(git -C "$T/nonbare" rev-parse main)$(git -C "$T/nonbare" status --porcelain)" "$before" "the non-bare remote is untouched ($url)"
+	expect_eq "$(head_sha)" "$before" "the local branch is unchanged ($url)"
+done
+git -C "$T/nonbare" config receive.denyCurrentBranch updateInstead
+saas deploy web --image ghcr.io/acme/web:v5
+expect_rc 0 "receive.denyCurrentBranch=updateInstead accepts the push"
+expect_eq "$(git -C "$T/nonbare" rev-parse main)" "$(head_sha)" "the non-bare remote's branch moves"
+expect_eq "$(git -C "$T/nonbare" status --porcelain)" "" "the non-bare remote's work tree follows"
+expect_file_same manifests/apps/web/webserver.yaml "$T/nonbare/manifests/apps/web/webserver.yaml" "the non-bare remote's files have the new image"
