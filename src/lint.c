@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "deploy.h"
+#include "kubeapi.h"
 #include "sealed.h"
 #include "strbuf.h"
 
@@ -27,9 +28,10 @@ void lint_report_release(struct lint_report *r)
 	lint_report_init(r);
 }
 
-static void report_vadd(struct lint *l, const char *file,
-			const struct yamltree *tree, unsigned line,
-			unsigned col, const char *fmt, va_list ap)
+static void report_vadd(struct lint *l, enum lint_severity sev,
+			const char *file, const struct yamltree *tree,
+			unsigned line, unsigned col, const char *fmt,
+			va_list ap)
 {
 	struct lint_report *r = l->report;
 	struct lint_finding *f;
@@ -48,6 +50,7 @@ static void report_vadd(struct lint *l, const char *file,
 	strbuf_vaddf(&sb, fmt, ap);
 	f = &r->items[r->n++];
 	f->rule = l->rule;
+	f->severity = sev;
 	f->file = strdup(file ? file : "-");
 	if (!f->file)
 		abort();
@@ -55,7 +58,7 @@ static void report_vadd(struct lint *l, const char *file,
 	f->col = col;
 	f->message = strbuf_detach(&sb, NULL);
 	f->tree = tree;
-	if (l->rule->severity == LINT_ERROR)
+	if (sev == LINT_ERROR)
 		r->nerrors++;
 	else
 		r->nwarnings++;
@@ -69,7 +72,19 @@ void lint_add(struct lint *l, const struct monorepo_resource *res,
 	unsigned col = node ? node->col : 1;
 
 	va_start(ap, fmt);
-	report_vadd(l, res->file, res->tree, line, col, fmt, ap);
+	report_vadd(l, l->rule->severity, res->file, res->tree, line, col, fmt, ap);
+	va_end(ap);
+}
+
+void lint_add_warning(struct lint *l, const struct monorepo_resource *res,
+		      const struct ynode *node, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned line = node ? node->line : res->line;
+	unsigned col = node ? node->col : 1;
+
+	va_start(ap, fmt);
+	report_vadd(l, LINT_WARNING, res->file, res->tree, line, col, fmt, ap);
 	va_end(ap);
 }
 
@@ -80,7 +95,7 @@ void lint_add_at(struct lint *l, const char *file,
 	va_list ap;
 
 	va_start(ap, fmt);
-	report_vadd(l, file, tree, line, col, fmt, ap);
+	report_vadd(l, l->rule->severity, file, tree, line, col, fmt, ap);
 	va_end(ap);
 }
 
@@ -684,51 +699,48 @@ static void rule_mixed_namespaces(struct lint *l,
 	free(ns);
 }
 
-/* Removed or deprecated API versions, and what replaces them. */
-static const struct {
-	const char *api, *kind;		/* kind NULL: every kind */
-	const char *use, *when;
-} deprecated_apis[] = {
-	{ "networking.k8s.io/v1beta1", NULL, "networking.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "extensions/v1beta1", "Ingress", "networking.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "extensions/v1beta1", "NetworkPolicy", "networking.k8s.io/v1", "removed in Kubernetes 1.16" },
-	{ "extensions/v1beta1", "PodSecurityPolicy", "a Pod Security admission label", "removed in Kubernetes 1.25" },
-	{ "extensions/v1beta1", NULL, "apps/v1", "removed in Kubernetes 1.16" },
-	{ "apps/v1beta1", NULL, "apps/v1", "removed in Kubernetes 1.16" },
-	{ "apps/v1beta2", NULL, "apps/v1", "removed in Kubernetes 1.16" },
-	{ "autoscaling/v2beta1", NULL, "autoscaling/v2", "removed in Kubernetes 1.25" },
-	{ "autoscaling/v2beta2", NULL, "autoscaling/v2", "removed in Kubernetes 1.26" },
-	{ "batch/v1beta1", NULL, "batch/v1", "removed in Kubernetes 1.25" },
-	{ "policy/v1beta1", "PodDisruptionBudget", "policy/v1", "removed in Kubernetes 1.25" },
-	{ "rbac.authorization.k8s.io/v1beta1", NULL, "rbac.authorization.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "apiextensions.k8s.io/v1beta1", NULL, "apiextensions.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "admissionregistration.k8s.io/v1beta1", NULL, "admissionregistration.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "storage.k8s.io/v1beta1", "CSIDriver", "storage.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "scheduling.k8s.io/v1beta1", NULL, "scheduling.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "cert-manager.io/v1alpha2", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
-	{ "cert-manager.io/v1alpha3", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
-	{ "cert-manager.io/v1beta1", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
-};
-
+/*
+ * The table is src/kubeapi.c. Against the target release (cluster.version,
+ * --kube-version; by default the newest release the table knows) an API
+ * already removed is an error, one deprecated but still served a warning.
+ */
 static void rule_deprecated_api(struct lint *l, const struct monorepo_app *app)
 {
+	unsigned target = l->report->kube_version;
+
 	for (size_t i = 0; i < app->nresources; i++) {
 		const struct monorepo_resource *res = &app->resources[i];
+		const struct kubeapi_removal *d = kubeapi_find(res->api_version, res->kind);
+		const struct ynode *at = ynode_get(res->node, "apiVersion");
+		const char *project = d && d->project ? d->project : "Kubernetes";
+		struct strbuf use = STRBUF_INIT;
 
-		if (!res->api_version)
+		if (!d)
 			continue;
-		for (size_t d = 0; d < sizeof(deprecated_apis) / sizeof(deprecated_apis[0]); d++) {
-			if (strcmp(res->api_version, deprecated_apis[d].api) ||
-			    (deprecated_apis[d].kind &&
-			     !streq(res->kind, deprecated_apis[d].kind)))
-				continue;
-			lint_add(l, res, ynode_get(res->node, "apiVersion"),
-				 "%s '%s' uses apiVersion '%s', %s: use '%s'",
+		strbuf_init(&use, 0);
+		if (d->replacement)
+			strbuf_addf(&use, "use '%s'", d->replacement);
+		else
+			strbuf_addstr(&use, d->advice);
+		switch (kubeapi_state(d, target)) {
+		case KUBEAPI_REMOVED:
+			lint_add(l, res, at, "%s '%s' uses apiVersion '%s', removed in %s 1.%u: %s",
 				 res->kind ? res->kind : "resource",
 				 res->name ? res->name : "?", res->api_version,
-				 deprecated_apis[d].when, deprecated_apis[d].use);
+				 project, d->removed, use.buf);
+			break;
+		case KUBEAPI_DEPRECATED:
+			lint_add_warning(l, res, at,
+					 "%s '%s' uses apiVersion '%s', deprecated in %s 1.%u "
+					 "and removed in 1.%u: %s",
+					 res->kind ? res->kind : "resource",
+					 res->name ? res->name : "?", res->api_version,
+					 project, d->deprecated, d->removed, use.buf);
+			break;
+		case KUBEAPI_SERVED:
 			break;
 		}
+		strbuf_release(&use);
 	}
 }
 

@@ -115,3 +115,48 @@ mkdir "$T/empty"
 saas -C "$T/empty" lint
 expect_rc 1 "lint outside a monorepo fails"
 expect_err "^saasctl: lint: not inside an infra monorepo" "lint outside a monorepo says so"
+
+# deprecated-api against the target release: removed by then is an error,
+# deprecated but still served a warning, newer kinds of an old
+# group/version (VolumeAttributesClass, ValidatingAdmissionPolicy) nothing.
+# findings_in FILE: "severity file" per finding, sorted.
+findings_in() {
+	$PY -c 'import json,sys; print(" ".join(sorted(f["severity"][0] + ":" + f["file"].rsplit("/", 1)[1] for f in json.load(open(sys.argv[1]))["findings"])))' "$1"
+}
+K=$T/k
+cp -r "$L/deprecated-api-target" "$K"
+saas -C "$K" lint --format json
+expect_rc 1 "with no target release every removal is an error"
+expect_eq "$(findings_in "$T/out")" "e:flowschema.yaml e:hpa.yaml e:psp.yaml e:storageclass.yaml" \
+	"with no target release, the removals of 1.22 to 1.32 are errors and newer beta kinds pass"
+saas -C "$K" lint
+expect_out "^manifests/apps/web/psp.yaml:1:13: error: PodSecurityPolicy 'restricted' uses apiVersion 'policy/v1beta1', removed in Kubernetes 1.25: it has no successor; use Pod Security admission" "a PodSecurityPolicy is removed in 1.25 and has no successor"
+expect_out "^manifests/apps/web/storageclass.yaml:2:13: error: StorageClass 'hdd' uses apiVersion 'storage.k8s.io/v1beta1', removed in Kubernetes 1.22: use 'storage.k8s.io/v1' \[deprecated-api\]$" "a v1beta1 StorageClass is removed in 1.22"
+saas -C "$K" lint --format json --kube-version 1.29
+expect_eq "$(findings_in "$T/out")" "e:hpa.yaml e:psp.yaml e:storageclass.yaml w:flowschema.yaml" \
+	"--kube-version 1.29: flowcontrol v1beta3 (deprecated 1.29, removed 1.32) is a warning"
+saas -C "$K" lint --kube-version=v1.23.4
+expect_rc 1 "--kube-version=v1.23.4 is accepted"
+expect_out "^manifests/apps/web/hpa.yaml:1:13: warning: HorizontalPodAutoscaler 'web' uses apiVersion 'autoscaling/v2beta2', deprecated in Kubernetes 1.23 and removed in 1.26: use 'autoscaling/v2' \[deprecated-api\]$" \
+	"an API deprecated at the target release is a warning naming both releases"
+saas -C "$K" lint --format json --kube-version 1.21
+expect_rc 0 "on 1.21 nothing is removed yet: warnings only"
+expect_eq "$(findings_in "$T/out")" "w:psp.yaml w:storageclass.yaml" "on 1.21 the deprecated APIs warn and the not yet deprecated ones pass"
+printf 'project: acme\ncluster: {version: "1.21"}\n' > "$K/saasctl.yaml"
+saas -C "$K" lint --format json
+expect_eq "$rc:$(findings_in "$T/out")" "0:w:psp.yaml w:storageclass.yaml" "cluster.version in saasctl.yaml sets the target release"
+saas -C "$K" lint --format json --kube-version 1.25
+expect_eq "$rc:$(findings_in "$T/out")" "1:e:psp.yaml e:storageclass.yaml w:hpa.yaml" "--kube-version wins over cluster.version"
+SAASCTL_CLUSTER_VERSION=1.32 saas -C "$K" lint --format json
+expect_eq "$rc:$(findings_in "$T/out")" "1:e:flowschema.yaml e:hpa.yaml e:psp.yaml e:storageclass.yaml" "SAASCTL_CLUSTER_VERSION wins over saasctl.yaml"
+for v in banana 2.0 1. 1.x 1.29.x 1.0; do
+	saas -C "$K" lint --kube-version "$v"
+	expect_rc 2 "--kube-version '$v' is a usage error"
+done
+expect_err "^saasctl: lint: bad --kube-version '1.0': want a Kubernetes release such as 1.29$" "a bad --kube-version is named"
+saas -C "$K" lint --kube-version
+expect_rc 2 "--kube-version needs a value"
+printf 'project: acme\ncluster: {version: latest}\n' > "$K/saasctl.yaml"
+saas -C "$K" lint
+expect_rc 1 "a bad cluster.version fails"
+expect_err "bad cluster.version 'latest'" "a bad cluster.version is named"
