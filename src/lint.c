@@ -749,32 +749,205 @@ static int optional_ref(const struct ynode *ref)
 	return streq(ynode_str(ref, "optional"), "true");
 }
 
-/* A reference to a ConfigMap (want_secret 0) or a Secret (1). */
+static int api_group_is(const struct monorepo_resource *res, const char *group)
+{
+	size_t n = strlen(group);
+
+	return res->api_version && !strncmp(res->api_version, group, n) &&
+	       res->api_version[n] == '/';
+}
+
+/*
+ * Is a Secret named name in the app, or made in the cluster from
+ * something the app defines? A SealedSecret (saasctl's or Bitnami's)
+ * becomes the Secret of its spec.template.metadata.name, else its own
+ * name; a cert-manager Certificate writes spec.secretName; an
+ * ExternalSecret spec.target.name, else its own name; cert-manager's
+ * ingress-shim makes the tls[].secretName of an Ingress annotated with an
+ * issuer.
+ */
+static int secret_defined(const struct monorepo_app *app, const char *name)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+		const struct ynode *spec = ynode_get(res->node, "spec");
+		const char *made = NULL;
+
+		if (streq(res->kind, "Secret")) {
+			made = res->name;
+		} else if (streq(res->kind, "SealedSecret")) {
+			made = ynode_str(ynode_path(spec, "template.metadata"), "name");
+			if (!made)
+				made = res->name;
+		} else if (streq(res->kind, "Certificate") &&
+			   api_group_is(res, "cert-manager.io")) {
+			made = ynode_str(spec, "secretName");
+		} else if (streq(res->kind, "ExternalSecret") &&
+			   api_group_is(res, "external-secrets.io")) {
+			made = ynode_str(ynode_get(spec, "target"), "name");
+			if (!made)
+				made = res->name;
+		} else if (streq(res->kind, "Ingress")) {
+			const struct ynode *ann = ynode_path(res->node, "metadata.annotations");
+			const struct ynode *tls = ynode_get(spec, "tls");
+
+			if (!ynode_get(ann, "cert-manager.io/cluster-issuer") &&
+			    !ynode_get(ann, "cert-manager.io/issuer"))
+				continue;
+			for (size_t t = 0; t < node_count(tls); t++)
+				if (streq(ynode_str(seq_item(tls, t), "secretName"), name))
+					return 1;
+			continue;
+		}
+		if (streq(made, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does a sequence of scalars hold want (or "*")? */
+static int seq_has(const struct ynode *seq, const char *want)
+{
+	for (size_t i = 0; i < node_count(seq); i++) {
+		const struct ynode *it = seq_item(seq, i);
+
+		if (it && it->type == YNODE_SCALAR &&
+		    (!strcmp(it->value, want) || !strcmp(it->value, "*")))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does a Role or ClusterRole let its holder create resource ("secrets")? */
+static int role_creates(const struct monorepo_resource *role, const char *resource)
+{
+	const struct ynode *rules = ynode_get(role->node, "rules");
+
+	for (size_t i = 0; i < node_count(rules); i++) {
+		const struct ynode *r = seq_item(rules, i);
+
+		if (seq_has(ynode_get(r, "apiGroups"), "") &&
+		    seq_has(ynode_get(r, "resources"), resource) &&
+		    seq_has(ynode_get(r, "verbs"), "create"))
+			return 1;
+	}
+	return 0;
+}
+
+static const char *service_account(const struct monorepo_workload *w)
+{
+	const char *sa = ynode_str(w->pod_spec, "serviceAccountName");
+
+	if (!sa)
+		sa = ynode_str(w->pod_spec, "serviceAccount");
+	return sa ? sa : "default";
+}
+
+/*
+ * What in the app may create a resource ("secrets", "configmaps") at run
+ * time, for the message ("Job 'x'"); empty when nothing can. A workload whose
+ * ServiceAccount a (Cluster)RoleBinding of the app binds to a
+ * (Cluster)Role of the app granting create on it; for Secrets also any
+ * Job or CronJob, which is how charts make their certificates and
+ * passwords (ingress-nginx's admission Jobs) with RBAC the linter may
+ * not see.
+ */
+static void runtime_maker(const struct monorepo_app *app, const char *resource,
+			  struct strbuf *out)
+{
+	for (size_t b = 0; b < app->nresources; b++) {
+		const struct monorepo_resource *bind = &app->resources[b];
+		const struct ynode *ref = ynode_get(bind->node, "roleRef");
+		const struct ynode *subjects = ynode_get(bind->node, "subjects");
+		const struct monorepo_resource *role;
+
+		if (!streq(bind->kind, "RoleBinding") &&
+		    !streq(bind->kind, "ClusterRoleBinding"))
+			continue;
+		role = find_resource(app, ynode_str(ref, "kind"), ynode_str(ref, "name"));
+		if (!role || !role_creates(role, resource))
+			continue;
+		for (size_t s = 0; s < node_count(subjects); s++) {
+			const struct ynode *sub = seq_item(subjects, s);
+			const char *sa = ynode_str(sub, "name");
+
+			if (!streq(ynode_str(sub, "kind"), "ServiceAccount"))
+				continue;
+			for (size_t w = 0; w < app->nworkloads; w++) {
+				if (!streq(service_account(&app->workloads[w]), sa))
+					continue;
+				strbuf_addf(out, "%s '%s' (its ServiceAccount '%s' "
+					    "may create %s through %s '%s')",
+					    app->workloads[w].res->kind,
+					    app->workloads[w].res->name ? app->workloads[w].res->name : "?",
+					    sa, resource, role->kind, role->name);
+				return;
+			}
+		}
+	}
+	if (strcmp(resource, "secrets"))
+		return;
+	for (size_t w = 0; w < app->nworkloads; w++) {
+		const struct monorepo_resource *res = app->workloads[w].res;
+
+		if (streq(res->kind, "Job") || streq(res->kind, "CronJob")) {
+			strbuf_addf(out, "%s '%s'", res->kind,
+				    res->name ? res->name : "?");
+			return;
+		}
+	}
+}
+
+/* What may make a missing Secret or ConfigMap, worked out once per app. */
+struct ref_makers {
+	int done;
+	struct strbuf secrets, configmaps;
+};
+
+/*
+ * A reference to a ConfigMap (want_secret 0) or a Secret (1). Missing is
+ * an error, or a warning when something in the app may create it at run
+ * time.
+ */
 static void check_ref(struct lint *l, const struct monorepo_app *app,
 		      const struct monorepo_workload *w,
 		      const struct ynode *ref, const char *name_key,
-		      int want_secret)
+		      int want_secret, struct ref_makers *makers)
 {
 	const struct ynode *name = ynode_get(ref, name_key);
-	int found;
+	const char *what = want_secret ? "Secret" : "ConfigMap";
+	const struct strbuf *maker;
 
 	if (!name || name->type != YNODE_SCALAR || optional_ref(ref))
 		return;
-	if (want_secret)
-		found = find_resource(app, "Secret", name->value) ||
-			find_resource(app, "SealedSecret", name->value);
+	if (want_secret ? secret_defined(app, name->value)
+			: find_resource(app, "ConfigMap", name->value) != NULL)
+		return;
+	if (!makers->done) {
+		runtime_maker(app, "secrets", &makers->secrets);
+		runtime_maker(app, "configmaps", &makers->configmaps);
+		makers->done = 1;
+	}
+	maker = want_secret ? &makers->secrets : &makers->configmaps;
+	if (maker->len)
+		lint_add_warning(l, w->res, name,
+				 "%s '%s' uses %s '%s', which %s '%s' does not "
+				 "define; %s may make it at run time",
+				 w->res->kind, w->res->name ? w->res->name : "?",
+				 what, name->value, unit(app), app->name, maker->buf);
 	else
-		found = find_resource(app, "ConfigMap", name->value) != NULL;
-	if (!found)
 		lint_add(l, w->res, name,
 			 "%s '%s' uses %s '%s', which %s '%s' does not define",
 			 w->res->kind, w->res->name ? w->res->name : "?",
-			 want_secret ? "Secret" : "ConfigMap", name->value,
-			 unit(app), app->name);
+			 what, name->value, unit(app), app->name);
 }
 
 static void rule_missing_ref(struct lint *l, const struct monorepo_app *app)
 {
+	struct ref_makers makers = { 0, STRBUF_INIT, STRBUF_INIT };
+
+	strbuf_init(&makers.secrets, 0);
+	strbuf_init(&makers.configmaps, 0);
 	for (size_t i = 0; i < app->nworkloads; i++) {
 		const struct monorepo_workload *w = &app->workloads[i];
 		const struct ynode *vols = ynode_get(w->pod_spec, "volumes");
@@ -787,23 +960,25 @@ static void rule_missing_ref(struct lint *l, const struct monorepo_app *app)
 			for (size_t k = 0; k < node_count(from); k++) {
 				const struct ynode *it = seq_item(from, k);
 
-				check_ref(l, app, w, ynode_get(it, "configMapRef"), "name", 0);
-				check_ref(l, app, w, ynode_get(it, "secretRef"), "name", 1);
+				check_ref(l, app, w, ynode_get(it, "configMapRef"), "name", 0, &makers);
+				check_ref(l, app, w, ynode_get(it, "secretRef"), "name", 1, &makers);
 			}
 			for (size_t k = 0; k < node_count(env); k++) {
 				const struct ynode *vf = ynode_get(seq_item(env, k), "valueFrom");
 
-				check_ref(l, app, w, ynode_get(vf, "configMapKeyRef"), "name", 0);
-				check_ref(l, app, w, ynode_get(vf, "secretKeyRef"), "name", 1);
+				check_ref(l, app, w, ynode_get(vf, "configMapKeyRef"), "name", 0, &makers);
+				check_ref(l, app, w, ynode_get(vf, "secretKeyRef"), "name", 1, &makers);
 			}
 		}
 		for (size_t k = 0; k < node_count(vols); k++) {
 			const struct ynode *v = seq_item(vols, k);
 
-			check_ref(l, app, w, ynode_get(v, "configMap"), "name", 0);
-			check_ref(l, app, w, ynode_get(v, "secret"), "secretName", 1);
+			check_ref(l, app, w, ynode_get(v, "configMap"), "name", 0, &makers);
+			check_ref(l, app, w, ynode_get(v, "secret"), "secretName", 1, &makers);
 		}
 	}
+	strbuf_release(&makers.secrets);
+	strbuf_release(&makers.configmaps);
 }
 
 /* ---- the table ----------------------------------------------------------- */

@@ -160,3 +160,35 @@ printf 'project: acme\ncluster: {version: latest}\n' > "$K/saasctl.yaml"
 saas -C "$K" lint
 expect_rc 1 "a bad cluster.version fails"
 expect_err "bad cluster.version 'latest'" "a bad cluster.version is named"
+
+# missing-ref knows the Secrets made in the cluster from what the app
+# defines (Certificate, SealedSecret template name, ExternalSecret target,
+# ingress-shim TLS, a service-account token) and only warns about one that
+# a Job, or a workload allowed by the app's RBAC to create it, may make.
+# refs_in FILE: "severity:app" per missing-ref finding, sorted.
+refs_in() {
+	$PY -c 'import json,sys; print(" ".join(sorted(f["severity"][0] + ":" + f["file"].split("/")[2] for f in json.load(open(sys.argv[1]))["findings"] if f["rule"] == "missing-ref")))' "$1"
+}
+MR=$T/mr
+cp -r "$L/missing-ref-made" "$MR"
+saas -C "$MR" lint --format json
+expect_eq "$(rules_in "$T/out")" "missing-ref" "the made-Secrets fixture has only missing-ref findings"
+expect_eq "$(refs_in "$T/out")" "e:jobcm w:admission w:config w:metallb" \
+	"Secrets made from the app's resources are no finding; run-time ones are warnings; a ConfigMap beside a Job stays an error"
+saas -C "$MR" lint manifests/apps/admission
+expect_rc 0 "a Secret a Job may make does not fail the run"
+expect_out "^manifests/apps/admission/controller.yaml:28:25: warning: Deployment 'ingress-nginx-controller' uses Secret 'ingress-nginx-admission', which app 'admission' does not define; Job 'ingress-nginx-admission-create' may make it at run time \[missing-ref\]$" \
+	"the warning names the Job"
+saas -C "$MR" lint manifests/apps/metallb
+expect_out "warning: DaemonSet 'speaker' uses Secret 'memberlist', which app 'metallb' does not define; Deployment 'controller' \(its ServiceAccount 'controller' may create secrets through Role 'controller'\) may make it at run time \[missing-ref\]$" \
+	"the warning names the workload and the Role that lets it create Secrets"
+rm "$MR/manifests/apps/admission/admission-job.yaml"
+$PY - "$MR/manifests/apps/metallb/controller.yaml" <<'PYEOF'
+import sys
+p = sys.argv[1]
+docs = open(p).read().split("\n---\n")
+open(p, "w").write("\n---\n".join(d for d in docs if "kind: RoleBinding" not in d))
+PYEOF
+saas -C "$MR" lint --format json
+expect_eq "$(refs_in "$T/out")" "e:admission e:jobcm e:metallb w:config" \
+	"without the Job, or without the RoleBinding, the missing Secret is an error again"
