@@ -278,28 +278,70 @@ static void rule_missing_field(struct lint *l, const struct monorepo_app *app)
 	}
 }
 
+/* A value sops encrypted: "ENC[AES256_GCM,data:...,type:str]". */
+static int sops_value(const struct ynode *v)
+{
+	return v && v->type == YNODE_SCALAR && v->len >= 5 &&
+	       !strncmp(v->value, "ENC[", 4) && v->value[v->len - 1] == ']';
+}
+
+/*
+ * A Secret encrypted with sops (Flux decrypts it on apply) carries a
+ * top-level "sops" map with the wrapped data key: its ENC[...] values are
+ * not plain text, but any value sops left unencrypted is. ENC[...] values
+ * without that map cannot be decrypted by anyone, and applied as they are
+ * they would become the secret: an error with a message of its own.
+ */
 static void rule_plain_secret(struct lint *l, const struct monorepo_app *app)
 {
 	static const char *const fields[] = { "data", "stringData" };
 
 	for (size_t i = 0; i < app->nresources; i++) {
 		const struct monorepo_resource *res = &app->resources[i];
+		const struct ynode *sops = ynode_get(res->node, "sops");
+		int has_sops = sops && sops->type == YNODE_MAP;
+		const struct ynode *plain = NULL, *first = NULL;
+		const char *field = NULL;	/* of plain */
 
 		if (!streq(res->kind, "Secret") || !res->api_version ||
 		    strcmp(res->api_version, "v1"))
 			continue;
-		for (size_t f = 0; f < 2; f++) {
+		for (size_t f = 0; f < 2 && !plain; f++) {
 			const struct ynode *v = ynode_get(res->node, fields[f]);
 
 			if (!node_count(v))
 				continue;
-			lint_add(l, res, key_node(res->node, fields[f]),
+			if (!first)
+				first = key_node(res->node, fields[f]);
+			field = fields[f];
+			if (v->type != YNODE_MAP)
+				plain = key_node(res->node, fields[f]);
+			for (size_t k = 0; !plain && k < v->n; k++)
+				if (!sops_value(v->entries[k].value))
+					plain = v->entries[k].key;
+		}
+		if (!first)
+			continue;
+		if (!plain && !has_sops)
+			lint_add(l, res, first,
+				 "Secret '%s' has sops-encrypted values but no "
+				 "'sops' metadata, so nothing can decrypt them: "
+				 "encrypt the plain file again with sops, or seal "
+				 "it with 'saasctl seal'",
+				 res->name ? res->name : "?");
+		else if (plain && has_sops)
+			lint_add(l, res, plain,
+				 "Secret '%s' is encrypted with sops but its %s "
+				 "key '%s' is in plain text: encrypt it too (check "
+				 "encrypted_regex and unencrypted_suffix)",
+				 res->name ? res->name : "?", field,
+				 plain->type == YNODE_SCALAR ? plain->value : "?");
+		else if (plain)
+			lint_add(l, res, key_node(res->node, field),
 				 "Secret '%s' commits its %s in plain text "
 				 "(base64 is not encryption): seal it with "
 				 "'saasctl seal' and delete this file",
-				 res->name ? res->name : "?", fields[f]);
-			break;
-		}
+				 res->name ? res->name : "?", field);
 	}
 }
 

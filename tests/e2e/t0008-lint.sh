@@ -192,3 +192,17 @@ PYEOF
 saas -C "$MR" lint --format json
 expect_eq "$(refs_in "$T/out")" "e:admission e:jobcm e:metallb w:config" \
 	"without the Job, or without the RoleBinding, the missing Secret is an error again"
+
+# plain-secret and sops: encrypted values with their sops metadata are not
+# plain text (flux2's dockerconfigjson-sops-secret.yaml); a key sops left
+# in clear is; ENC[...] values without the metadata cannot be decrypted.
+S=$L/plain-secret-sops
+saas -C "$S" lint manifests/apps/flux
+expect_eq "$rc:$(cat "$T/out")" "0:" "a sops-encrypted Secret is not plain text"
+saas -C "$S" lint
+expect_rc 1 "a partly encrypted or stripped sops Secret fails"
+expect_out "^manifests/apps/partial/secret.sops.yaml:10:3: error: Secret 'app-env' is encrypted with sops but its stringData key 'SENTRY_DSN_unencrypted' is in plain text: encrypt it too .*\[plain-secret\]$" \
+	"a value sops left unencrypted is named"
+expect_out "^manifests/apps/stripped/secret.yaml:9:1: error: Secret 'docker-secret' has sops-encrypted values but no 'sops' metadata, so nothing can decrypt them" \
+	"sops values without their metadata are an error of their own"
+expect_no_out "base64 is not encryption" "no sops Secret is called plain base64"
