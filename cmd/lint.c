@@ -1,7 +1,7 @@
 /*
  * saasctl lint [PATH...] [--format text|json|github] [--kube-version VERSION]:
- * check the manifests
- * of the monorepo. The rules live in src/lint.c; this prints them.
+ * check the manifests of the monorepo. The rules live in src/lint.c; this
+ * prints them.
  */
 #define _GNU_SOURCE 1
 #include <limits.h>
