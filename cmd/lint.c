@@ -1,6 +1,7 @@
 /*
- * saasctl lint [PATH...] [--format text|json|github]: check the manifests
- * of the monorepo. The rules live in src/lint.c; this prints them.
+ * saasctl lint [PATH...] [--format text|json|github] [--kube-version VERSION]:
+ * check the manifests of the monorepo. The rules live in src/lint.c; this
+ * prints them.
  */
 #define _GNU_SOURCE 1
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "../src/kubeapi.h"
 #include "../src/lint.h"
 #include "../src/monorepo.h"
 #include "../src/strbuf.h"
@@ -31,12 +33,12 @@ static void print_text(const struct cmd_ctx *ctx, const struct lint_report *r)
 	strbuf_init(&ex, 0);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct lint_finding *f = &r->items[i];
-		int err = f->rule->severity == LINT_ERROR;
+		int err = f->severity == LINT_ERROR;
 		const char *on = !ctx->color_out ? "" : err ? "\033[1;31m" : "\033[1;33m";
 		const char *off = ctx->color_out ? "\033[0m" : "";
 
 		printf("%s:%u:%u: %s%s%s: %s [%s]\n", f->file, f->line, f->col,
-		       on, severity_name(f->rule->severity), off, f->message,
+		       on, severity_name(f->severity), off, f->message,
 		       f->rule->id);
 		if (f->tree && f->line) {
 			strbuf_reset(&ex);
@@ -55,7 +57,7 @@ static void add_json(json_t *arr, const struct lint_report *r)
 
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}",
 			"rule", f->rule->id,
-			"severity", severity_name(f->rule->severity),
+			"severity", severity_name(f->severity),
 			"file", f->file, "line", (int)f->line, "col", (int)f->col,
 			"message", f->message));
 	}
@@ -81,7 +83,7 @@ static void print_github(const struct lint_report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct lint_finding *f = &r->items[i];
 
-		printf("::%s file=", severity_name(f->rule->severity));
+		printf("::%s file=", severity_name(f->severity));
 		gh_escape(f->file, 1);
 		printf(",line=%u,col=%u::", f->line, f->col);
 		gh_escape(f->message, 0);
@@ -121,7 +123,7 @@ static void filter_report(struct lint_report *r, char **rel, size_t nrel)
 			free(f->message);
 			continue;
 		}
-		if (f->rule->severity == LINT_ERROR)
+		if (f->severity == LINT_ERROR)
 			r->nerrors++;
 		else
 			r->nwarnings++;
@@ -156,6 +158,7 @@ struct lint_run {
 	size_t nrel;
 	json_t *json;		/* findings, for --format json */
 	size_t nerrors, nwarnings, nfiles;
+	unsigned kube_minor;	/* the target release 1.N; 0: the newest known */
 };
 
 /*
@@ -168,6 +171,7 @@ static int lint_one_app(struct monorepo_app *app, void *ud)
 	struct lint_report r;
 
 	lint_report_init(&r);
+	r.kube_version = run->kube_minor;
 	lint_app(&r, run->repo, app);
 	filter_report(&r, run->rel, run->nrel);
 	lint_report_sort(&r);
@@ -191,6 +195,8 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 	struct err e = { { 0 } };
 	enum lint_format format = ctx->json ? FORMAT_JSON : FORMAT_TEXT;
 	char **paths = NULL, **rel = NULL, cwd[PATH_MAX];
+	const char *kube_version = NULL;
+	unsigned kube_minor = 0;
 	size_t npaths = 0;
 	int status = EXIT_FAIL;
 
@@ -209,6 +215,20 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 			val = argv[++i];
 		} else if (!strncmp(a, "--format=", 9)) {
 			val = a + 9;
+		} else if (!strcmp(a, "--kube-version") || !strncmp(a, "--kube-version=", 15)) {
+			if (a[14] == '=') {
+				kube_version = a + 15;
+			} else if (i + 1 >= argc) {
+				status = cmd_usage_error(ctx, "'%s' needs a value", a);
+				goto out;
+			} else {
+				kube_version = argv[++i];
+			}
+			if (kubeapi_parse_version(kube_version, &kube_minor) < 0) {
+				status = cmd_usage_error(ctx, "bad --kube-version '%s': want a Kubernetes release such as 1.29", kube_version);
+				goto out;
+			}
+			continue;
 		} else if (!strcmp(a, "--")) {
 			while (++i < argc)
 				paths[npaths++] = argv[i];
@@ -236,6 +256,13 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 		status = cmd_fail_err(ctx, &e);
 		goto out;
 	}
+	/* The target release: --kube-version, else cluster.version. */
+	if (!kube_version && (kube_version = monorepo_get(repo, "cluster.version")) &&
+	    kubeapi_parse_version(kube_version, &kube_minor) < 0) {
+		status = cmd_fail(ctx, "bad cluster.version '%s' (saasctl.yaml or SAASCTL_CLUSTER_VERSION): want a Kubernetes release such as 1.29",
+				  kube_version);
+		goto out;
+	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = '\0';
 	for (size_t i = 0; i < npaths; i++) {
@@ -256,6 +283,7 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 	run.rel = rel;
 	run.nrel = npaths;
 	run.json = json_array();
+	run.kube_minor = kube_minor;
 	/*
 	 * Apps are loaded and freed one after another: keep the freed memory
 	 * for the next one rather than hand it back to the kernel and take
@@ -295,7 +323,7 @@ out:
 
 const struct cmd_entry cmd_lint_entry = {
 	.name = "lint",
-	.usage = "[PATH...] [--format text|json|github]",
+	.usage = "[PATH...] [--format text|json|github] [--kube-version VERSION]",
 	.summary = "check the manifests: syntax, references, selectors, TLS, images, deprecated APIs",
 	.exec = cmd_lint,
 	.complete = COMPLETE_FILES,

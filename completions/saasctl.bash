@@ -27,7 +27,7 @@ _saasctl() {
         'new app') opts=' --host --image --port --namespace --replicas --cpu-target --rpm --help'; what='' ;;
         'apps') opts=' --json --names --help'; what='' ;;
         'get') opts=' -o --help'; what=apps ;;
-        'lint') opts=' --format --help'; what=files ;;
+        'lint') opts=' --format --kube-version --help'; what=files ;;
         'keygen') opts=' --name --out --passphrase --help'; what='' ;;
         'seal') opts=' -f --from-literal --from-file --from-env-file --name -n --scope -r -o --merge-into --help'; what=files ;;
         'unseal') opts=' -k -o --help'; what=files ;;

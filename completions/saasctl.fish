@@ -40,6 +40,7 @@ complete -c saasctl -n '__fish_seen_subcommand_from apps' -l names
 complete -c saasctl -n '__fish_seen_subcommand_from get' -s o
 complete -c saasctl -n '__fish_seen_subcommand_from get' -a '(saasctl apps --names 2>/dev/null)'
 complete -c saasctl -n '__fish_seen_subcommand_from lint' -l format
+complete -c saasctl -n '__fish_seen_subcommand_from lint' -l kube-version
 complete -c saasctl -n '__fish_seen_subcommand_from lint' -F
 complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l name
 complete -c saasctl -n '__fish_seen_subcommand_from keygen' -l out

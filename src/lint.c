@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "deploy.h"
+#include "kubeapi.h"
 #include "sealed.h"
 #include "strbuf.h"
 
@@ -27,9 +28,10 @@ void lint_report_release(struct lint_report *r)
 	lint_report_init(r);
 }
 
-static void report_vadd(struct lint *l, const char *file,
-			const struct yamltree *tree, unsigned line,
-			unsigned col, const char *fmt, va_list ap)
+static void report_vadd(struct lint *l, enum lint_severity sev,
+			const char *file, const struct yamltree *tree,
+			unsigned line, unsigned col, const char *fmt,
+			va_list ap)
 {
 	struct lint_report *r = l->report;
 	struct lint_finding *f;
@@ -48,6 +50,7 @@ static void report_vadd(struct lint *l, const char *file,
 	strbuf_vaddf(&sb, fmt, ap);
 	f = &r->items[r->n++];
 	f->rule = l->rule;
+	f->severity = sev;
 	f->file = strdup(file ? file : "-");
 	if (!f->file)
 		abort();
@@ -55,7 +58,7 @@ static void report_vadd(struct lint *l, const char *file,
 	f->col = col;
 	f->message = strbuf_detach(&sb, NULL);
 	f->tree = tree;
-	if (l->rule->severity == LINT_ERROR)
+	if (sev == LINT_ERROR)
 		r->nerrors++;
 	else
 		r->nwarnings++;
@@ -69,7 +72,19 @@ void lint_add(struct lint *l, const struct monorepo_resource *res,
 	unsigned col = node ? node->col : res->col ? res->col : 1;
 
 	va_start(ap, fmt);
-	report_vadd(l, res->file, res->tree, line, col, fmt, ap);
+	report_vadd(l, l->rule->severity, res->file, res->tree, line, col, fmt, ap);
+	va_end(ap);
+}
+
+void lint_add_warning(struct lint *l, const struct monorepo_resource *res,
+		      const struct ynode *node, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned line = node ? node->line : res->line;
+	unsigned col = node ? node->col : res->col ? res->col : 1;
+
+	va_start(ap, fmt);
+	report_vadd(l, LINT_WARNING, res->file, res->tree, line, col, fmt, ap);
 	va_end(ap);
 }
 
@@ -80,7 +95,7 @@ void lint_add_at(struct lint *l, const char *file,
 	va_list ap;
 
 	va_start(ap, fmt);
-	report_vadd(l, file, tree, line, col, fmt, ap);
+	report_vadd(l, l->rule->severity, file, tree, line, col, fmt, ap);
 	va_end(ap);
 }
 
@@ -237,28 +252,70 @@ static void rule_missing_field(struct lint *l, const struct monorepo_app *app)
 	}
 }
 
+/* A value sops encrypted: "ENC[AES256_GCM,data:...,type:str]". */
+static int sops_value(const struct ynode *v)
+{
+	return v && v->type == YNODE_SCALAR && v->len >= 5 &&
+	       !strncmp(v->value, "ENC[", 4) && v->value[v->len - 1] == ']';
+}
+
+/*
+ * A Secret encrypted with sops (Flux decrypts it on apply) carries a
+ * top-level "sops" map with the wrapped data key: its ENC[...] values are
+ * not plain text, but any value sops left unencrypted is. ENC[...] values
+ * without that map cannot be decrypted by anyone, and applied as they are
+ * they would become the secret: an error with a message of its own.
+ */
 static void rule_plain_secret(struct lint *l, const struct monorepo_app *app)
 {
 	static const char *const fields[] = { "data", "stringData" };
 
 	for (size_t i = 0; i < app->nresources; i++) {
 		const struct monorepo_resource *res = &app->resources[i];
+		const struct ynode *sops = ynode_get(res->node, "sops");
+		int has_sops = sops && sops->type == YNODE_MAP;
+		const struct ynode *plain = NULL, *first = NULL;
+		const char *field = NULL;	/* of plain */
 
 		if (!streq(res->kind, "Secret") || !res->api_version ||
 		    strcmp(res->api_version, "v1"))
 			continue;
-		for (size_t f = 0; f < 2; f++) {
+		for (size_t f = 0; f < 2 && !plain; f++) {
 			const struct ynode *v = ynode_get(res->node, fields[f]);
 
 			if (!node_count(v))
 				continue;
-			lint_add(l, res, key_node(res->node, fields[f]),
+			if (!first)
+				first = key_node(res->node, fields[f]);
+			field = fields[f];
+			if (v->type != YNODE_MAP)
+				plain = key_node(res->node, fields[f]);
+			for (size_t k = 0; !plain && k < v->n; k++)
+				if (!sops_value(v->entries[k].value))
+					plain = v->entries[k].key;
+		}
+		if (!first)
+			continue;
+		if (!plain && !has_sops)
+			lint_add(l, res, first,
+				 "Secret '%s' has sops-encrypted values but no "
+				 "'sops' metadata, so nothing can decrypt them: "
+				 "encrypt the plain file again with sops, or seal "
+				 "it with 'saasctl seal'",
+				 res->name ? res->name : "?");
+		else if (plain && has_sops)
+			lint_add(l, res, plain,
+				 "Secret '%s' is encrypted with sops but its %s "
+				 "key '%s' is in plain text: encrypt it too (check "
+				 "encrypted_regex and unencrypted_suffix)",
+				 res->name ? res->name : "?", field,
+				 plain->type == YNODE_SCALAR ? plain->value : "?");
+		else if (plain)
+			lint_add(l, res, key_node(res->node, field),
 				 "Secret '%s' commits its %s in plain text "
 				 "(base64 is not encryption): seal it with "
 				 "'saasctl seal' and delete this file",
-				 res->name ? res->name : "?", fields[f]);
-			break;
-		}
+				 res->name ? res->name : "?", field);
 	}
 }
 
@@ -638,51 +695,48 @@ static void rule_mixed_namespaces(struct lint *l,
 	}
 }
 
-/* Removed or deprecated API versions, and what replaces them. */
-static const struct {
-	const char *api, *kind;		/* kind NULL: every kind */
-	const char *use, *when;
-} deprecated_apis[] = {
-	{ "networking.k8s.io/v1beta1", NULL, "networking.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "extensions/v1beta1", "Ingress", "networking.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "extensions/v1beta1", "NetworkPolicy", "networking.k8s.io/v1", "removed in Kubernetes 1.16" },
-	{ "extensions/v1beta1", "PodSecurityPolicy", "a Pod Security admission label", "removed in Kubernetes 1.25" },
-	{ "extensions/v1beta1", NULL, "apps/v1", "removed in Kubernetes 1.16" },
-	{ "apps/v1beta1", NULL, "apps/v1", "removed in Kubernetes 1.16" },
-	{ "apps/v1beta2", NULL, "apps/v1", "removed in Kubernetes 1.16" },
-	{ "autoscaling/v2beta1", NULL, "autoscaling/v2", "removed in Kubernetes 1.25" },
-	{ "autoscaling/v2beta2", NULL, "autoscaling/v2", "removed in Kubernetes 1.26" },
-	{ "batch/v1beta1", NULL, "batch/v1", "removed in Kubernetes 1.25" },
-	{ "policy/v1beta1", "PodDisruptionBudget", "policy/v1", "removed in Kubernetes 1.25" },
-	{ "rbac.authorization.k8s.io/v1beta1", NULL, "rbac.authorization.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "apiextensions.k8s.io/v1beta1", NULL, "apiextensions.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "admissionregistration.k8s.io/v1beta1", NULL, "admissionregistration.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "storage.k8s.io/v1beta1", "CSIDriver", "storage.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "scheduling.k8s.io/v1beta1", NULL, "scheduling.k8s.io/v1", "removed in Kubernetes 1.22" },
-	{ "cert-manager.io/v1alpha2", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
-	{ "cert-manager.io/v1alpha3", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
-	{ "cert-manager.io/v1beta1", NULL, "cert-manager.io/v1", "removed in cert-manager 1.7" },
-};
-
+/*
+ * The table is src/kubeapi.c. Against the target release (cluster.version,
+ * --kube-version; by default the newest release the table knows) an API
+ * already removed is an error, one deprecated but still served a warning.
+ */
 static void rule_deprecated_api(struct lint *l, const struct monorepo_app *app)
 {
+	unsigned target = l->report->kube_version;
+
 	for (size_t i = 0; i < app->nresources; i++) {
 		const struct monorepo_resource *res = &app->resources[i];
+		const struct kubeapi_removal *d = kubeapi_find(res->api_version, res->kind);
+		const struct ynode *at = ynode_get(res->node, "apiVersion");
+		const char *project = d && d->project ? d->project : "Kubernetes";
+		struct strbuf use = STRBUF_INIT;
 
-		if (!res->api_version)
+		if (!d)
 			continue;
-		for (size_t d = 0; d < sizeof(deprecated_apis) / sizeof(deprecated_apis[0]); d++) {
-			if (strcmp(res->api_version, deprecated_apis[d].api) ||
-			    (deprecated_apis[d].kind &&
-			     !streq(res->kind, deprecated_apis[d].kind)))
-				continue;
-			lint_add(l, res, ynode_get(res->node, "apiVersion"),
-				 "%s '%s' uses apiVersion '%s', %s: use '%s'",
+		strbuf_init(&use, 0);
+		if (d->replacement)
+			strbuf_addf(&use, "use '%s'", d->replacement);
+		else
+			strbuf_addstr(&use, d->advice);
+		switch (kubeapi_state(d, target)) {
+		case KUBEAPI_REMOVED:
+			lint_add(l, res, at, "%s '%s' uses apiVersion '%s', removed in %s 1.%u: %s",
 				 res->kind ? res->kind : "resource",
 				 res->name ? res->name : "?", res->api_version,
-				 deprecated_apis[d].when, deprecated_apis[d].use);
+				 project, d->removed, use.buf);
+			break;
+		case KUBEAPI_DEPRECATED:
+			lint_add_warning(l, res, at,
+					 "%s '%s' uses apiVersion '%s', deprecated in %s 1.%u "
+					 "and removed in 1.%u: %s",
+					 res->kind ? res->kind : "resource",
+					 res->name ? res->name : "?", res->api_version,
+					 project, d->deprecated, d->removed, use.buf);
+			break;
+		case KUBEAPI_SERVED:
 			break;
 		}
+		strbuf_release(&use);
 	}
 }
 
@@ -691,35 +745,208 @@ static int optional_ref(const struct ynode *ref)
 	return streq(ynode_str(ref, "optional"), "true");
 }
 
-/* A reference to a ConfigMap (want_secret 0) or a Secret (1). */
+static int api_group_is(const struct monorepo_resource *res, const char *group)
+{
+	size_t n = strlen(group);
+
+	return res->api_version && !strncmp(res->api_version, group, n) &&
+	       res->api_version[n] == '/';
+}
+
+/*
+ * Is a Secret named name in the app, or made in the cluster from
+ * something the app defines? A SealedSecret (saasctl's or Bitnami's)
+ * becomes the Secret of its spec.template.metadata.name, else its own
+ * name; a cert-manager Certificate writes spec.secretName; an
+ * ExternalSecret spec.target.name, else its own name; cert-manager's
+ * ingress-shim makes the tls[].secretName of an Ingress annotated with an
+ * issuer.
+ */
+static int secret_defined(const struct monorepo_app *app, const char *name)
+{
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *res = &app->resources[i];
+		const struct ynode *spec = ynode_get(res->node, "spec");
+		const char *made = NULL;
+
+		if (streq(res->kind, "Secret")) {
+			made = res->name;
+		} else if (streq(res->kind, "SealedSecret")) {
+			made = ynode_str(ynode_path(spec, "template.metadata"), "name");
+			if (!made)
+				made = res->name;
+		} else if (streq(res->kind, "Certificate") &&
+			   api_group_is(res, "cert-manager.io")) {
+			made = ynode_str(spec, "secretName");
+		} else if (streq(res->kind, "ExternalSecret") &&
+			   api_group_is(res, "external-secrets.io")) {
+			made = ynode_str(ynode_get(spec, "target"), "name");
+			if (!made)
+				made = res->name;
+		} else if (streq(res->kind, "Ingress")) {
+			const struct ynode *ann = ynode_path(res->node, "metadata.annotations");
+			const struct ynode *tls = ynode_get(spec, "tls");
+
+			if (!ynode_get(ann, "cert-manager.io/cluster-issuer") &&
+			    !ynode_get(ann, "cert-manager.io/issuer"))
+				continue;
+			for (size_t t = 0; t < node_count(tls); t++)
+				if (streq(ynode_str(seq_item(tls, t), "secretName"), name))
+					return 1;
+			continue;
+		}
+		if (streq(made, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does a sequence of scalars hold want (or "*")? */
+static int seq_has(const struct ynode *seq, const char *want)
+{
+	for (size_t i = 0; i < node_count(seq); i++) {
+		const struct ynode *it = seq_item(seq, i);
+
+		if (it && it->type == YNODE_SCALAR &&
+		    (!strcmp(it->value, want) || !strcmp(it->value, "*")))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does a Role or ClusterRole let its holder create resource ("secrets")? */
+static int role_creates(const struct monorepo_resource *role, const char *resource)
+{
+	const struct ynode *rules = ynode_get(role->node, "rules");
+
+	for (size_t i = 0; i < node_count(rules); i++) {
+		const struct ynode *r = seq_item(rules, i);
+
+		if (seq_has(ynode_get(r, "apiGroups"), "") &&
+		    seq_has(ynode_get(r, "resources"), resource) &&
+		    seq_has(ynode_get(r, "verbs"), "create"))
+			return 1;
+	}
+	return 0;
+}
+
+static const char *service_account(const struct monorepo_workload *w)
+{
+	const char *sa = ynode_str(w->pod_spec, "serviceAccountName");
+
+	if (!sa)
+		sa = ynode_str(w->pod_spec, "serviceAccount");
+	return sa ? sa : "default";
+}
+
+/*
+ * What in the app may create a resource ("secrets", "configmaps") at run
+ * time, for the message ("Job 'x'"); empty when nothing can. A workload whose
+ * ServiceAccount a (Cluster)RoleBinding of the app binds to a
+ * (Cluster)Role of the app granting create on it; for Secrets also any
+ * Job or CronJob, which is how charts make their certificates and
+ * passwords (ingress-nginx's admission Jobs) with RBAC the linter may
+ * not see.
+ */
+static void runtime_maker(const struct monorepo_app *app, const char *resource,
+			  struct strbuf *out)
+{
+	for (size_t b = 0; b < app->nresources; b++) {
+		const struct monorepo_resource *bind = &app->resources[b];
+		const struct ynode *ref = ynode_get(bind->node, "roleRef");
+		const struct ynode *subjects = ynode_get(bind->node, "subjects");
+		const struct monorepo_resource *role;
+
+		if (!streq(bind->kind, "RoleBinding") &&
+		    !streq(bind->kind, "ClusterRoleBinding"))
+			continue;
+		role = find_resource(app, ynode_str(ref, "kind"), ynode_str(ref, "name"));
+		if (!role || !role_creates(role, resource))
+			continue;
+		for (size_t s = 0; s < node_count(subjects); s++) {
+			const struct ynode *sub = seq_item(subjects, s);
+			const char *sa = ynode_str(sub, "name");
+
+			if (!streq(ynode_str(sub, "kind"), "ServiceAccount"))
+				continue;
+			for (size_t w = 0; w < app->nworkloads; w++) {
+				if (!streq(service_account(&app->workloads[w]), sa))
+					continue;
+				strbuf_addf(out, "%s '%s' (its ServiceAccount '%s' "
+					    "may create %s through %s '%s')",
+					    app->workloads[w].res->kind,
+					    app->workloads[w].res->name ? app->workloads[w].res->name : "?",
+					    sa, resource, role->kind, role->name);
+				return;
+			}
+		}
+	}
+	if (strcmp(resource, "secrets"))
+		return;
+	for (size_t w = 0; w < app->nworkloads; w++) {
+		const struct monorepo_resource *res = app->workloads[w].res;
+
+		if (streq(res->kind, "Job") || streq(res->kind, "CronJob")) {
+			strbuf_addf(out, "%s '%s'", res->kind,
+				    res->name ? res->name : "?");
+			return;
+		}
+	}
+}
+
+/* What may make a missing Secret or ConfigMap, worked out once per app. */
+struct ref_makers {
+	int done;
+	struct strbuf secrets, configmaps;
+};
+
+/*
+ * A reference to a ConfigMap (want_secret 0) or a Secret (1). Missing is
+ * an error, or a warning when something in the app may create it at run
+ * time.
+ */
 static void check_ref(struct lint *l, const struct monorepo_app *app,
 		      const struct monorepo_workload *w,
 		      const struct ynode *ref, const char *name_key,
-		      int want_secret)
+		      int want_secret, struct ref_makers *makers)
 {
 	const struct ynode *name = ynode_get(ref, name_key);
-	int found;
+	const char *what = want_secret ? "Secret" : "ConfigMap";
+	const struct strbuf *maker;
 
 	if (!name || name->type != YNODE_SCALAR || optional_ref(ref))
 		return;
-	if (want_secret)
-		found = find_resource(app, "Secret", name->value) ||
-			find_resource(app, "SealedSecret", name->value);
-	else
-		found = find_resource(app, "ConfigMap", name->value) != NULL;
+	if (want_secret ? secret_defined(app, name->value)
+			: find_resource(app, "ConfigMap", name->value) != NULL)
+		return;
 	/* made by a configMapGenerator or secretGenerator of kustomize */
-	found = found || monorepo_app_generates(app, want_secret ? "Secret" : "ConfigMap",
-						name->value);
-	if (!found)
+	if (monorepo_app_generates(app, what, name->value))
+		return;
+	if (!makers->done) {
+		runtime_maker(app, "secrets", &makers->secrets);
+		runtime_maker(app, "configmaps", &makers->configmaps);
+		makers->done = 1;
+	}
+	maker = want_secret ? &makers->secrets : &makers->configmaps;
+	if (maker->len)
+		lint_add_warning(l, w->res, name,
+				 "%s '%s' uses %s '%s', which %s '%s' does not "
+				 "define; %s may make it at run time",
+				 w->res->kind, w->res->name ? w->res->name : "?",
+				 what, name->value, unit(app), app->name, maker->buf);
+	else
 		lint_add(l, w->res, name,
 			 "%s '%s' uses %s '%s', which %s '%s' does not define",
 			 w->res->kind, w->res->name ? w->res->name : "?",
-			 want_secret ? "Secret" : "ConfigMap", name->value,
-			 unit(app), app->name);
+			 what, name->value, unit(app), app->name);
 }
 
 static void rule_missing_ref(struct lint *l, const struct monorepo_app *app)
 {
+	struct ref_makers makers = { 0, STRBUF_INIT, STRBUF_INIT };
+
+	strbuf_init(&makers.secrets, 0);
+	strbuf_init(&makers.configmaps, 0);
 	for (size_t i = 0; i < app->nworkloads; i++) {
 		const struct monorepo_workload *w = &app->workloads[i];
 		const struct ynode *vols = ynode_get(w->pod_spec, "volumes");
@@ -732,23 +959,25 @@ static void rule_missing_ref(struct lint *l, const struct monorepo_app *app)
 			for (size_t k = 0; k < node_count(from); k++) {
 				const struct ynode *it = seq_item(from, k);
 
-				check_ref(l, app, w, ynode_get(it, "configMapRef"), "name", 0);
-				check_ref(l, app, w, ynode_get(it, "secretRef"), "name", 1);
+				check_ref(l, app, w, ynode_get(it, "configMapRef"), "name", 0, &makers);
+				check_ref(l, app, w, ynode_get(it, "secretRef"), "name", 1, &makers);
 			}
 			for (size_t k = 0; k < node_count(env); k++) {
 				const struct ynode *vf = ynode_get(seq_item(env, k), "valueFrom");
 
-				check_ref(l, app, w, ynode_get(vf, "configMapKeyRef"), "name", 0);
-				check_ref(l, app, w, ynode_get(vf, "secretKeyRef"), "name", 1);
+				check_ref(l, app, w, ynode_get(vf, "configMapKeyRef"), "name", 0, &makers);
+				check_ref(l, app, w, ynode_get(vf, "secretKeyRef"), "name", 1, &makers);
 			}
 		}
 		for (size_t k = 0; k < node_count(vols); k++) {
 			const struct ynode *v = seq_item(vols, k);
 
-			check_ref(l, app, w, ynode_get(v, "configMap"), "name", 0);
-			check_ref(l, app, w, ynode_get(v, "secret"), "secretName", 1);
+			check_ref(l, app, w, ynode_get(v, "configMap"), "name", 0, &makers);
+			check_ref(l, app, w, ynode_get(v, "secret"), "secretName", 1, &makers);
 		}
 	}
+	strbuf_release(&makers.secrets);
+	strbuf_release(&makers.configmaps);
 }
 
 /* ---- the table ----------------------------------------------------------- */

@@ -21,6 +21,7 @@ enum lint_severity {
 
 struct lint_finding {
 	const struct lint_rule *rule;
+	enum lint_severity severity;	/* the rule's, or lower (lint_add_warning) */
 	char *file;			/* relative to the monorepo root */
 	unsigned line, col;		/* 1-based; 0 when unknown */
 	char *message;			/* one line, lowercase */
@@ -32,6 +33,12 @@ struct lint_report {
 	size_t n, alloc;
 	size_t nerrors, nwarnings;
 	size_t nfiles;			/* files looked at */
+	/*
+	 * Set before linting: the Kubernetes release 1.N the manifests
+	 * target, as N (deprecated-api); 0 for the newest release kubeapi.h
+	 * knows.
+	 */
+	unsigned kube_version;
 };
 
 /* What a rule function gets: where to report, and the whole monorepo. */
@@ -67,6 +74,14 @@ void lint_report_release(struct lint_report *r);
  */
 void lint_add(struct lint *l, const struct monorepo_resource *res,
 	      const struct ynode *node, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/*
+ * The same as a warning, whatever the rule's severity: for a finding the
+ * rule cannot be sure of (an API deprecated but still served, a Secret
+ * that something in the app may create at run time).
+ */
+void lint_add_warning(struct lint *l, const struct monorepo_resource *res,
+		      const struct ynode *node, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The same for a place in a file with no resource (a syntax error). */
 void lint_add_at(struct lint *l, const char *file,

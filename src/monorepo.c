@@ -67,6 +67,7 @@ static const struct setting settings[] = {
 	{ "cluster.context", SETTING_STR, "SAASCTL_CONTEXT" },
 	{ "cluster.namespace", SETTING_STR, NULL },
 	{ "cluster.kubeconfig", SETTING_STR, NULL },
+	{ "cluster.version", SETTING_STR, NULL },
 	{ "secrets.recipients", SETTING_LIST, NULL },
 	{ "clickhouse.url", SETTING_STR, NULL },
 	{ "clickhouse.user", SETTING_STR, NULL },

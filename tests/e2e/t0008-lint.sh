@@ -153,3 +153,93 @@ saas -C "$S/match-expressions" lint
 expect_out "Deployment 'none' has no spec.selector \(matchLabels or matchExpressions\) \[selector-mismatch\]$" "a missing selector is named"
 saas -C "$S/generate-name" lint --format json
 expect_eq "$(findings_in "$T/out")" "migrate.yaml:22:1:missing-field" "generateName stands in for metadata.name (an Argo CD hook); neither is still an error"
+# deprecated-api against the target release: removed by then is an error,
+# deprecated but still served a warning, newer kinds of an old
+# group/version (VolumeAttributesClass, ValidatingAdmissionPolicy) nothing.
+# findings_in FILE: "severity file" per finding, sorted.
+findings_in() {
+	$PY -c 'import json,sys; print(" ".join(sorted(f["severity"][0] + ":" + f["file"].rsplit("/", 1)[1] for f in json.load(open(sys.argv[1]))["findings"])))' "$1"
+}
+K=$T/k
+cp -r "$L/deprecated-api-target" "$K"
+saas -C "$K" lint --format json
+expect_rc 1 "with no target release every removal is an error"
+expect_eq "$(findings_in "$T/out")" "e:flowschema.yaml e:hpa.yaml e:psp.yaml e:storageclass.yaml" \
+	"with no target release, the removals of 1.22 to 1.32 are errors and newer beta kinds pass"
+saas -C "$K" lint
+expect_out "^manifests/apps/web/psp.yaml:1:13: error: PodSecurityPolicy 'restricted' uses apiVersion 'policy/v1beta1', removed in Kubernetes 1.25: it has no successor; use Pod Security admission" "a PodSecurityPolicy is removed in 1.25 and has no successor"
+expect_out "^manifests/apps/web/storageclass.yaml:2:13: error: StorageClass 'hdd' uses apiVersion 'storage.k8s.io/v1beta1', removed in Kubernetes 1.22: use 'storage.k8s.io/v1' \[deprecated-api\]$" "a v1beta1 StorageClass is removed in 1.22"
+saas -C "$K" lint --format json --kube-version 1.29
+expect_eq "$(findings_in "$T/out")" "e:hpa.yaml e:psp.yaml e:storageclass.yaml w:flowschema.yaml" \
+	"--kube-version 1.29: flowcontrol v1beta3 (deprecated 1.29, removed 1.32) is a warning"
+saas -C "$K" lint --kube-version=v1.23.4
+expect_rc 1 "--kube-version=v1.23.4 is accepted"
+expect_out "^manifests/apps/web/hpa.yaml:1:13: warning: HorizontalPodAutoscaler 'web' uses apiVersion 'autoscaling/v2beta2', deprecated in Kubernetes 1.23 and removed in 1.26: use 'autoscaling/v2' \[deprecated-api\]$" \
+	"an API deprecated at the target release is a warning naming both releases"
+saas -C "$K" lint --format json --kube-version 1.21
+expect_rc 0 "on 1.21 nothing is removed yet: warnings only"
+expect_eq "$(findings_in "$T/out")" "w:psp.yaml w:storageclass.yaml" "on 1.21 the deprecated APIs warn and the not yet deprecated ones pass"
+printf 'project: acme\ncluster: {version: "1.21"}\n' > "$K/saasctl.yaml"
+saas -C "$K" lint --format json
+expect_eq "$rc:$(findings_in "$T/out")" "0:w:psp.yaml w:storageclass.yaml" "cluster.version in saasctl.yaml sets the target release"
+saas -C "$K" lint --format json --kube-version 1.25
+expect_eq "$rc:$(findings_in "$T/out")" "1:e:psp.yaml e:storageclass.yaml w:hpa.yaml" "--kube-version wins over cluster.version"
+SAASCTL_CLUSTER_VERSION=1.32 saas -C "$K" lint --format json
+expect_eq "$rc:$(findings_in "$T/out")" "1:e:flowschema.yaml e:hpa.yaml e:psp.yaml e:storageclass.yaml" "SAASCTL_CLUSTER_VERSION wins over saasctl.yaml"
+for v in banana 2.0 1. 1.x 1.29.x 1.0; do
+	saas -C "$K" lint --kube-version "$v"
+	expect_rc 2 "--kube-version '$v' is a usage error"
+done
+expect_err "^saasctl: lint: bad --kube-version '1.0': want a Kubernetes release such as 1.29$" "a bad --kube-version is named"
+saas -C "$K" lint --kube-version
+expect_rc 2 "--kube-version needs a value"
+printf 'project: acme\ncluster: {version: latest}\n' > "$K/saasctl.yaml"
+saas -C "$K" lint
+expect_rc 1 "a bad cluster.version fails"
+expect_err "bad cluster.version 'latest'" "a bad cluster.version is named"
+
+# missing-ref knows the Secrets made in the cluster from what the app
+# defines (Certificate, SealedSecret template name, ExternalSecret target,
+# ingress-shim TLS, a service-account token) and only warns about one that
+# a Job, or a workload allowed by the app's RBAC to create it, may make.
+# refs_in FILE: "severity:app" per missing-ref finding, sorted.
+refs_in() {
+	$PY -c 'import json,sys; print(" ".join(sorted(f["severity"][0] + ":" + f["file"].split("/")[2] for f in json.load(open(sys.argv[1]))["findings"] if f["rule"] == "missing-ref")))' "$1"
+}
+MR=$T/mr
+cp -r "$L/missing-ref-made" "$MR"
+saas -C "$MR" lint --format json
+expect_eq "$(rules_in "$T/out")" "missing-ref" "the made-Secrets fixture has only missing-ref findings"
+expect_eq "$(refs_in "$T/out")" "e:jobcm w:admission w:config w:metallb" \
+	"Secrets made from the app's resources are no finding; run-time ones are warnings; a ConfigMap beside a Job stays an error"
+saas -C "$MR" lint manifests/apps/admission
+expect_rc 0 "a Secret a Job may make does not fail the run"
+expect_out "^manifests/apps/admission/controller.yaml:28:25: warning: Deployment 'ingress-nginx-controller' uses Secret 'ingress-nginx-admission', which app 'admission' does not define; Job 'ingress-nginx-admission-create' may make it at run time \[missing-ref\]$" \
+	"the warning names the Job"
+saas -C "$MR" lint manifests/apps/metallb
+expect_out "warning: DaemonSet 'speaker' uses Secret 'memberlist', which app 'metallb' does not define; Deployment 'controller' \(its ServiceAccount 'controller' may create secrets through Role 'controller'\) may make it at run time \[missing-ref\]$" \
+	"the warning names the workload and the Role that lets it create Secrets"
+rm "$MR/manifests/apps/admission/admission-job.yaml"
+$PY - "$MR/manifests/apps/metallb/controller.yaml" <<'PYEOF'
+import sys
+p = sys.argv[1]
+docs = open(p).read().split("\n---\n")
+open(p, "w").write("\n---\n".join(d for d in docs if "kind: RoleBinding" not in d))
+PYEOF
+saas -C "$MR" lint --format json
+expect_eq "$(refs_in "$T/out")" "e:admission e:jobcm e:metallb w:config" \
+	"without the Job, or without the RoleBinding, the missing Secret is an error again"
+
+# plain-secret and sops: encrypted values with their sops metadata are not
+# plain text (flux2's dockerconfigjson-sops-secret.yaml); a key sops left
+# in clear is; ENC[...] values without the metadata cannot be decrypted.
+S=$L/plain-secret-sops
+saas -C "$S" lint manifests/apps/flux
+expect_eq "$rc:$(cat "$T/out")" "0:" "a sops-encrypted Secret is not plain text"
+saas -C "$S" lint
+expect_rc 1 "a partly encrypted or stripped sops Secret fails"
+expect_out "^manifests/apps/partial/secret.sops.yaml:10:3: error: Secret 'app-env' is encrypted with sops but its stringData key 'SENTRY_DSN_unencrypted' is in plain text: encrypt it too .*\[plain-secret\]$" \
+	"a value sops left unencrypted is named"
+expect_out "^manifests/apps/stripped/secret.yaml:9:1: error: Secret 'docker-secret' has sops-encrypted values but no 'sops' metadata, so nothing can decrypt them" \
+	"sops values without their metadata are an error of their own"
+expect_no_out "base64 is not encryption" "no sops Secret is called plain base64"

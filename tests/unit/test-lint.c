@@ -78,6 +78,20 @@ int main(void)
 	      "the removed API names its replacement");
 	lint_report_release(&r);
 	CHECK(r.n == 0 && r.items == NULL, "a released report is empty");
+
+	/* On a 1.20 cluster the Ingress is deprecated, not yet removed. */
+	lint_report_init(&r);
+	r.kube_version = 20;
+	lint_app(&r, NULL, &app);
+	lint_report_sort(&r);
+	CHECK(r.n == 2 && r.nerrors == 1 && r.nwarnings == 1,
+	      "targeting 1.20: one error and one warning");
+	CHECK(r.n == 2 && r.items[0].severity == LINT_WARNING &&
+	      r.items[0].rule->severity == LINT_ERROR &&
+	      strstr(r.items[0].message, "deprecated in Kubernetes 1.14 and removed in 1.22"),
+	      "a deprecated API is a warning of the error rule, naming both releases");
+	CHECK(r.n == 2 && r.items[1].severity == LINT_ERROR, "the duplicate stays an error");
+	lint_report_release(&r);
 	yamltree_free(t);
 	return UNIT_DONE();
 }
