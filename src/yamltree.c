@@ -64,7 +64,8 @@ static char *arena_strndup(struct yamltree_arena *a, const char *s, size_t n)
 {
 	char *p = arena_alloc_aligned(a, n + 1, 1);
 
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
@@ -481,7 +482,11 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 	if (node->type == YNODE_SEQ) {
 		node->items = arena_alloc(b->t->arena,
 					  (f->n ? f->n : 1) * sizeof(*node->items));
-		memcpy(node->items, f->vec, f->n * sizeof(*node->items));
+		/* An empty sequence [] has no vector: memcpy(p, NULL, 0) is
+		 * undefined behaviour. */
+		if (f->n)
+			memcpy(node->items, f->vec,
+			       f->n * sizeof(*node->items));
 		node->n = (uint32_t)f->n;
 	} else {
 		r = close_map(b, f);
@@ -818,7 +823,8 @@ int yamltree_parse_text(struct yamltree **out, const char *path,
 	t->text = malloc(len + 1);
 	if (!t->text)
 		abort();
-	memcpy(t->text, text, len);
+	if (len)
+		memcpy(t->text, text, len);
 	t->text[len] = '\0';
 	t->len = len;
 	*out = t;

@@ -160,6 +160,26 @@ static void test_json(void)
 	yamltree_free(t);
 }
 
+/* [] and {} have no items: nothing may copy from a NULL vector. */
+static void test_empty_collections(void)
+{
+	struct err e;
+	struct yamltree *t = parse("a: []\nb: {}\nc: [[], {}, [{}]]\n", &e);
+	json_t *j = ynode_to_json(t->docs[0].root);
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	CHECK(t && !t->error_kind, "empty collections parse");
+	CHECK(ynode_get(t->docs[0].root, "a")->n == 0, "[] has no items");
+	CHECK_STR(s, "{\"a\":[],\"b\":{},\"c\":[[],{},[{}]]}", "empty collections to JSON");
+	free(s);
+	json_decref(j);
+	yamltree_free(t);
+	t = NULL;
+	CHECK(yamltree_parse_text(&t, "empty", "", 0, NULL, &e) == 0 && t->ndocs == 0,
+	      "an empty buffer parses");
+	yamltree_free(t);
+}
+
 int main(void)
 {
 	test_positions();
@@ -168,5 +188,6 @@ int main(void)
 	test_limits();
 	test_replace();
 	test_json();
+	test_empty_collections();
 	return UNIT_DONE();
 }
