@@ -49,41 +49,6 @@ static int kind_matches(const char *want, const char *kind)
 	return 0;
 }
 
-/*
- * The document's own bytes: the whole file when it holds one document
- * (comments included), else the document without its "---" line.
- */
-static void add_yaml(struct strbuf *out, const struct monorepo_resource *res)
-{
-	const struct yamltree *t = res->tree;
-	const char *s = t->text, *end;
-	size_t len = t->len;
-
-	if (t->ndocs > 1) {
-		s = t->text + res->doc->start;
-		len = res->doc->end - res->doc->start;
-		if (len >= 3 && !strncmp(s, "---", 3)) {
-			const char *nl = memchr(s, '\n', len);
-
-			len -= nl ? (size_t)(nl + 1 - s) : len;
-			s = nl ? nl + 1 : s + len;
-		}
-	} else if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
-		s += 3;
-		len -= 3;
-	}
-	/* A trailing "..." ends a document; it is not part of it. */
-	end = s + len;
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	if (end - s >= 3 && !strncmp(end - 3, "...", 3) &&
-	    (end - s == 3 || end[-4] == '\n'))
-		len = (size_t)(end - 3 - s);
-	strbuf_add(out, s, len);
-	if (out->len && out->buf[out->len - 1] != '\n')
-		strbuf_addch(out, '\n');
-}
-
 static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct monorepo *repo = NULL;
@@ -189,11 +154,9 @@ static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 		putchar('\n');
 		json_decref(doc);
 	} else {
-		for (size_t i = 0; i < nfound; i++) {
-			if (i)
-				strbuf_addstr(&out, "---\n");
-			add_yaml(&out, found[i]);
-		}
+		for (size_t i = 0; i < nfound; i++)
+			yamltree_doc_yaml(&out, found[i]->tree, found[i]->doc,
+					  i == 0, i + 1 == nfound);
 		fwrite(out.buf, 1, out.len, stdout);
 	}
 	status = EXIT_OK;

@@ -1175,3 +1175,160 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 	strbuf_add(out, t->text + n->end, t->len - n->end);
 	return 0;
 }
+
+/* The scalar whose text ends last in the document, or NULL. */
+static const struct ynode *last_scalar(const struct ynode *n)
+{
+	while (n && n->type != YNODE_SCALAR) {
+		const struct ynode *next = NULL;
+
+		/* Merged entries and aliases point elsewhere: take the child
+		 * that ends last in the text, not the last in order. */
+		for (size_t i = 0; i < n->n; i++) {
+			const struct ynode *c = n->type == YNODE_SEQ
+							? n->items[i]
+							: n->entries[i].value;
+
+			if (n->type == YNODE_MAP &&
+			    n->entries[i].key->end > (c ? c->end : 0))
+				c = n->entries[i].key;
+			if (c && (!next || c->end > next->end))
+				next = c;
+		}
+		n = next;
+	}
+	return n;
+}
+
+/* A line of only "---" and blanks or a comment: the marker, no content. */
+static size_t bare_marker_line(const char *s, size_t len)
+{
+	size_t i = 3;
+
+	if (len < 3 || memcmp(s, "---", 3) ||
+	    (len > 3 && !strchr(" \t\r\n", s[3])))
+		return 0;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && s[i] == '#')
+		while (i < len && s[i] != '\n')
+			i++;
+	if (i < len && s[i] == '\r')
+		i++;
+	if (i < len && s[i] != '\n')
+		return 0;
+	return i < len ? i + 1 : i;
+}
+
+int yamltree_doc_yaml(struct strbuf *out, const struct yamltree *t,
+		      const struct ydoc *doc, int first, int last)
+{
+	const char *s = t->text, *end, *content;
+	size_t len = t->len, skip;
+	int marker = 0, directive = 0;
+	const struct ynode *tail;
+
+	if (t->ndocs > 1) {
+		s = t->text + doc->start;
+		len = doc->end - doc->start;
+		/* The "---" line is printed as the separator, when needed. */
+		skip = bare_marker_line(s, len);
+		s += skip;
+		len -= skip;
+	} else if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		len -= 3;
+	}
+	/* A trailing "..." ends a document; it is not part of it. */
+	end = s + len;
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	if (end - s >= 3 && !strncmp(end - 3, "...", 3) &&
+	    (end - s == 3 || end[-4] == '\n'))
+		len = (size_t)(end - 3 - s);
+
+	/* What comes before the content: does it start the document itself
+	 * ("---", maybe with comments before it), or hold directives? */
+	content = doc->root && t->text + doc->root->start >= s &&
+				  t->text + doc->root->start <= s + len
+			  ? t->text + doc->root->start
+			  : s + len;
+	for (const char *p = s; p < content;) {
+		const char *nl = memchr(p, '\n', (size_t)(content - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(content - p);
+
+		if (l >= 3 && !memcmp(p, "---", 3) &&
+		    (l == 3 || strchr(" \t\r", p[3])))
+			marker = 1;
+		else if (!marker && l && *p == '%')
+			directive = 1;
+		p += l + 1;
+	}
+	/* Content on the "---" line itself ("--- {a: 1}") counts too. */
+	if (content >= s + 3 && content < s + len) {
+		const char *bol = content;
+
+		while (bol > s && bol[-1] != '\n')
+			bol--;
+		if (content - bol >= 4 && !memcmp(bol, "---", 3) &&
+		    strchr(" \t", bol[3]))
+			marker = 1;
+	}
+	if (!first) {
+		if (directive)
+			strbuf_addstr(out, "...\n");
+		else if (!marker)
+			strbuf_addstr(out, "---\n");
+	}
+	if (last || !len || s[len - 1] == '\n') {
+		strbuf_add(out, s, len);
+		return 0;
+	}
+
+	/*
+	 * Another document follows, so a line break must end this one. After
+	 * a final block scalar that changes the value ("|" keeps the final
+	 * line break): when the value has no final line break, strip
+	 * chomping ("|-") keeps it so; when it has one, the bytes after it are
+	 * only indentation and are left out instead.
+	 */
+	tail = last_scalar(doc->root);
+	if (tail && (tail->style == YSTYLE_LITERAL ||
+		     tail->style == YSTYLE_FOLDED) &&
+	    t->text + tail->start >= s && t->text + tail->start < s + len) {
+		const char *p = t->text + tail->end;
+		int at_end = 1;
+
+		for (; p < s + len; p++)
+			if (!strchr(" \t\r\n", *p))
+				at_end = 0;
+		if (at_end && tail->len && tail->value[tail->len - 1] == '\n') {
+			const char *nl = s + len;
+
+			while (nl > s && nl[-1] != '\n')
+				nl--;
+			strbuf_add(out, s, (size_t)(nl - s));
+			return 0;
+		}
+		if (at_end && (t->text[tail->start] == '|' ||
+			       t->text[tail->start] == '>')) {
+			const char *h = t->text + tail->start + 1;
+			const char *hend = h;
+			char indent = 0;
+
+			while (hend < s + len && strchr("123456789+-", *hend)) {
+				if (*hend >= '1' && *hend <= '9')
+					indent = *hend;
+				hend++;
+			}
+			strbuf_add(out, s, (size_t)(h - s));
+			if (indent)
+				strbuf_addch(out, indent);
+			strbuf_addch(out, '-');
+			strbuf_add(out, hend, (size_t)(s + len - hend));
+			return strbuf_addch(out, '\n');
+		}
+	}
+	strbuf_add(out, s, len);
+	return strbuf_addch(out, '\n');
+}

@@ -151,6 +151,18 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 			    const struct ynode *scalar, const char *value,
 			    struct err *e);
 
+/*
+ * Append one document to a YAML stream in out, as its own bytes: the whole
+ * file when it holds one document (comments included), else the document
+ * without its "---" line. Documents after the first get one "---" unless
+ * their text starts with one. The last document is written exactly, final
+ * line break or not; one that another follows is made to end in a line
+ * break without changing what it parses to (a final "|" block scalar
+ * without a line break becomes "|-").
+ */
+int yamltree_doc_yaml(struct strbuf *out, const struct yamltree *t,
+		      const struct ydoc *doc, int first, int last);
+
 /* A double-quoted YAML scalar of s (len bytes), escapes as needed. */
 int yamltree_quote(struct strbuf *out, const char *s, size_t len);
 

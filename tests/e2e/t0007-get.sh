@@ -70,3 +70,56 @@ saas -C "$M" get panelbear a b
 expect_rc 2 "get with three arguments is a usage error"
 saas -C "$M" get panelbear deploy/
 expect_rc 2 "an empty name is a usage error"
+
+# yaml_as_json APP KIND: the yaml output of 'get APP KIND' parses (PyYAML) to
+# the same values as its -o json, one document per resource.
+yaml_as_json() {
+	"$SAASCTL" -C "$R" get "$1" "$2" > "$T/y" 2>&1
+	"$SAASCTL" -C "$R" get "$1" "$2" -o json > "$T/j" 2>&1
+	$PY - "$T/y" "$T/j" <<'PYEOF'
+import json, sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+want = json.load(open(sys.argv[2]))["items"]
+if docs != want:
+    print("yaml:", docs)
+    print("json:", want)
+    sys.exit(1)
+PYEOF
+}
+R=$T/nl
+A=$R/manifests/apps/web
+mkdir -p "$A"
+echo "project: acme" > "$R/saasctl.yaml"
+
+# Files without a final line break, ending in block scalars.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: clip\ndata:\n  filter: |\n    x %% 2 !== 0' > "$A/a-clip.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\ndata:\n  filter: |+2\n    x\n\n    y' > "$A/b-keep.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: folded\ndata:\n  filter: >\n    a\n    b\n  ' > "$A/c-folded.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep2\ndata:\n  filter: |+\n    x\n\n  ' > "$A/d-keep.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  filter: "q"' > "$A/e-plain.yaml"
+saas -C "$R" get web configmap/clip
+expect_file_same "$T/out" "$A/a-clip.yaml" "get KIND/NAME adds no line break the file lacks"
+saas -C "$R" get web configmap/clip -o json
+expect_out '"filter": "x % 2 !== 0"$' "-o json reads a final block scalar without its line break"
+yaml_as_json web configmap && ok "documents after a final block scalar keep its value" \
+	|| not_ok "documents after a final block scalar keep its value" "$(cat "$T/y")"
+expect_eq "$(tail -c 1 "$T/y" | od -An -c | tr -d ' ')" '"' "the last document is written without an added line break"
+
+# Files that start with ---, maybe after a comment: one --- between resources.
+rm -f "$A"/*.yaml
+printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n' > "$A/a.yaml"
+printf -- '# b\n--- # the one\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n' > "$A/b.yaml"
+printf -- 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n' > "$A/c.yaml"
+printf -- '%%YAML 1.1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: e\n' > "$A/e.yaml"
+saas -C "$R" get web cm
+expect_eq "$(grep -c "^---" "$T/out")" "5" "one --- before each resource after the first, whether files start with one or not"
+yaml_as_json web cm && ok "the stream parses to exactly the resources" \
+	|| not_ok "the stream parses to exactly the resources" "$(cat "$T/y")"
+saas -C "$R" get web cm/a
+expect_file_same "$T/out" "$A/a.yaml" "a file that starts with --- is printed as it is"
+
+# Empty flow collections (a sanitizer build once aborted on []).
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n  labels: {}\ndata: {}\nbinaryData: {}\nx: []\ny: [[], {}]\n' > "$A/empty.yaml"
+saas -C "$R" get web cm/empty -o json
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["x"] == [] and d["y"] == [[], {}] and d["data"] == {}' "$T/out" \
+	&& ok "empty flow sequences and maps" || not_ok "empty flow sequences and maps" "$(cat "$T/out" "$T/err")"
