@@ -138,18 +138,25 @@ static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 
 	if (!strcmp(output, "json")) {
-		json_t *doc;
+		json_t *doc = NULL, *items = json_array();
 
-		if (nfound == 1 && want_name) {
-			doc = ynode_to_json(found[0]->node);
-		} else {
-			json_t *items = json_array();
+		/* Nothing is printed unless every resource converts. */
+		for (size_t i = 0; i < nfound; i++) {
+			json_t *j;
 
-			for (size_t i = 0; i < nfound; i++)
-				json_array_append_new(items, ynode_to_json(found[i]->node));
-			doc = json_pack("{s:s, s:s, s:o}", "apiVersion", "v1",
-					"kind", "List", "items", items);
+			if (ynode_json(&j, found[i]->node, &e) < 0) {
+				json_decref(items);
+				status = cmd_fail(ctx, "%s:%s", found[i]->file, e.msg);
+				goto out;
+			}
+			json_array_append_new(items, j);
 		}
+		if (nfound == 1 && want_name)
+			doc = json_incref(json_array_get(items, 0));
+		else
+			doc = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1",
+					"kind", "List", "items", items);
+		json_decref(items);
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(doc);

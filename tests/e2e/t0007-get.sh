@@ -119,7 +119,30 @@ saas -C "$R" get web cm/a
 expect_file_same "$T/out" "$A/a.yaml" "a file that starts with --- is printed as it is"
 
 # Empty flow collections (a sanitizer build once aborted on []).
-printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n  labels: {}\ndata: {}\nbinaryData: {}\nx: []\ny: [[], {}]\n' > "$A/empty.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n  labels: {}\ndata: {}\nbinaryData: {}\nx: []\nz: [[], {}]\n' > "$A/empty.yaml"
 saas -C "$R" get web cm/empty -o json
-$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["x"] == [] and d["y"] == [[], {}] and d["data"] == {}' "$T/out" \
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["x"] == [] and d["z"] == [[], {}] and d["data"] == {}' "$T/out" \
 	&& ok "empty flow sequences and maps" || not_ok "empty flow sequences and maps" "$(cat "$T/out" "$T/err")"
+
+# -o json reads plain scalars as kubectl does (YAML 1.1 integers and booleans).
+printf 'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: modes\nspec:\n  mode: 0755\n  hex: 0x1F\n  big: 1_000\n  flag: yes\n  off: off\n  quoted: "0755"\n  tagged: ! 12\n  date: 2024-01-02\n' > "$A/modes.yaml"
+saas -C "$R" get web cronjob/modes -o json
+$PY -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["spec"]
+want = {"mode": 493, "hex": 31, "big": 1000, "flag": True, "false": False, "quoted": "0755", "tagged": "12", "date": "2024-01-02"}
+sys.exit(0 if s == want else "%r" % s)' "$T/out" \
+	&& ok "-o json: 0755 is 493, yes is true, ! 12 is a string, as kubectl reads them" \
+	|| not_ok "-o json: 0755 is 493, yes is true, ! 12 is a string, as kubectl reads them" "$(cat "$T/out" "$T/err")"
+
+# Numbers JSON cannot hold are refused, never clamped.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nums\ndata:\n  hex: 0xFFFFFFFFFFFFFFFFFFFF\n' > "$A/nums.yaml"
+saas -C "$R" get web cm/nums -o json
+expect_rc 1 "an integer outside 64 bits fails -o json"
+expect_err "^saasctl: get: manifests/apps/web/nums.yaml:6:8: '0xFFFFFFFFFFFFFFFFFFFF' is an integer outside the signed 64-bit range" "the overflow is placed and named"
+expect_eq "$(wc -c < "$T/out")" "0" "nothing is printed when a resource cannot be converted"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nums\ndata:\n  x: .inf\n' > "$A/nums.yaml"
+saas -C "$R" get web cm -o json
+expect_rc 1 "infinity fails -o json"
+expect_err "'.inf' is infinity or not-a-number" "infinity is named"
+rm -f "$A/nums.yaml"
