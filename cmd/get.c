@@ -15,16 +15,62 @@
 #include "../src/monorepo.h"
 #include "../src/strbuf.h"
 
-/* kubectl's short names for the kinds an app holds. */
+/*
+ * The built-in kinds with the plural and the short names kubectl takes for
+ * them (kubectl api-resources), in one table.
+ */
 static const struct {
-	const char *alias, *kind;
-} kind_aliases[] = {
-	{ "deploy", "Deployment" }, { "svc", "Service" },
-	{ "ing", "Ingress" }, { "hpa", "HorizontalPodAutoscaler" },
-	{ "cm", "ConfigMap" }, { "sts", "StatefulSet" },
-	{ "ds", "DaemonSet" }, { "cj", "CronJob" },
-	{ "pvc", "PersistentVolumeClaim" }, { "sa", "ServiceAccount" },
-	{ "pdb", "PodDisruptionBudget" },
+	const char *kind, *plural, *shorts[3];
+} kinds[] = {
+	{ "APIService", "apiservices", { 0 } },
+	{ "Binding", "bindings", { 0 } },
+	{ "CertificateSigningRequest", "certificatesigningrequests", { "csr" } },
+	{ "ClusterRole", "clusterroles", { 0 } },
+	{ "ClusterRoleBinding", "clusterrolebindings", { 0 } },
+	{ "ComponentStatus", "componentstatuses", { "cs" } },
+	{ "ConfigMap", "configmaps", { "cm" } },
+	{ "ControllerRevision", "controllerrevisions", { 0 } },
+	{ "CronJob", "cronjobs", { "cj" } },
+	{ "CSIDriver", "csidrivers", { 0 } },
+	{ "CSINode", "csinodes", { 0 } },
+	{ "CSIStorageCapacity", "csistoragecapacities", { 0 } },
+	{ "CustomResourceDefinition", "customresourcedefinitions", { "crd", "crds" } },
+	{ "DaemonSet", "daemonsets", { "ds" } },
+	{ "Deployment", "deployments", { "deploy" } },
+	{ "Endpoints", "endpoints", { "ep" } },
+	{ "EndpointSlice", "endpointslices", { 0 } },
+	{ "Event", "events", { "ev" } },
+	{ "FlowSchema", "flowschemas", { 0 } },
+	{ "HorizontalPodAutoscaler", "horizontalpodautoscalers", { "hpa" } },
+	{ "Ingress", "ingresses", { "ing" } },
+	{ "IngressClass", "ingressclasses", { 0 } },
+	{ "Job", "jobs", { 0 } },
+	{ "Lease", "leases", { 0 } },
+	{ "LimitRange", "limitranges", { "limits" } },
+	{ "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", { 0 } },
+	{ "Namespace", "namespaces", { "ns" } },
+	{ "NetworkPolicy", "networkpolicies", { "netpol" } },
+	{ "Node", "nodes", { "no" } },
+	{ "PersistentVolume", "persistentvolumes", { "pv" } },
+	{ "PersistentVolumeClaim", "persistentvolumeclaims", { "pvc" } },
+	{ "Pod", "pods", { "po" } },
+	{ "PodDisruptionBudget", "poddisruptionbudgets", { "pdb" } },
+	{ "PodTemplate", "podtemplates", { 0 } },
+	{ "PriorityClass", "priorityclasses", { "pc" } },
+	{ "PriorityLevelConfiguration", "prioritylevelconfigurations", { 0 } },
+	{ "ReplicaSet", "replicasets", { "rs" } },
+	{ "ReplicationController", "replicationcontrollers", { "rc" } },
+	{ "ResourceQuota", "resourcequotas", { "quota" } },
+	{ "Role", "roles", { 0 } },
+	{ "RoleBinding", "rolebindings", { 0 } },
+	{ "RuntimeClass", "runtimeclasses", { 0 } },
+	{ "Secret", "secrets", { 0 } },
+	{ "Service", "services", { "svc" } },
+	{ "ServiceAccount", "serviceaccounts", { "sa" } },
+	{ "StatefulSet", "statefulsets", { "sts" } },
+	{ "StorageClass", "storageclasses", { "sc" } },
+	{ "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", { 0 } },
+	{ "VolumeAttachment", "volumeattachments", { 0 } },
 };
 
 static int kind_matches(const char *want, const char *kind)
@@ -33,17 +79,27 @@ static int kind_matches(const char *want, const char *kind)
 		return 0;
 	if (!strcasecmp(want, kind))
 		return 1;
-	for (size_t i = 0; i < sizeof(kind_aliases) / sizeof(kind_aliases[0]); i++)
-		if (!strcasecmp(want, kind_aliases[i].alias) &&
-		    !strcmp(kind, kind_aliases[i].kind))
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(kind, kinds[i].kind))
+			continue;
+		if (!strcasecmp(want, kinds[i].plural))
 			return 1;
-	/* Plurals, as kubectl takes them: "deployments", "ingresses". */
+		for (size_t s = 0; s < 3 && kinds[i].shorts[s]; s++)
+			if (!strcasecmp(want, kinds[i].shorts[s]))
+				return 1;
+		return 0;
+	}
+	/* Custom kinds: plurals as kubectl makes them ("certificates",
+	 * "ingressroutes", "issuers", "policies"). */
 	{
 		size_t wl = strlen(want), kl = strlen(kind);
 
 		if (wl == kl + 1 && want[wl - 1] == 's' && !strncasecmp(want, kind, kl))
 			return 1;
 		if (wl == kl + 2 && !strcasecmp(want + kl, "es") && !strncasecmp(want, kind, kl))
+			return 1;
+		if (kl > 1 && wl == kl + 2 && (kind[kl - 1] == 'y' || kind[kl - 1] == 'Y') &&
+		    !strcasecmp(want + kl - 1, "ies") && !strncasecmp(want, kind, kl - 1))
 			return 1;
 	}
 	return 0;

@@ -146,3 +146,18 @@ saas -C "$R" get web cm -o json
 expect_rc 1 "infinity fails -o json"
 expect_err "'.inf' is infinity or not-a-number" "infinity is named"
 rm -f "$A/nums.yaml"
+
+# Every plural and short name kubectl takes for the built-in kinds.
+rm -f "$A"/*.yaml
+for k in NetworkPolicy CustomResourceDefinition PersistentVolume Ingress StorageClass ResourceQuota; do
+	printf 'apiVersion: v1\nkind: %s\nmetadata:\n  name: x\n' "$k" > "$A/$k.yaml"
+done
+for pair in networkpolicies:NetworkPolicy netpol:NetworkPolicy networkpolicy:NetworkPolicy \
+	crd:CustomResourceDefinition crds:CustomResourceDefinition customresourcedefinitions:CustomResourceDefinition \
+	pv:PersistentVolume persistentvolumes:PersistentVolume ing:Ingress ingresses:Ingress \
+	sc:StorageClass storageclasses:StorageClass quota:ResourceQuota; do
+	saas -C "$R" get web "${pair%%:*}/x"
+	expect_eq "$rc:$(sed -n 's/^kind: //p' "$T/out")" "0:${pair#*:}" "get understands '${pair%%:*}'"
+done
+saas -C "$R" get web pvc
+expect_rc 1 "pvc does not select PersistentVolumes"
