@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "../src/jsonout.h"
 #include "../src/monorepo.h"
 #include "../src/strbuf.h"
 
@@ -108,12 +109,12 @@ static char *join(const struct uniq *u)
 	return strbuf_detach(&sb, NULL);
 }
 
-static json_t *json_strings(const struct uniq *u)
+static json_t *json_strings(struct jsonout *jo, const struct uniq *u)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < u->n; i++)
-		json_array_append_new(a, json_string(u->v[i]));
+		json_array_append_new(a, jsonout_str(jo, u->v[i]));
 	return a;
 }
 
@@ -153,6 +154,7 @@ enum { NCOL = 7 };
 struct apps_run {
 	int json;
 	json_t *arr;
+	struct jsonout jo;
 	char *(*cells)[NCOL];
 	size_t n, cap;
 };
@@ -176,15 +178,16 @@ static int collect_app(struct monorepo_app *app, void *ud)
 	row_build(&row, app);
 	if (run->json) {
 		json_array_append_new(run->arr, json_pack(
-			"{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
-			"name", app->name, "dir", app->dir,
-			"namespace", app->namespace ? app->namespace : app->name,
-			"images", json_strings(&row.images),
-			"hosts", json_strings(&row.hosts),
+			"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
+			"name", jsonout_str(&run->jo, app->name),
+			"dir", jsonout_str(&run->jo, app->dir),
+			"namespace", jsonout_str(&run->jo, app->namespace ? app->namespace : app->name),
+			"images", json_strings(&run->jo, &row.images),
+			"hosts", json_strings(&run->jo, &row.hosts),
 			"replicas_min", row.min >= 0 ? json_integer(row.min) : json_null(),
 			"replicas_max", row.max >= 0 ? json_integer(row.max) : json_null(),
 			"rpm", row.rpm.n == 1 ? json_integer(atoll(row.rpm.v[0])) : json_null(),
-			"secrets", json_strings(&row.secrets),
+			"secrets", json_strings(&run->jo, &row.secrets),
 			"resources", (int)app->nresources));
 	} else {
 		if (run->n == run->cap) {
@@ -235,7 +238,7 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	struct apps_run run = { 0 };
 	struct monorepo *repo = NULL;
 	struct err e = { { 0 } };
-	int names = 0;
+	int names = 0, status = EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--names"))
@@ -257,7 +260,9 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	 */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	monorepo_each_app(repo, collect_app, &run);
-	if (run.json) {
+	if (run.json && jsonout_check(&run.jo, &e) < 0) {
+		status = cmd_fail_err(ctx, &e);
+	} else if (run.json) {
 		json_dumpf(run.arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else if (!run.n) {
@@ -272,7 +277,7 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	free(run.cells);
 	json_decref(run.arr);
 	monorepo_free(repo);
-	return EXIT_OK;
+	return status;
 }
 
 const struct cmd_entry cmd_apps_entry = {

@@ -72,3 +72,19 @@ printf 'project: x\nclickhouse:\n  usr: backup\n' > "$T/none/saasctl.yaml"
 saas -C "$T/none" apps
 expect_rc 1 "a bad saasctl.yaml fails"
 expect_err "saasctl.yaml:3:3: unknown key 'clickhouse.usr'; did you mean 'user'\?" "a bad key is placed and a fix suggested"
+
+# A folder name that is not UTF-8 cannot be a JSON string: refused, never dropped.
+L=$T/latin1
+"$SAASCTL" -q init "$L" >/dev/null
+mkdir "$L/manifests/apps/$(printf 'caf\351')"
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata: {a: YQ==}\n' > "$L/manifests/apps/$(printf 'caf\351')/x.yaml"
+saas -C "$L" apps --json
+expect_rc 1 "apps --json fails on a folder name that is not UTF-8"
+expect_err "^saasctl: apps: cannot write JSON: 'caf\\\\xe9' is not UTF-8 text" "the name is shown escaped"
+expect_eq "$(wc -c < "$T/out")" "0" "no partial JSON is printed"
+saas -C "$L" apps
+expect_out "^$(printf 'caf\351') " "the table still lists the app"
+saas -C "$L" lint --format json
+expect_rc 1 "lint --format json fails on a path that is not UTF-8"
+expect_err "^saasctl: lint: cannot write JSON: 'manifests/apps/caf\\\\xe9/x.yaml' is not UTF-8 text" "lint names the path"
+expect_no_out '"findings"' "lint prints no findings list that would miss one"
