@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -209,28 +211,95 @@ static int collect_app(struct monorepo_app *app, void *ud)
 	return 0;
 }
 
+/* Columns on the terminal: UTF-8 characters, not bytes. */
+static size_t text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The terminal's width when stdout is one, else 0 (no limit). */
+static size_t terminal_width(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	char *end;
+	long n;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (env && *env) {
+		n = strtol(env, &end, 10);
+		if (!*end && n > 0)
+			return (size_t)n;
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 0;
+}
+
+/* A cell in width columns: padded, or cut with an ellipsis. */
+static void put_cell(const char *cell, size_t width, int last)
+{
+	size_t w = text_width(cell);
+
+	if (w > width) {
+		size_t keep = width ? width - 1 : 0;
+		const char *p = cell;
+
+		for (size_t c = 0; *p && c <= keep; p++)
+			if (((unsigned char)*p & 0xc0) != 0x80 && c++ == keep)
+				break;
+		fwrite(cell, 1, (size_t)(p - cell), stdout);
+		fputs("\xe2\x80\xa6", stdout); /* … */
+		w = width;
+	} else {
+		fputs(cell, stdout);
+	}
+	if (last)
+		putchar('\n');
+	else
+		printf("%*s", (int)(width - w + 2), "");
+}
+
+/*
+ * On a terminal the table fits its width: the widest column gives up
+ * room first, its long cells cut with '…'. Piped, rows are whole, for
+ * grep, column or a script.
+ */
 static void print_table(struct apps_run *run)
 {
 	static const char *const head[NCOL] = {
 		"APP", "NAMESPACE", "IMAGES", "HOSTS", "REPLICAS", "RPM", "SECRETS",
 	};
-	size_t width[NCOL];
+	size_t width[NCOL], total = 2 * (NCOL - 1), limit = terminal_width();
 
 	for (int c = 0; c < NCOL; c++) {
-		width[c] = strlen(head[c]);
+		width[c] = text_width(head[c]);
 		for (size_t i = 0; i < run->n; i++)
-			if (strlen(run->cells[i][c]) > width[c])
-				width[c] = strlen(run->cells[i][c]);
+			if (text_width(run->cells[i][c]) > width[c])
+				width[c] = text_width(run->cells[i][c]);
+		total += width[c];
+	}
+	while (limit && total > limit) {
+		int widest = 0;
+
+		for (int c = 1; c < NCOL; c++)
+			if (width[c] > width[widest])
+				widest = c;
+		/* No column narrower than its header or 8 columns. */
+		if (width[widest] <= 8 || width[widest] <= text_width(head[widest]))
+			break;
+		width[widest]--;
+		total--;
 	}
 	for (size_t i = 0; i <= run->n; i++)
-		for (int c = 0; c < NCOL; c++) {
-			const char *cell = i ? run->cells[i - 1][c] : head[c];
-
-			if (c < NCOL - 1)
-				printf("%-*s  ", (int)width[c], cell);
-			else
-				printf("%s\n", cell);
-		}
+		for (int c = 0; c < NCOL; c++)
+			put_cell(i ? run->cells[i - 1][c] : head[c], width[c],
+				 c == NCOL - 1);
 }
 
 static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
