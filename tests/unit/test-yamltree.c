@@ -265,6 +265,52 @@ static void test_json_kubectl(void)
 	}
 }
 
+/* Aliases multiply: the conversion bounds depth and size, no crash. */
+static void test_json_alias_limits(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct yamltree *t;
+	struct err e;
+	json_t *j = NULL;
+
+	strbuf_init(&sb, 0);
+	for (int a = 0; a < 6; a++) {
+		strbuf_addf(&sb, "a%d: &a%d ", a, a);
+		for (int i = 0; i < 200; i++)
+			strbuf_addch(&sb, '[');
+		if (a)
+			strbuf_addf(&sb, "*a%d", a - 1);
+		for (int i = 0; i < 200; i++)
+			strbuf_addch(&sb, ']');
+		strbuf_addch(&sb, '\n');
+	}
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind, "1,200 levels through aliases parse");
+	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
+	      strstr(e.msg, "nests deeper than 1000 levels through aliases"),
+	      "deep alias nesting is refused by the conversion");
+	yamltree_free(t);
+
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "a: &a \"");
+	for (int i = 0; i < 4096; i++)
+		strbuf_addch(&sb, 'x');
+	strbuf_addstr(&sb, "\"\nb: &b [");
+	for (int i = 0; i < 256; i++)
+		strbuf_addstr(&sb, "*a,");
+	strbuf_addstr(&sb, "]\nc: [");
+	for (int i = 0; i < 300; i++)
+		strbuf_addstr(&sb, "*b,");
+	strbuf_addstr(&sb, "]\n");
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind, "300 MiB through aliases parse");
+	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
+	      strstr(e.msg, "expands to more than 256 MiB through aliases"),
+	      "alias output amplification is refused by the conversion");
+	yamltree_free(t);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	test_positions();
@@ -275,5 +321,6 @@ int main(void)
 	test_json();
 	test_empty_collections();
 	test_json_kubectl();
+	test_json_alias_limits();
 	return UNIT_DONE();
 }
