@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cmd.h"
+#include "../src/jsonout.h"
 #include "../src/monorepo.h"
 #include "../src/strbuf.h"
 
@@ -108,12 +111,12 @@ static char *join(const struct uniq *u)
 	return strbuf_detach(&sb, NULL);
 }
 
-static json_t *json_strings(const struct uniq *u)
+static json_t *json_strings(struct jsonout *jo, const struct uniq *u)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < u->n; i++)
-		json_array_append_new(a, json_string(u->v[i]));
+		json_array_append_new(a, jsonout_str(jo, u->v[i]));
 	return a;
 }
 
@@ -153,6 +156,7 @@ enum { NCOL = 7 };
 struct apps_run {
 	int json;
 	json_t *arr;
+	struct jsonout jo;
 	char *(*cells)[NCOL];
 	size_t n, cap;
 };
@@ -176,15 +180,16 @@ static int collect_app(struct monorepo_app *app, void *ud)
 	row_build(&row, app);
 	if (run->json) {
 		json_array_append_new(run->arr, json_pack(
-			"{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
-			"name", app->name, "dir", app->dir,
-			"namespace", app->namespace ? app->namespace : app->name,
-			"images", json_strings(&row.images),
-			"hosts", json_strings(&row.hosts),
+			"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
+			"name", jsonout_str(&run->jo, app->name),
+			"dir", jsonout_str(&run->jo, app->dir),
+			"namespace", jsonout_str(&run->jo, app->namespace ? app->namespace : app->name),
+			"images", json_strings(&run->jo, &row.images),
+			"hosts", json_strings(&run->jo, &row.hosts),
 			"replicas_min", row.min >= 0 ? json_integer(row.min) : json_null(),
 			"replicas_max", row.max >= 0 ? json_integer(row.max) : json_null(),
 			"rpm", row.rpm.n == 1 ? json_integer(atoll(row.rpm.v[0])) : json_null(),
-			"secrets", json_strings(&row.secrets),
+			"secrets", json_strings(&run->jo, &row.secrets),
 			"resources", (int)app->nresources));
 	} else {
 		if (run->n == run->cap) {
@@ -206,28 +211,95 @@ static int collect_app(struct monorepo_app *app, void *ud)
 	return 0;
 }
 
+/* Columns on the terminal: UTF-8 characters, not bytes. */
+static size_t text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The terminal's width when stdout is one, else 0 (no limit). */
+static size_t terminal_width(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	char *end;
+	long n;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (env && *env) {
+		n = strtol(env, &end, 10);
+		if (!*end && n > 0)
+			return (size_t)n;
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 0;
+}
+
+/* A cell in width columns: padded, or cut with an ellipsis. */
+static void put_cell(const char *cell, size_t width, int last)
+{
+	size_t w = text_width(cell);
+
+	if (w > width) {
+		size_t keep = width ? width - 1 : 0;
+		const char *p = cell;
+
+		for (size_t c = 0; *p && c <= keep; p++)
+			if (((unsigned char)*p & 0xc0) != 0x80 && c++ == keep)
+				break;
+		fwrite(cell, 1, (size_t)(p - cell), stdout);
+		fputs("\xe2\x80\xa6", stdout); /* … */
+		w = width;
+	} else {
+		fputs(cell, stdout);
+	}
+	if (last)
+		putchar('\n');
+	else
+		printf("%*s", (int)(width - w + 2), "");
+}
+
+/*
+ * On a terminal the table fits its width: the widest column gives up
+ * room first, its long cells cut with '…'. Piped, rows are whole, for
+ * grep, column or a script.
+ */
 static void print_table(struct apps_run *run)
 {
 	static const char *const head[NCOL] = {
 		"APP", "NAMESPACE", "IMAGES", "HOSTS", "REPLICAS", "RPM", "SECRETS",
 	};
-	size_t width[NCOL];
+	size_t width[NCOL], total = 2 * (NCOL - 1), limit = terminal_width();
 
 	for (int c = 0; c < NCOL; c++) {
-		width[c] = strlen(head[c]);
+		width[c] = text_width(head[c]);
 		for (size_t i = 0; i < run->n; i++)
-			if (strlen(run->cells[i][c]) > width[c])
-				width[c] = strlen(run->cells[i][c]);
+			if (text_width(run->cells[i][c]) > width[c])
+				width[c] = text_width(run->cells[i][c]);
+		total += width[c];
+	}
+	while (limit && total > limit) {
+		int widest = 0;
+
+		for (int c = 1; c < NCOL; c++)
+			if (width[c] > width[widest])
+				widest = c;
+		/* No column narrower than its header or 8 columns. */
+		if (width[widest] <= 8 || width[widest] <= text_width(head[widest]))
+			break;
+		width[widest]--;
+		total--;
 	}
 	for (size_t i = 0; i <= run->n; i++)
-		for (int c = 0; c < NCOL; c++) {
-			const char *cell = i ? run->cells[i - 1][c] : head[c];
-
-			if (c < NCOL - 1)
-				printf("%-*s  ", (int)width[c], cell);
-			else
-				printf("%s\n", cell);
-		}
+		for (int c = 0; c < NCOL; c++)
+			put_cell(i ? run->cells[i - 1][c] : head[c], width[c],
+				 c == NCOL - 1);
 }
 
 static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
@@ -235,7 +307,7 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	struct apps_run run = { 0 };
 	struct monorepo *repo = NULL;
 	struct err e = { { 0 } };
-	int names = 0;
+	int names = 0, status = EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--names"))
@@ -257,7 +329,9 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	 */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	monorepo_each_app(repo, collect_app, &run);
-	if (run.json) {
+	if (run.json && jsonout_check(&run.jo, &e) < 0) {
+		status = cmd_fail_err(ctx, &e);
+	} else if (run.json) {
 		json_dumpf(run.arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else if (!run.n) {
@@ -272,7 +346,7 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	free(run.cells);
 	json_decref(run.arr);
 	monorepo_free(repo);
-	return EXIT_OK;
+	return status;
 }
 
 const struct cmd_entry cmd_apps_entry = {

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "../src/jsonout.h"
 #include "../src/deploy.h"
 #include "../src/monorepo.h"
 
@@ -182,7 +183,7 @@ static int print_json(json_t *doc)
 	return rc;
 }
 
-static json_t *lines_json(const struct strbuf *sb)
+static json_t *lines_json(struct jsonout *jo, const struct strbuf *sb)
 {
 	json_t *a = json_array();
 	const char *p = sb->buf ? sb->buf : "";
@@ -190,7 +191,7 @@ static json_t *lines_json(const struct strbuf *sb)
 	while (*p) {
 		size_t n = strcspn(p, "\n");
 
-		json_array_append_new(a, json_stringn(p, n));
+		json_array_append_new(a, jsonout_strn(jo, p, n));
 		p += n;
 		if (*p)
 			p++;
@@ -205,6 +206,8 @@ static int report(struct cmd_ctx *ctx, const char *app,
 	const char *remote = spec->remote ? spec->remote : "origin";
 
 	if (ctx->json) {
+		struct jsonout jo = JSONOUT_INIT;
+		struct err e = { { 0 } };
 		json_t *doc = json_pack("{s:s, s:b, s:s?, s:s?, s:b, s:b, s:b}",
 					"app", app, "changed", !r->noop,
 					"previous_image", r->old_image,
@@ -217,9 +220,14 @@ static int report(struct cmd_ctx *ctx, const char *app,
 			json_object_set_new(doc, "sha", json_string(r->sha));
 		if (r->pushed)
 			json_object_set_new(doc, "attempts", json_integer(r->attempts));
-		json_object_set_new(doc, "files", lines_json(&r->files));
+		json_object_set_new(doc, "files", lines_json(&jo, &r->files));
 		if (spec->dry_run)
-			json_object_set_new(doc, "diff", json_string(r->diff.buf ? r->diff.buf : ""));
+			json_object_set_new(doc, "diff", jsonout_str(&jo, r->diff.buf ? r->diff.buf : ""));
+		if (jsonout_check(&jo, &e) < 0) {
+			json_decref(doc);
+			return cmd_fail(ctx, "%s%s", e.msg,
+					spec->dry_run || r->noop ? "" : " (done all the same)");
+		}
 		print_json(doc);
 	}
 	if (r->noop) {
@@ -345,6 +353,7 @@ static int cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (ctx->json) {
+		struct jsonout jo = JSONOUT_INIT;
 		json_t *a = json_array();
 
 		for (size_t i = 0; i < n; i++) {
@@ -352,11 +361,18 @@ static int cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 
 			fmt_time(t, sizeof(t), v[i].time);
 			json_array_append_new(a, json_pack(
-				"{s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
-				"time", t, "author", v[i].author,
-				"action", v[i].action, "image", v[i].image,
-				"previous_image", v[i].previous, "sha", v[i].sha,
+				"{s:s, s:o, s:o, s:o, s:o, s:o, s:b}",
+				"time", t, "author", jsonout_str(&jo, v[i].author),
+				"action", jsonout_str(&jo, v[i].action),
+				"image", jsonout_str(&jo, v[i].image),
+				"previous_image", jsonout_str(&jo, v[i].previous),
+				"sha", jsonout_str(&jo, v[i].sha),
 				"current", v[i].current));
+		}
+		if (jsonout_check(&jo, &e) < 0) {
+			json_decref(a);
+			status = cmd_fail_err(ctx, &e);
+			goto out;
 		}
 		print_json(a);
 		goto out;

@@ -15,16 +15,62 @@
 #include "../src/monorepo.h"
 #include "../src/strbuf.h"
 
-/* kubectl's short names for the kinds an app holds. */
+/*
+ * The built-in kinds with the plural and the short names kubectl takes for
+ * them (kubectl api-resources), in one table.
+ */
 static const struct {
-	const char *alias, *kind;
-} kind_aliases[] = {
-	{ "deploy", "Deployment" }, { "svc", "Service" },
-	{ "ing", "Ingress" }, { "hpa", "HorizontalPodAutoscaler" },
-	{ "cm", "ConfigMap" }, { "sts", "StatefulSet" },
-	{ "ds", "DaemonSet" }, { "cj", "CronJob" },
-	{ "pvc", "PersistentVolumeClaim" }, { "sa", "ServiceAccount" },
-	{ "pdb", "PodDisruptionBudget" },
+	const char *kind, *plural, *shorts[3];
+} kinds[] = {
+	{ "APIService", "apiservices", { 0 } },
+	{ "Binding", "bindings", { 0 } },
+	{ "CertificateSigningRequest", "certificatesigningrequests", { "csr" } },
+	{ "ClusterRole", "clusterroles", { 0 } },
+	{ "ClusterRoleBinding", "clusterrolebindings", { 0 } },
+	{ "ComponentStatus", "componentstatuses", { "cs" } },
+	{ "ConfigMap", "configmaps", { "cm" } },
+	{ "ControllerRevision", "controllerrevisions", { 0 } },
+	{ "CronJob", "cronjobs", { "cj" } },
+	{ "CSIDriver", "csidrivers", { 0 } },
+	{ "CSINode", "csinodes", { 0 } },
+	{ "CSIStorageCapacity", "csistoragecapacities", { 0 } },
+	{ "CustomResourceDefinition", "customresourcedefinitions", { "crd", "crds" } },
+	{ "DaemonSet", "daemonsets", { "ds" } },
+	{ "Deployment", "deployments", { "deploy" } },
+	{ "Endpoints", "endpoints", { "ep" } },
+	{ "EndpointSlice", "endpointslices", { 0 } },
+	{ "Event", "events", { "ev" } },
+	{ "FlowSchema", "flowschemas", { 0 } },
+	{ "HorizontalPodAutoscaler", "horizontalpodautoscalers", { "hpa" } },
+	{ "Ingress", "ingresses", { "ing" } },
+	{ "IngressClass", "ingressclasses", { 0 } },
+	{ "Job", "jobs", { 0 } },
+	{ "Lease", "leases", { 0 } },
+	{ "LimitRange", "limitranges", { "limits" } },
+	{ "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", { 0 } },
+	{ "Namespace", "namespaces", { "ns" } },
+	{ "NetworkPolicy", "networkpolicies", { "netpol" } },
+	{ "Node", "nodes", { "no" } },
+	{ "PersistentVolume", "persistentvolumes", { "pv" } },
+	{ "PersistentVolumeClaim", "persistentvolumeclaims", { "pvc" } },
+	{ "Pod", "pods", { "po" } },
+	{ "PodDisruptionBudget", "poddisruptionbudgets", { "pdb" } },
+	{ "PodTemplate", "podtemplates", { 0 } },
+	{ "PriorityClass", "priorityclasses", { "pc" } },
+	{ "PriorityLevelConfiguration", "prioritylevelconfigurations", { 0 } },
+	{ "ReplicaSet", "replicasets", { "rs" } },
+	{ "ReplicationController", "replicationcontrollers", { "rc" } },
+	{ "ResourceQuota", "resourcequotas", { "quota" } },
+	{ "Role", "roles", { 0 } },
+	{ "RoleBinding", "rolebindings", { 0 } },
+	{ "RuntimeClass", "runtimeclasses", { 0 } },
+	{ "Secret", "secrets", { 0 } },
+	{ "Service", "services", { "svc" } },
+	{ "ServiceAccount", "serviceaccounts", { "sa" } },
+	{ "StatefulSet", "statefulsets", { "sts" } },
+	{ "StorageClass", "storageclasses", { "sc" } },
+	{ "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", { 0 } },
+	{ "VolumeAttachment", "volumeattachments", { 0 } },
 };
 
 static int kind_matches(const char *want, const char *kind)
@@ -33,11 +79,18 @@ static int kind_matches(const char *want, const char *kind)
 		return 0;
 	if (!strcasecmp(want, kind))
 		return 1;
-	for (size_t i = 0; i < sizeof(kind_aliases) / sizeof(kind_aliases[0]); i++)
-		if (!strcasecmp(want, kind_aliases[i].alias) &&
-		    !strcmp(kind, kind_aliases[i].kind))
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(kind, kinds[i].kind))
+			continue;
+		if (!strcasecmp(want, kinds[i].plural))
 			return 1;
-	/* Plurals, as kubectl takes them: "deployments", "ingresses". */
+		for (size_t s = 0; s < 3 && kinds[i].shorts[s]; s++)
+			if (!strcasecmp(want, kinds[i].shorts[s]))
+				return 1;
+		return 0;
+	}
+	/* Custom kinds: plurals as kubectl makes them ("certificates",
+	 * "ingressroutes", "issuers", "policies"). */
 	{
 		size_t wl = strlen(want), kl = strlen(kind);
 
@@ -45,43 +98,11 @@ static int kind_matches(const char *want, const char *kind)
 			return 1;
 		if (wl == kl + 2 && !strcasecmp(want + kl, "es") && !strncasecmp(want, kind, kl))
 			return 1;
+		if (kl > 1 && wl == kl + 2 && (kind[kl - 1] == 'y' || kind[kl - 1] == 'Y') &&
+		    !strcasecmp(want + kl - 1, "ies") && !strncasecmp(want, kind, kl - 1))
+			return 1;
 	}
 	return 0;
-}
-
-/*
- * The document's own bytes: the whole file when it holds one document
- * (comments included), else the document without its "---" line.
- */
-static void add_yaml(struct strbuf *out, const struct monorepo_resource *res)
-{
-	const struct yamltree *t = res->tree;
-	const char *s = t->text, *end;
-	size_t len = t->len;
-
-	if (t->ndocs > 1) {
-		s = t->text + res->doc->start;
-		len = res->doc->end - res->doc->start;
-		if (len >= 3 && !strncmp(s, "---", 3)) {
-			const char *nl = memchr(s, '\n', len);
-
-			len -= nl ? (size_t)(nl + 1 - s) : len;
-			s = nl ? nl + 1 : s + len;
-		}
-	} else if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
-		s += 3;
-		len -= 3;
-	}
-	/* A trailing "..." ends a document; it is not part of it. */
-	end = s + len;
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	if (end - s >= 3 && !strncmp(end - 3, "...", 3) &&
-	    (end - s == 3 || end[-4] == '\n'))
-		len = (size_t)(end - 3 - s);
-	strbuf_add(out, s, len);
-	if (out->len && out->buf[out->len - 1] != '\n')
-		strbuf_addch(out, '\n');
 }
 
 static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
@@ -173,27 +194,32 @@ static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 
 	if (!strcmp(output, "json")) {
-		json_t *doc;
+		json_t *doc = NULL, *items = json_array();
 
-		if (nfound == 1 && want_name) {
-			doc = ynode_to_json(found[0]->node);
-		} else {
-			json_t *items = json_array();
+		/* Nothing is printed unless every resource converts. */
+		for (size_t i = 0; i < nfound; i++) {
+			json_t *j;
 
-			for (size_t i = 0; i < nfound; i++)
-				json_array_append_new(items, ynode_to_json(found[i]->node));
-			doc = json_pack("{s:s, s:s, s:o}", "apiVersion", "v1",
-					"kind", "List", "items", items);
+			if (ynode_json(&j, found[i]->node, &e) < 0) {
+				json_decref(items);
+				status = cmd_fail(ctx, "%s:%s", found[i]->file, e.msg);
+				goto out;
+			}
+			json_array_append_new(items, j);
 		}
+		if (nfound == 1 && want_name)
+			doc = json_incref(json_array_get(items, 0));
+		else
+			doc = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1",
+					"kind", "List", "items", items);
+		json_decref(items);
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(doc);
 	} else {
-		for (size_t i = 0; i < nfound; i++) {
-			if (i)
-				strbuf_addstr(&out, "---\n");
-			add_yaml(&out, found[i]);
-		}
+		for (size_t i = 0; i < nfound; i++)
+			yamltree_doc_yaml(&out, found[i]->tree, found[i]->doc,
+					  i == 0, i + 1 == nfound);
 		fwrite(out.buf, 1, out.len, stdout);
 	}
 	status = EXIT_OK;

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "../src/jsonout.h"
 #include "../src/scaffold.h"
 
 static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
@@ -47,15 +48,22 @@ static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (ctx->json) {
-		json_t *o = json_pack("{s:s, s:s, s:[], s:[]}", "dir", path,
+		struct jsonout jo = JSONOUT_INIT;
+		json_t *o = json_pack("{s:o, s:s, s:[], s:[]}",
+				      "dir", jsonout_str(&jo, path),
 				      "commit", res.commit, "created", "kept");
 
 		for (size_t i = 0; i < res.ncreated; i++)
 			json_array_append_new(json_object_get(o, "created"),
-					      json_string(res.created[i]));
+					      jsonout_str(&jo, res.created[i]));
 		for (size_t i = 0; i < res.nkept; i++)
 			json_array_append_new(json_object_get(o, "kept"),
-					      json_string(res.kept[i]));
+					      jsonout_str(&jo, res.kept[i]));
+		if (jsonout_check(&jo, &e) < 0) {
+			json_decref(o);
+			status = cmd_fail_err(ctx, &e);
+			goto out;
+		}
 		json_dumpf(o, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(o);

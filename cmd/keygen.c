@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "../src/jsonout.h"
 #include "../src/keys.h"
 
 static int valid_name(const char *name)
@@ -56,6 +57,15 @@ static int cmd_keygen(struct cmd_ctx *ctx, int argc, char **argv)
 		snprintf(prompt, sizeof(prompt), "passphrase for '%s/%s.key': ",
 			 dir, name);
 		if (keys_passphrase_read(&pass, &plen, prompt, 1, &e) < 0)
+			goto fail;
+	}
+	/* Refused before any key is written: JSON could not name the files. */
+	if (ctx->json) {
+		struct jsonout jo = JSONOUT_INIT;
+
+		json_decref(jsonout_str(&jo, dir));
+		json_decref(jsonout_str(&jo, name));
+		if (jsonout_check(&jo, &e) < 0)
 			goto fail;
 	}
 	if (keys_generate(&k, &e) < 0 ||

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "../src/jsonout.h"
 #include "../src/kubeapi.h"
 #include "../src/lint.h"
 #include "../src/monorepo.h"
@@ -50,16 +51,18 @@ static void print_text(const struct cmd_ctx *ctx, const struct lint_report *r)
 	strbuf_release(&ex);
 }
 
-static void add_json(json_t *arr, const struct lint_report *r)
+static void add_json(json_t *arr, struct jsonout *jo,
+		     const struct lint_report *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct lint_finding *f = &r->items[i];
 
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:i, s:i, s:o}",
 			"rule", f->rule->id,
 			"severity", severity_name(f->severity),
-			"file", f->file, "line", (int)f->line, "col", (int)f->col,
-			"message", f->message));
+			"file", jsonout_str(jo, f->file),
+			"line", (int)f->line, "col", (int)f->col,
+			"message", jsonout_str(jo, f->message)));
 	}
 }
 
@@ -157,6 +160,7 @@ struct lint_run {
 	char **rel;
 	size_t nrel;
 	json_t *json;		/* findings, for --format json */
+	struct jsonout jo;
 	size_t nerrors, nwarnings, nfiles;
 	unsigned kube_minor;	/* the target release 1.N; 0: the newest known */
 };
@@ -176,7 +180,7 @@ static int lint_one_app(struct monorepo_app *app, void *ud)
 	filter_report(&r, run->rel, run->nrel);
 	lint_report_sort(&r);
 	if (run->format == FORMAT_JSON)
-		add_json(run->json, &r);
+		add_json(run->json, &run->jo, &r);
 	else if (run->format == FORMAT_GITHUB)
 		print_github(&r);
 	else
@@ -293,6 +297,10 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 	monorepo_each_app(repo, lint_one_app, &run);
 	/* Cluster services: the same rules, each folder taken as one app. */
 	monorepo_each_service(repo, lint_one_app, &run);
+	if (format == FORMAT_JSON && jsonout_check(&run.jo, &e) < 0) {
+		status = cmd_fail_err(ctx, &e);
+		goto out;
+	}
 	if (format == FORMAT_JSON) {
 		json_t *o = json_pack("{s:O, s:i, s:i, s:i}", "findings", run.json,
 				      "errors", (int)run.nerrors,

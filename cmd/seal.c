@@ -581,7 +581,8 @@ static void secret_yaml(struct strbuf *out, struct sealed_plain *p)
 	strbuf_addstr(out, "\ntype: ");
 	sealed_yaml_scalar(out, p->type, strlen(p->type));
 	strbuf_addstr(out, p->nitems ? "\ndata:\n" : "\ndata: {}\n");
-	qsort(p->items, p->nitems, sizeof(*p->items), cmp_kv_key);
+	if (p->nitems > 1)
+		qsort(p->items, p->nitems, sizeof(*p->items), cmp_kv_key);
 	for (size_t i = 0; i < p->nitems; i++) {
 		strbuf_addstr(out, "  ");
 		sealed_yaml_scalar(out, p->items[i].key, strlen(p->items[i].key));

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
+#include "../src/jsonout.h"
 #include "../src/keys.h"
 #include "../src/log.h"
 #include "../src/monorepo.h"
@@ -346,6 +347,7 @@ struct verify {
 	size_t nconf;
 	size_t checked, nproblems, nfiles;
 	json_t *problems, *secrets;
+	struct jsonout jo;
 };
 
 static void problem(struct verify *v, const char *file, unsigned line,
@@ -363,13 +365,14 @@ static void problem(struct verify *v, const char *file, unsigned line,
 	va_end(ap);
 	v->nproblems++;
 	if (v->ctx->json) {
-		json_t *p = json_pack("{s:s, s:i, s:s}", "file", file, "line",
-				      (int)line, "message", msg);
+		json_t *p = json_pack("{s:o, s:i, s:o}", "file",
+				      jsonout_str(&v->jo, file), "line",
+				      (int)line, "message", jsonout_str(&v->jo, msg));
 
 		if (secret)
-			json_object_set_new(p, "secret", json_string(secret));
+			json_object_set_new(p, "secret", jsonout_str(&v->jo, secret));
 		if (item)
-			json_object_set_new(p, "item", json_string(item));
+			json_object_set_new(p, "item", jsonout_str(&v->jo, item));
 		json_array_append_new(v->problems, p);
 		return;
 	}
@@ -449,8 +452,8 @@ static void verify_secret(struct verify *v, const char *file,
 		for (size_t i = 0; i < s->nrecipients; i++)
 			json_array_append_new(r, json_string(s->recipients[i]));
 		json_array_append_new(v->secrets, json_pack(
-			"{s:s, s:i, s:s, s:s?, s:s, s:i, s:o, s:b}",
-			"file", file, "line", (int)s->line, "name", s->name,
+			"{s:o, s:i, s:s, s:s?, s:s, s:i, s:o, s:b}",
+			"file", jsonout_str(&v->jo, file), "line", (int)s->line, "name", s->name,
 			"namespace", s->namespace, "scope",
 			sealed_scope_name(s->scope), "items", (int)s->nitems,
 			"recipients", r, "ok", v->nproblems == before));
@@ -612,6 +615,8 @@ static int cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 			free(abs);
 		}
 	}
+	if (ctx->json && jsonout_check(&v.jo, &e) < 0)
+		goto fail;
 	if (ctx->json) {
 		json_t *doc = json_pack("{s:i, s:i, s:O, s:O}", "checked",
 					(int)v.checked, "problem_count",

@@ -220,9 +220,13 @@ static int kube_load_file(const char *path, json_t **out, struct err *e)
 		yamltree_free(t);
 		return err_wrap(e, "cannot read kubeconfig");
 	}
-	if (t->ndocs && t->docs[0].root)
-		root = ynode_to_json(t->docs[0].root);
-	else
+	if (t->ndocs && t->docs[0].root &&
+	    ynode_json(&root, t->docs[0].root, e) < 0) {
+		err_wrap(e, "cannot read kubeconfig '%s'", path);
+		yamltree_free(t);
+		return -1;
+	}
+	if (!root)
 		root = json_object();
 	yamltree_free(t);
 	if (!json_is_object(root)) {

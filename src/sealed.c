@@ -718,7 +718,8 @@ int sealed_yaml_scalar(struct strbuf *out, const char *s, size_t len)
 static void emit_map(struct strbuf *out, const char *indent,
 		     struct sealed_kv *kv, size_t n, int raw_values)
 {
-	qsort(kv, n, sizeof(*kv), cmp_kv);
+	if (n > 1)
+		qsort(kv, n, sizeof(*kv), cmp_kv);
 	for (size_t i = 0; i < n; i++) {
 		strbuf_addstr(out, indent);
 		sealed_yaml_scalar(out, kv[i].key, strlen(kv[i].key));
@@ -752,7 +753,8 @@ int sealed_secret_emit(struct strbuf *out, const struct sealed_secret *s)
 	strbuf_addstr(out, "  recipients:");
 	if (!s->nrecipients)
 		strbuf_addstr(out, " []");
-	qsort(s->recipients, s->nrecipients, sizeof(char *), cmp_str);
+	if (s->nrecipients > 1)
+		qsort(s->recipients, s->nrecipients, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < s->nrecipients; i++)
 		strbuf_addf(out, "\n  - %s", s->recipients[i]);
 	strbuf_addf(out, "\n  scope: %s\n  template:\n", scope_names[s->scope]);

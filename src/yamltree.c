@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +66,8 @@ static char *arena_strndup(struct yamltree_arena *a, const char *s, size_t n)
 {
 	char *p = arena_alloc_aligned(a, n + 1, 1);
 
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
@@ -481,7 +484,11 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 	if (node->type == YNODE_SEQ) {
 		node->items = arena_alloc(b->t->arena,
 					  (f->n ? f->n : 1) * sizeof(*node->items));
-		memcpy(node->items, f->vec, f->n * sizeof(*node->items));
+		/* An empty sequence [] has no vector: memcpy(p, NULL, 0) is
+		 * undefined behaviour. */
+		if (f->n)
+			memcpy(node->items, f->vec,
+			       f->n * sizeof(*node->items));
 		node->n = (uint32_t)f->n;
 	} else {
 		r = close_map(b, f);
@@ -501,7 +508,9 @@ static void set_tag_anchor(struct builder *b, struct ynode *n,
 			   const yaml_char_t *tag, int implicit,
 			   const yaml_char_t *anchor)
 {
-	if (tag && !implicit)
+	/* libyaml reports the non-specific tag "!" as implicit, yet it
+	 * makes a plain scalar a string: keep it. */
+	if (tag && (!implicit || !strcmp((const char *)tag, "!")))
 		n->tag = arena_strndup(b->t->arena, (const char *)tag,
 				       strlen((const char *)tag));
 	if (anchor)
@@ -818,7 +827,8 @@ int yamltree_parse_text(struct yamltree **out, const char *path,
 	t->text = malloc(len + 1);
 	if (!t->text)
 		abort();
-	memcpy(t->text, text, len);
+	if (len)
+		memcpy(t->text, text, len);
 	t->text[len] = '\0';
 	t->len = len;
 	*out = t;
@@ -964,135 +974,420 @@ int ynode_is_null(const struct ynode *node)
 	       !strcmp(node->value, "NULL");
 }
 
-static int all_digits(const char *s, const char *set)
+/*
+ * Plain scalars resolve as kubectl resolves them (sigs.k8s.io/yaml, which
+ * is go-yaml v2: YAML 1.1 for booleans and integers), because -o json is
+ * meant to be what the API server would receive:
+ *   null   ~ null Null NULL and the empty scalar
+ *   bool   true/false, yes/no, on/off, y/n in lower, Title and UPPER case
+ *   int    Go's strconv.ParseInt(s, 0, 64) after removing every '_':
+ *          an optional sign, then 0x hex, 0o or a leading 0 octal (0755 is
+ *          493), 0b binary, or decimal
+ *   float  [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, also with
+ *          '_' removed, so "08" is the float 8; .inf and .nan
+ * Anything else is a string, and so is every quoted or block scalar.
+ */
+enum yscalar_kind {
+	YS_STRING,
+	YS_NULL,
+	YS_BOOL,
+	YS_INT,
+	YS_FLOAT,
+	YS_BAD,			/* a number JSON cannot hold: why says which */
+};
+
+struct yscalar {
+	enum yscalar_kind kind;
+	int b;
+	long long i;
+	double f;
+	const char *why;
+};
+
+static int word_in(const char *v, const char *const *list)
 {
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!strchr(set, *s))
-			return 0;
-	return 1;
+	for (; *list; list++)
+		if (!strcmp(v, *list))
+			return 1;
+	return 0;
 }
 
-/* Plain scalar resolution of the YAML 1.2 core schema. */
-static json_t *core_scalar(const char *v)
+/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static int float_syntax(const char *p)
 {
-	const char *d = v;
-	char *end;
+	int digits = 0;
 
-	if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
-		return json_true();
-	if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
-		return json_false();
-	if (*d == '-' || *d == '+')
-		d++;
-	if (all_digits(d, "0123456789")) {
-		errno = 0;
-		long long x = strtoll(v, &end, 10);
-
-		if (!errno && !*end)
-			return json_integer(x);
-	}
-	if (!strncmp(v, "0x", 2) && all_digits(v + 2, "0123456789abcdefABCDEF"))
-		return json_integer((json_int_t)strtoll(v + 2, NULL, 16));
-	if (!strncmp(v, "0o", 2) && all_digits(v + 2, "01234567"))
-		return json_integer((json_int_t)strtoll(v + 2, NULL, 8));
-	/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-	{
-		const char *p = d;
-		int digits = 0;
-
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p == '.') {
+		p++;
 		while (isdigit((unsigned char)*p)) {
 			p++;
 			digits++;
 		}
-		if (*p == '.') {
+	} else {
+		while (isdigit((unsigned char)*p)) {
 			p++;
-			while (isdigit((unsigned char)*p)) {
-				p++;
-				digits++;
-			}
+			digits++;
 		}
-		if (digits && (*p == 'e' || *p == 'E')) {
+		if (digits && *p == '.') {
 			p++;
-			if (*p == '-' || *p == '+')
-				p++;
-			if (!isdigit((unsigned char)*p))
-				digits = 0;
 			while (isdigit((unsigned char)*p))
 				p++;
 		}
-		if (digits && !*p && (strchr(d, '.') || strchr(d, 'e') ||
-				      strchr(d, 'E')))
-			return json_real(strtod(v, NULL));
 	}
-	return NULL; /* a string; .inf and .nan have no JSON form either */
+	if (!digits)
+		return 0;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return !*p;
 }
 
-static json_t *scalar_to_json(const struct ynode *n)
+/*
+ * Go's strconv.ParseInt(s, 0, 64) syntax. Returns 1 with *out set, 0 when
+ * s is not an integer, -1 when it is one outside the signed 64-bit range.
+ */
+static int go_int(const char *s, long long *out)
 {
-	json_t *j;
+	unsigned long long acc = 0, limit;
+	int neg = 0, base = 10, overflow = 0;
+	const char *p = s;
 
-	if (ynode_is_null(n))
-		return json_null();
-	if (n->tag) {
-		if (!strcmp(n->tag, "tag:yaml.org,2002:str"))
-			return json_stringn(n->value, n->len);
-		j = core_scalar(n->value);
-		return j ? j : json_stringn(n->value, n->len);
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
+		base = 8;
+		p += 2;
+	} else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+		base = 2;
+		p += 2;
+	} else if (p[0] == '0' && p[1]) {
+		base = 8;
+		p++;
 	}
-	if (n->style == YSTYLE_PLAIN && (j = core_scalar(n->value)))
-		return j;
+	if (!*p)
+		return 0;
+	limit = neg ? (unsigned long long)INT64_MAX + 1 : INT64_MAX;
+	for (; *p; p++) {
+		int d;
+
+		if (isdigit((unsigned char)*p))
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return 0;
+		if (d >= base)
+			return 0;
+		if (acc > (limit - (unsigned)d) / (unsigned)base)
+			overflow = 1;
+		else
+			acc = acc * (unsigned)base + (unsigned)d;
+	}
+	if (overflow)
+		return -1;
+	*out = neg ? (long long)(0 - acc) : (long long)acc;
+	return 1;
+}
+
+static void resolve_plain(const char *v, struct yscalar *r)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
+	static const char *const yes[] = {
+		"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
+		"on", "On", "ON", NULL,
+	};
+	static const char *const no[] = {
+		"n", "N", "no", "No", "NO", "false", "False", "FALSE",
+		"off", "Off", "OFF", NULL,
+	};
+	static const char *const infs[] = {
+		".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
+		"-.inf", "-.Inf", "-.INF", NULL,
+	};
+	static const char *const nans[] = { ".nan", ".NaN", ".NAN", NULL };
+	char buf[128];
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = YS_STRING;
+	if (word_in(v, nulls)) {
+		r->kind = YS_NULL;
+		return;
+	}
+	if (word_in(v, yes) || word_in(v, no)) {
+		r->kind = YS_BOOL;
+		r->b = word_in(v, yes);
+		return;
+	}
+	if (word_in(v, infs) || word_in(v, nans)) {
+		r->kind = YS_BAD;
+		r->why = "is infinity or not-a-number, which JSON cannot hold";
+		return;
+	}
+	if (*v == '.') {
+		/* go-yaml hands these to strconv.ParseFloat as written. */
+		if (float_syntax(v)) {
+			r->kind = YS_FLOAT;
+			r->f = strtod(v, NULL);
+		}
+		return;
+	}
+	if (!isdigit((unsigned char)*v) && *v != '-' && *v != '+')
+		return;
+	/* go-yaml removes every '_' before it reads a number. */
+	for (const char *p = v; *p; p++) {
+		if (*p == '_')
+			continue;
+		if (n + 1 >= sizeof(buf))
+			return; /* no number is this long: a string */
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	switch (go_int(buf, &r->i)) {
+	case 1:
+		r->kind = YS_INT;
+		return;
+	case -1:
+		r->kind = YS_BAD;
+		r->why = "is an integer outside the signed 64-bit range";
+		return;
+	}
+	if (float_syntax(buf)) {
+		errno = 0;
+		r->f = strtod(buf, NULL);
+		if (isinf(r->f)) {
+			r->kind = YS_BAD;
+			r->why = "is a number outside the range of a double";
+			return;
+		}
+		r->kind = YS_FLOAT;
+	}
+}
+
+/* The value of a scalar as kubectl reads it, tags included. */
+static void resolve_scalar(const struct ynode *n, struct yscalar *r)
+{
+	static const char *const typed[] = {
+		"tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+		"tag:yaml.org,2002:bool", NULL,
+	};
+
+	memset(r, 0, sizeof(*r));
+	r->kind = YS_STRING;
+	if (n->tag) {
+		if (!strcmp(n->tag, "tag:yaml.org,2002:null")) {
+			r->kind = YS_NULL;
+		} else if (word_in(n->tag, typed)) {
+			resolve_plain(n->value, r);
+			if (r->kind == YS_INT && !strcmp(n->tag, typed[1])) {
+				r->kind = YS_FLOAT;
+				r->f = (double)r->i;
+			}
+			if (r->kind != YS_BAD &&
+			    (r->kind != YS_INT || strcmp(n->tag, typed[0])) &&
+			    (r->kind != YS_FLOAT || strcmp(n->tag, typed[1])) &&
+			    (r->kind != YS_BOOL || strcmp(n->tag, typed[2]))) {
+				r->kind = YS_BAD;
+				r->why = "does not match its tag";
+			}
+		}
+		/* !!str, the non-specific "!" and any other tag: a string. */
+		return;
+	}
+	if (n->style == YSTYLE_PLAIN)
+		resolve_plain(n->value, r);
+}
+
+/* Kept off the stack's limits and the disk's: aliases multiply. */
+#define JSON_MAX_DEPTH 1000
+#define JSON_MAX_BYTES (256u << 20)
+
+struct to_json {
+	struct err *e;
+	size_t bytes;
+};
+
+static json_t *scalar_json(const struct ynode *n, struct yscalar *r,
+			   struct to_json *c)
+{
+	switch (r->kind) {
+	case YS_NULL:
+		return json_null();
+	case YS_BOOL:
+		return json_boolean(r->b);
+	case YS_INT:
+		return json_integer(r->i);
+	case YS_FLOAT:
+		return json_real(r->f);
+	case YS_BAD:
+		err_set(c->e, "%u:%u: '%s' %s (quote it to keep it a string)",
+			n->line, n->col, n->value, r->why);
+		return NULL;
+	case YS_STRING:
+		break;
+	}
 	return json_stringn(n->value, n->len);
 }
 
-json_t *ynode_to_json(const struct ynode *node)
+/* A map key as kubectl writes it: scalars by value, "0755" is "493". */
+static int key_text(struct strbuf *out, const struct ynode *k,
+		    struct to_json *c)
 {
-	json_t *out;
+	struct yscalar r;
+
+	if (k->type != YNODE_SCALAR)
+		return err_set(c->e, "%u:%u: a %s as a map key has no JSON form",
+			       k->line, k->col,
+			       k->type == YNODE_SEQ ? "sequence" : "map");
+	resolve_scalar(k, &r);
+	switch (r.kind) {
+	case YS_STRING:
+		return strbuf_add(out, k->value, k->len);
+	case YS_NULL:
+		return err_set(c->e, "%u:%u: a null map key has no JSON form",
+			       k->line, k->col);
+	case YS_BOOL:
+		return strbuf_addstr(out, r.b ? "true" : "false");
+	case YS_INT:
+		return strbuf_addf(out, "%lld", r.i);
+	case YS_FLOAT:
+		/* Go's FormatFloat(f, 'g', -1, 32): the shortest text that
+		 * reads back as the same float. */
+		for (int prec = 1; prec <= 9; prec++) {
+			char buf[64];
+
+			snprintf(buf, sizeof(buf), "%.*g", prec, (double)(float)r.f);
+			if (prec == 9 || strtof(buf, NULL) == (float)r.f)
+				return strbuf_addstr(out, buf);
+		}
+		return 0;
+	case YS_BAD:
+		break;
+	}
+	return err_set(c->e, "%u:%u: map key '%s' %s", k->line, k->col,
+		       k->value, r.why);
+}
+
+static json_t *to_json(const struct ynode *node, unsigned depth,
+		       struct to_json *c)
+{
+	json_t *out = NULL;
+	struct yscalar r;
 
 	if (!node)
 		return json_null();
+	if (depth > JSON_MAX_DEPTH) {
+		err_set(c->e, "%u:%u: nests deeper than %d levels through aliases",
+			node->line, node->col, JSON_MAX_DEPTH);
+		return NULL;
+	}
+	c->bytes += node->type == YNODE_SCALAR ? node->len + 8 : 8;
+	if (c->bytes > JSON_MAX_BYTES) {
+		err_set(c->e, "%u:%u: expands to more than %u MiB through aliases",
+			node->line, node->col, JSON_MAX_BYTES >> 20);
+		return NULL;
+	}
 	switch (node->type) {
 	case YNODE_SCALAR:
-		return scalar_to_json(node);
+		resolve_scalar(node, &r);
+		return scalar_json(node, &r, c);
 	case YNODE_SEQ:
 		out = json_array();
-		for (size_t i = 0; i < node->n; i++)
-			json_array_append_new(out, ynode_to_json(node->items[i]));
+		for (size_t i = 0; i < node->n; i++) {
+			json_t *v = to_json(node->items[i], depth + 1, c);
+
+			if (!v || json_array_append_new(out, v) < 0)
+				goto fail;
+		}
 		return out;
 	case YNODE_MAP:
 		out = json_object();
 		for (size_t i = 0; i < node->n; i++) {
-			const struct ynode *k = node->entries[i].key;
-			json_t *v = ynode_to_json(node->entries[i].value);
+			struct strbuf key = STRBUF_INIT;
+			json_t *v;
 
-			if (k->type == YNODE_SCALAR) {
-				json_object_setn_new(out, k->value, k->len, v);
-			} else {
-				/* JSON keys are strings: use the key's text. */
-				json_t *kj = ynode_to_json(k);
-				char *txt = json_dumps(kj, JSON_COMPACT | JSON_ENCODE_ANY);
-
-				json_object_set_new(out, txt ? txt : "?", v);
-				free(txt);
-				json_decref(kj);
+			strbuf_init(&key, 0);
+			if (key_text(&key, node->entries[i].key, c) < 0) {
+				strbuf_release(&key);
+				goto fail;
 			}
+			c->bytes += key.len;
+			if (json_object_getn(out, key.buf, key.len)) {
+				const struct ynode *k = node->entries[i].key;
+				const struct ynode *first = NULL;
+
+				for (size_t j = 0; j < i && !first; j++) {
+					struct strbuf o = STRBUF_INIT;
+
+					strbuf_init(&o, 0);
+					if (key_text(&o, node->entries[j].key, c) == 0 &&
+					    o.len == key.len && !memcmp(o.buf, key.buf, key.len))
+						first = node->entries[j].key;
+					strbuf_release(&o);
+				}
+				err_set(c->e, "%u:%u: key '%s' is \"%s\" in JSON, as is the key at %u:%u",
+					k->line, k->col, k->value, key.buf,
+					first ? first->line : 0, first ? first->col : 0);
+				strbuf_release(&key);
+				goto fail;
+			}
+			v = to_json(node->entries[i].value, depth + 1, c);
+			if (!v || json_object_setn_new(out, key.buf, key.len, v) < 0) {
+				strbuf_release(&key);
+				goto fail;
+			}
+			strbuf_release(&key);
 		}
 		return out;
 	}
-	return json_null();
+fail:
+	if (!c->e->msg[0])
+		err_set(c->e, "%u:%u: cannot convert to JSON", node->line,
+			node->col);
+	json_decref(out);
+	return NULL;
+}
+
+int ynode_json(json_t **out, const struct ynode *node, struct err *e)
+{
+	struct err scratch = { { 0 } };
+	struct to_json c = { e ? e : &scratch, 0 };
+
+	c.e->msg[0] = '\0';
+	*out = to_json(node, 0, &c);
+	return *out ? 0 : -1;
+}
+
+json_t *ynode_to_json(const struct ynode *node)
+{
+	json_t *j = NULL;
+
+	ynode_json(&j, node, NULL);
+	return j;
 }
 
 /* Would this text, written plain, read back as the same string? */
 static int plain_safe(const char *v, int in_flow)
 {
 	size_t n = strlen(v);
-	json_t *typed = core_scalar(v);
+	struct yscalar r;
 
-	if (typed) {
-		json_decref(typed);
-		return 0; /* "1.25" or "true" would change type */
-	}
+	resolve_plain(v, &r);
+	if (r.kind != YS_STRING)
+		return 0; /* "1.25", "true" or "on" would change type */
 	if (!n || !strcmp(v, "~") || !strcmp(v, "null") ||
 	    !strcmp(v, "Null") || !strcmp(v, "NULL"))
 		return 0;
@@ -1168,4 +1463,161 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 	}
 	strbuf_add(out, t->text + n->end, t->len - n->end);
 	return 0;
+}
+
+/* The scalar whose text ends last in the document, or NULL. */
+static const struct ynode *last_scalar(const struct ynode *n)
+{
+	while (n && n->type != YNODE_SCALAR) {
+		const struct ynode *next = NULL;
+
+		/* Merged entries and aliases point elsewhere: take the child
+		 * that ends last in the text, not the last in order. */
+		for (size_t i = 0; i < n->n; i++) {
+			const struct ynode *c = n->type == YNODE_SEQ
+							? n->items[i]
+							: n->entries[i].value;
+
+			if (n->type == YNODE_MAP &&
+			    n->entries[i].key->end > (c ? c->end : 0))
+				c = n->entries[i].key;
+			if (c && (!next || c->end > next->end))
+				next = c;
+		}
+		n = next;
+	}
+	return n;
+}
+
+/* A line of only "---" and blanks or a comment: the marker, no content. */
+static size_t bare_marker_line(const char *s, size_t len)
+{
+	size_t i = 3;
+
+	if (len < 3 || memcmp(s, "---", 3) ||
+	    (len > 3 && !strchr(" \t\r\n", s[3])))
+		return 0;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && s[i] == '#')
+		while (i < len && s[i] != '\n')
+			i++;
+	if (i < len && s[i] == '\r')
+		i++;
+	if (i < len && s[i] != '\n')
+		return 0;
+	return i < len ? i + 1 : i;
+}
+
+int yamltree_doc_yaml(struct strbuf *out, const struct yamltree *t,
+		      const struct ydoc *doc, int first, int last)
+{
+	const char *s = t->text, *end, *content;
+	size_t len = t->len, skip;
+	int marker = 0, directive = 0;
+	const struct ynode *tail;
+
+	if (t->ndocs > 1) {
+		s = t->text + doc->start;
+		len = doc->end - doc->start;
+		/* The "---" line is printed as the separator, when needed. */
+		skip = bare_marker_line(s, len);
+		s += skip;
+		len -= skip;
+	} else if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		len -= 3;
+	}
+	/* A trailing "..." ends a document; it is not part of it. */
+	end = s + len;
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	if (end - s >= 3 && !strncmp(end - 3, "...", 3) &&
+	    (end - s == 3 || end[-4] == '\n'))
+		len = (size_t)(end - 3 - s);
+
+	/* What comes before the content: does it start the document itself
+	 * ("---", maybe with comments before it), or hold directives? */
+	content = doc->root && t->text + doc->root->start >= s &&
+				  t->text + doc->root->start <= s + len
+			  ? t->text + doc->root->start
+			  : s + len;
+	for (const char *p = s; p < content;) {
+		const char *nl = memchr(p, '\n', (size_t)(content - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(content - p);
+
+		if (l >= 3 && !memcmp(p, "---", 3) &&
+		    (l == 3 || strchr(" \t\r", p[3])))
+			marker = 1;
+		else if (!marker && l && *p == '%')
+			directive = 1;
+		p += l + 1;
+	}
+	/* Content on the "---" line itself ("--- {a: 1}") counts too. */
+	if (content >= s + 3 && content < s + len) {
+		const char *bol = content;
+
+		while (bol > s && bol[-1] != '\n')
+			bol--;
+		if (content - bol >= 4 && !memcmp(bol, "---", 3) &&
+		    strchr(" \t", bol[3]))
+			marker = 1;
+	}
+	if (!first) {
+		if (directive)
+			strbuf_addstr(out, "...\n");
+		else if (!marker)
+			strbuf_addstr(out, "---\n");
+	}
+	if (last || !len || s[len - 1] == '\n') {
+		strbuf_add(out, s, len);
+		return 0;
+	}
+
+	/*
+	 * Another document follows, so a line break must end this one. After
+	 * a final block scalar that changes the value ("|" keeps the final
+	 * line break): when the value has no final line break, strip
+	 * chomping ("|-") keeps it so; when it has one, the bytes after it are
+	 * only indentation and are left out instead.
+	 */
+	tail = last_scalar(doc->root);
+	if (tail && (tail->style == YSTYLE_LITERAL ||
+		     tail->style == YSTYLE_FOLDED) &&
+	    t->text + tail->start >= s && t->text + tail->start < s + len) {
+		const char *p = t->text + tail->end;
+		int at_end = 1;
+
+		for (; p < s + len; p++)
+			if (!strchr(" \t\r\n", *p))
+				at_end = 0;
+		if (at_end && tail->len && tail->value[tail->len - 1] == '\n') {
+			const char *nl = s + len;
+
+			while (nl > s && nl[-1] != '\n')
+				nl--;
+			strbuf_add(out, s, (size_t)(nl - s));
+			return 0;
+		}
+		if (at_end && (t->text[tail->start] == '|' ||
+			       t->text[tail->start] == '>')) {
+			const char *h = t->text + tail->start + 1;
+			const char *hend = h;
+			char indent = 0;
+
+			while (hend < s + len && strchr("123456789+-", *hend)) {
+				if (*hend >= '1' && *hend <= '9')
+					indent = *hend;
+				hend++;
+			}
+			strbuf_add(out, s, (size_t)(h - s));
+			if (indent)
+				strbuf_addch(out, indent);
+			strbuf_addch(out, '-');
+			strbuf_add(out, hend, (size_t)(s + len - hend));
+			return strbuf_addch(out, '\n');
+		}
+	}
+	strbuf_add(out, s, len);
+	return strbuf_addch(out, '\n');
 }

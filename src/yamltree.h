@@ -136,9 +136,18 @@ const char *ynode_str(const struct ynode *node, const char *path);
 int ynode_is_null(const struct ynode *node);
 
 /*
- * Convert to JSON with the YAML 1.2 core schema for plain scalars (null,
- * true/false, integers, floats); quoted scalars are strings. A new ref.
+ * Convert to JSON the way kubectl does (sigs.k8s.io/yaml, go-yaml v2), so
+ * the result is what the API server would receive: YAML 1.1 booleans
+ * (yes/no/on/off/y/n), 0755 is octal 493, '_' in numbers is ignored;
+ * quoted and block scalars, !!str, the non-specific tag "!" and unknown
+ * tags are strings; map keys become text ("0755:" is "493"). Refused with
+ * "line:col: ..." in e: what JSON cannot hold exactly (.inf, .nan, an
+ * integer outside 64 bits), null or collection keys, a value that does not
+ * match its !!int/!!float/!!bool tag, and alias expansions deeper than 1000
+ * levels or larger than 256 MiB. *out is a new reference.
  */
+int ynode_json(json_t **out, const struct ynode *node, struct err *e);
+/* The same, NULL where ynode_json() fails. */
 json_t *ynode_to_json(const struct ynode *node);
 
 /*
@@ -150,6 +159,18 @@ json_t *ynode_to_json(const struct ynode *node);
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 			    const struct ynode *scalar, const char *value,
 			    struct err *e);
+
+/*
+ * Append one document to a YAML stream in out, as its own bytes: the whole
+ * file when it holds one document (comments included), else the document
+ * without its "---" line. Documents after the first get one "---" unless
+ * their text starts with one. The last document is written exactly, final
+ * line break or not; one that another follows is made to end in a line
+ * break without changing what it parses to (a final "|" block scalar
+ * without a line break becomes "|-").
+ */
+int yamltree_doc_yaml(struct strbuf *out, const struct yamltree *t,
+		      const struct ydoc *doc, int first, int last);
 
 /* A double-quoted YAML scalar of s (len bytes), escapes as needed. */
 int yamltree_quote(struct strbuf *out, const char *s, size_t len);

@@ -119,6 +119,13 @@ saas -C "$R" lint
 expect_rc 1 "an error in a CRLF file is found"
 if grep -q "$(printf '\r')" "$T/out"; then not_ok "the excerpt of a CRLF file has no carriage return"; else ok "the excerpt of a CRLF file has no carriage return"; fi
 
+# Empty flow collections: a sanitizer build once aborted on [].
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n  namespace: x\n  labels: {}\ndata: {}\nx: [[], {}]\n' > "$A/empty.yaml"
+lint_one empty.yaml
+expect_rc 0 "[] and {} lint clean"
+saas -C "$R" apps --json
+expect_rc 0 "apps reads [] and {}"
+
 # Duplicate keys, with both places named.
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n  name: b\n' > "$A/dup.yaml"
 saas -C "$R" lint

@@ -72,3 +72,48 @@ printf 'project: x\nclickhouse:\n  usr: backup\n' > "$T/none/saasctl.yaml"
 saas -C "$T/none" apps
 expect_rc 1 "a bad saasctl.yaml fails"
 expect_err "saasctl.yaml:3:3: unknown key 'clickhouse.usr'; did you mean 'user'\?" "a bad key is placed and a fix suggested"
+
+# A folder name that is not UTF-8 cannot be a JSON string: refused, never dropped.
+L=$T/latin1
+"$SAASCTL" -q init "$L" >/dev/null
+mkdir "$L/manifests/apps/$(printf 'caf\351')"
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata: {a: YQ==}\n' > "$L/manifests/apps/$(printf 'caf\351')/x.yaml"
+saas -C "$L" apps --json
+expect_rc 1 "apps --json fails on a folder name that is not UTF-8"
+expect_err "^saasctl: apps: cannot write JSON: 'caf\\\\xe9' is not UTF-8 text" "the name is shown escaped"
+expect_eq "$(wc -c < "$T/out")" "0" "no partial JSON is printed"
+saas -C "$L" apps
+expect_out "^$(printf 'caf\351') " "the table still lists the app"
+saas -C "$L" lint --format json
+expect_rc 1 "lint --format json fails on a path that is not UTF-8"
+expect_err "^saasctl: lint: cannot write JSON: 'manifests/apps/caf\\\\xe9/x.yaml' is not UTF-8 text" "lint names the path"
+expect_no_out '"findings"' "lint prints no findings list that would miss one"
+
+# On a terminal the table fits COLUMNS, cells cut with '…'; piped rows are whole.
+on_tty() {
+	COLUMNS=$1 $PY - "$SAASCTL" -C "$M" apps <<'PYEOF'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode().replace("\r\n", "\n"))
+PYEOF
+}
+on_tty 70 > "$T/tty"
+widest=$($PY -c 'import sys; print(max(len(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()))' "$T/tty")
+[ "$widest" -le 70 ] && ok "on a 70-column terminal no row is wider ($widest)" || not_ok "on a 70-column terminal no row is wider" "$(cat "$T/tty")"
+grep -q '^panelbear  panelbear  ghcr.io.*…' "$T/tty" && ok "long cells end in …" || not_ok "long cells end in …" "$(cat "$T/tty")"
+on_tty 400 > "$T/tty"
+grep -q 'redis:7.2.4-alpine  panelbear.com,www.panelbear.com' "$T/tty" && ok "a wide terminal shows whole rows" || not_ok "a wide terminal shows whole rows" "$(cat "$T/tty")"
+COLUMNS=70 "$SAASCTL" -C "$M" apps > "$T/out"
+expect_out 'redis:7.2.4-alpine +panelbear.com,www.panelbear.com' "piped, COLUMNS does not cut rows"

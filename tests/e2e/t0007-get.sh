@@ -70,3 +70,94 @@ saas -C "$M" get panelbear a b
 expect_rc 2 "get with three arguments is a usage error"
 saas -C "$M" get panelbear deploy/
 expect_rc 2 "an empty name is a usage error"
+
+# yaml_as_json APP KIND: the yaml output of 'get APP KIND' parses (PyYAML) to
+# the same values as its -o json, one document per resource.
+yaml_as_json() {
+	"$SAASCTL" -C "$R" get "$1" "$2" > "$T/y" 2>&1
+	"$SAASCTL" -C "$R" get "$1" "$2" -o json > "$T/j" 2>&1
+	$PY - "$T/y" "$T/j" <<'PYEOF'
+import json, sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+want = json.load(open(sys.argv[2]))["items"]
+if docs != want:
+    print("yaml:", docs)
+    print("json:", want)
+    sys.exit(1)
+PYEOF
+}
+R=$T/nl
+A=$R/manifests/apps/web
+mkdir -p "$A"
+echo "project: acme" > "$R/saasctl.yaml"
+
+# Files without a final line break, ending in block scalars.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: clip\ndata:\n  filter: |\n    x %% 2 !== 0' > "$A/a-clip.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\ndata:\n  filter: |+2\n    x\n\n    y' > "$A/b-keep.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: folded\ndata:\n  filter: >\n    a\n    b\n  ' > "$A/c-folded.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep2\ndata:\n  filter: |+\n    x\n\n  ' > "$A/d-keep.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  filter: "q"' > "$A/e-plain.yaml"
+saas -C "$R" get web configmap/clip
+expect_file_same "$T/out" "$A/a-clip.yaml" "get KIND/NAME adds no line break the file lacks"
+saas -C "$R" get web configmap/clip -o json
+expect_out '"filter": "x % 2 !== 0"$' "-o json reads a final block scalar without its line break"
+yaml_as_json web configmap && ok "documents after a final block scalar keep its value" \
+	|| not_ok "documents after a final block scalar keep its value" "$(cat "$T/y")"
+expect_eq "$(tail -c 1 "$T/y" | od -An -c | tr -d ' ')" '"' "the last document is written without an added line break"
+
+# Files that start with ---, maybe after a comment: one --- between resources.
+rm -f "$A"/*.yaml
+printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n' > "$A/a.yaml"
+printf -- '# b\n--- # the one\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n' > "$A/b.yaml"
+printf -- 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n' > "$A/c.yaml"
+printf -- '%%YAML 1.1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: e\n' > "$A/e.yaml"
+saas -C "$R" get web cm
+expect_eq "$(grep -c "^---" "$T/out")" "5" "one --- before each resource after the first, whether files start with one or not"
+yaml_as_json web cm && ok "the stream parses to exactly the resources" \
+	|| not_ok "the stream parses to exactly the resources" "$(cat "$T/y")"
+saas -C "$R" get web cm/a
+expect_file_same "$T/out" "$A/a.yaml" "a file that starts with --- is printed as it is"
+
+# Empty flow collections (a sanitizer build once aborted on []).
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n  labels: {}\ndata: {}\nbinaryData: {}\nx: []\nz: [[], {}]\n' > "$A/empty.yaml"
+saas -C "$R" get web cm/empty -o json
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["x"] == [] and d["z"] == [[], {}] and d["data"] == {}' "$T/out" \
+	&& ok "empty flow sequences and maps" || not_ok "empty flow sequences and maps" "$(cat "$T/out" "$T/err")"
+
+# -o json reads plain scalars as kubectl does (YAML 1.1 integers and booleans).
+printf 'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: modes\nspec:\n  mode: 0755\n  hex: 0x1F\n  big: 1_000\n  flag: yes\n  off: off\n  quoted: "0755"\n  tagged: ! 12\n  date: 2024-01-02\n' > "$A/modes.yaml"
+saas -C "$R" get web cronjob/modes -o json
+$PY -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["spec"]
+want = {"mode": 493, "hex": 31, "big": 1000, "flag": True, "false": False, "quoted": "0755", "tagged": "12", "date": "2024-01-02"}
+sys.exit(0 if s == want else "%r" % s)' "$T/out" \
+	&& ok "-o json: 0755 is 493, yes is true, ! 12 is a string, as kubectl reads them" \
+	|| not_ok "-o json: 0755 is 493, yes is true, ! 12 is a string, as kubectl reads them" "$(cat "$T/out" "$T/err")"
+
+# Numbers JSON cannot hold are refused, never clamped.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nums\ndata:\n  hex: 0xFFFFFFFFFFFFFFFFFFFF\n' > "$A/nums.yaml"
+saas -C "$R" get web cm/nums -o json
+expect_rc 1 "an integer outside 64 bits fails -o json"
+expect_err "^saasctl: get: manifests/apps/web/nums.yaml:6:8: '0xFFFFFFFFFFFFFFFFFFFF' is an integer outside the signed 64-bit range" "the overflow is placed and named"
+expect_eq "$(wc -c < "$T/out")" "0" "nothing is printed when a resource cannot be converted"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nums\ndata:\n  x: .inf\n' > "$A/nums.yaml"
+saas -C "$R" get web cm -o json
+expect_rc 1 "infinity fails -o json"
+expect_err "'.inf' is infinity or not-a-number" "infinity is named"
+rm -f "$A/nums.yaml"
+
+# Every plural and short name kubectl takes for the built-in kinds.
+rm -f "$A"/*.yaml
+for k in NetworkPolicy CustomResourceDefinition PersistentVolume Ingress StorageClass ResourceQuota; do
+	printf 'apiVersion: v1\nkind: %s\nmetadata:\n  name: x\n' "$k" > "$A/$k.yaml"
+done
+for pair in networkpolicies:NetworkPolicy netpol:NetworkPolicy networkpolicy:NetworkPolicy \
+	crd:CustomResourceDefinition crds:CustomResourceDefinition customresourcedefinitions:CustomResourceDefinition \
+	pv:PersistentVolume persistentvolumes:PersistentVolume ing:Ingress ingresses:Ingress \
+	sc:StorageClass storageclasses:StorageClass quota:ResourceQuota; do
+	saas -C "$R" get web "${pair%%:*}/x"
+	expect_eq "$rc:$(sed -n 's/^kind: //p' "$T/out")" "0:${pair#*:}" "get understands '${pair%%:*}'"
+done
+saas -C "$R" get web pvc
+expect_rc 1 "pvc does not select PersistentVolumes"

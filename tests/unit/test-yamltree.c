@@ -160,6 +160,157 @@ static void test_json(void)
 	yamltree_free(t);
 }
 
+/* [] and {} have no items: nothing may copy from a NULL vector. */
+static void test_empty_collections(void)
+{
+	struct err e;
+	struct yamltree *t = parse("a: []\nb: {}\nc: [[], {}, [{}]]\n", &e);
+	json_t *j = ynode_to_json(t->docs[0].root);
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	CHECK(t && !t->error_kind, "empty collections parse");
+	CHECK(ynode_get(t->docs[0].root, "a")->n == 0, "[] has no items");
+	CHECK_STR(s, "{\"a\":[],\"b\":{},\"c\":[[],{},[{}]]}", "empty collections to JSON");
+	free(s);
+	json_decref(j);
+	yamltree_free(t);
+	t = NULL;
+	CHECK(yamltree_parse_text(&t, "empty", "", 0, NULL, &e) == 0 && t->ndocs == 0,
+	      "an empty buffer parses");
+	yamltree_free(t);
+}
+
+/* Plain scalars as kubectl (sigs.k8s.io/yaml, go-yaml v2) reads them. */
+static void test_json_kubectl(void)
+{
+	static const char *cases[][2] = {
+		{ "0755", "493" }, { "0o17", "15" }, { "0x1F", "31" },
+		{ "0X1f", "31" }, { "0b101", "5" }, { "-0x10", "-16" },
+		{ "1_000", "1000" }, { "+1", "1" }, { "-0", "0" },
+		{ "08", "8.0" }, { "1e3", "1000.0" }, { ".5", "0.5" },
+		{ "-.5", "-0.5" }, { "1.", "1.0" },
+		{ "9223372036854775807", "9223372036854775807" },
+		{ "-9223372036854775808", "-9223372036854775808" },
+		{ "yes", "true" }, { "No", "false" }, { "on", "true" },
+		{ "OFF", "false" }, { "y", "true" }, { "n", "false" },
+		{ "True", "true" }, { "~", "null" }, { "", "null" },
+		{ "'yes'", "\"yes\"" }, { "\"0755\"", "\"0755\"" },
+		{ "! 12", "\"12\"" }, { "!!str 12", "\"12\"" },
+		{ "!foo 12", "\"12\"" }, { "!!float 1", "1.0" },
+		{ "!!int 0x10", "16" }, { "!!bool on", "true" },
+		{ "2001-12-14", "\"2001-12-14\"" }, { "12:30", "\"12:30\"" },
+		{ "0x", "\"0x\"" }, { "1.2.3", "\"1.2.3\"" },
+		{ "yess", "\"yess\"" }, { "._5", "\"._5\"" },
+		{ "|-\n  0755", "\"0755\"" },
+	};
+	static const char *bad[] = {
+		".inf", "-.Inf", ".nan", "0xFFFFFFFFFFFFFFFFFFFF",
+		"0o7777777777777777777777777", "99999999999999999999",
+		"9223372036854775808", "1e400", "!!int abc", "!!bool 1",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct err e;
+		struct strbuf in = STRBUF_INIT;
+		struct yamltree *t;
+		json_t *j = NULL;
+		char *s;
+
+		strbuf_init(&in, 0);
+		strbuf_addf(&in, "v: %s\n", cases[i][0]);
+		t = parse(in.buf, &e);
+		CHECK(ynode_json(&j, ynode_get(t->docs[0].root, "v"), &e) == 0, cases[i][0]);
+		s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+		CHECK_STR(s, cases[i][1], cases[i][0]);
+		free(s);
+		json_decref(j);
+		yamltree_free(t);
+		strbuf_release(&in);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct err e;
+		struct strbuf in = STRBUF_INIT;
+		struct yamltree *t;
+		json_t *j = NULL;
+
+		strbuf_init(&in, 0);
+		strbuf_addf(&in, "a: 1\nv: %s\n", bad[i]);
+		t = parse(in.buf, &e);
+		CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
+		      !strncmp(e.msg, "2:4: ", 5), bad[i]);
+		yamltree_free(t);
+		strbuf_release(&in);
+	}
+	{
+		struct err e;
+		struct yamltree *t = parse("0755: a\nyes: b\n1.5: c\n'x': d\n", &e);
+		json_t *j = NULL;
+		char *s;
+
+		CHECK(ynode_json(&j, t->docs[0].root, &e) == 0, "typed keys convert");
+		s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		CHECK_STR(s, "{\"1.5\":\"c\",\"493\":\"a\",\"true\":\"b\",\"x\":\"d\"}",
+			  "keys become text as kubectl writes them");
+		free(s);
+		json_decref(j);
+		yamltree_free(t);
+		t = parse("~: a\n", &e);
+		CHECK(ynode_json(&j, t->docs[0].root, &e) < 0, "a null key is refused");
+		yamltree_free(t);
+		t = parse("493: a\n0755: b\n", &e);
+		CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 &&
+		      strstr(e.msg, "2:1: key '0755' is \"493\" in JSON, as is the key at 1:1"),
+		      "two keys that read the same are refused");
+		yamltree_free(t);
+	}
+}
+
+/* Aliases multiply: the conversion bounds depth and size, no crash. */
+static void test_json_alias_limits(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct yamltree *t;
+	struct err e;
+	json_t *j = NULL;
+
+	strbuf_init(&sb, 0);
+	for (int a = 0; a < 6; a++) {
+		strbuf_addf(&sb, "a%d: &a%d ", a, a);
+		for (int i = 0; i < 200; i++)
+			strbuf_addch(&sb, '[');
+		if (a)
+			strbuf_addf(&sb, "*a%d", a - 1);
+		for (int i = 0; i < 200; i++)
+			strbuf_addch(&sb, ']');
+		strbuf_addch(&sb, '\n');
+	}
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind, "1,200 levels through aliases parse");
+	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
+	      strstr(e.msg, "nests deeper than 1000 levels through aliases"),
+	      "deep alias nesting is refused by the conversion");
+	yamltree_free(t);
+
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "a: &a \"");
+	for (int i = 0; i < 4096; i++)
+		strbuf_addch(&sb, 'x');
+	strbuf_addstr(&sb, "\"\nb: &b [");
+	for (int i = 0; i < 256; i++)
+		strbuf_addstr(&sb, "*a,");
+	strbuf_addstr(&sb, "]\nc: [");
+	for (int i = 0; i < 300; i++)
+		strbuf_addstr(&sb, "*b,");
+	strbuf_addstr(&sb, "]\n");
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind, "300 MiB through aliases parse");
+	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
+	      strstr(e.msg, "expands to more than 256 MiB through aliases"),
+	      "alias output amplification is refused by the conversion");
+	yamltree_free(t);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	test_positions();
@@ -168,5 +319,8 @@ int main(void)
 	test_limits();
 	test_replace();
 	test_json();
+	test_empty_collections();
+	test_json_kubectl();
+	test_json_alias_limits();
 	return UNIT_DONE();
 }
