@@ -674,6 +674,43 @@ static void rule_duplicate_resource(struct lint *l,
 	free(v);
 }
 
+/*
+ * A RoleBinding elsewhere that grants the app's own ServiceAccounts rights in
+ * that namespace is placed there on purpose (extension-apiserver-
+ * authentication-reader lives in kube-system), and so is the Role it binds.
+ */
+static int grants_to_namespace(const struct ynode *binding, const char *ns)
+{
+	const struct ynode *subjects = ynode_get(binding, "subjects");
+	const struct ynode *s;
+
+	for (size_t i = 0; (s = seq_item(subjects, i)); i++)
+		if (streq(ynode_str(s, "kind"), "ServiceAccount") &&
+		    streq(ynode_str(s, "namespace"), ns))
+			return 1;
+	return 0;
+}
+
+static int cross_namespace_grant(const struct monorepo_app *app,
+				 const struct monorepo_resource *res,
+				 const char *major)
+{
+	if (streq(res->kind, "RoleBinding"))
+		return grants_to_namespace(res->node, major);
+	if (!streq(res->kind, "Role"))
+		return 0;
+	for (size_t i = 0; i < app->nresources; i++) {
+		const struct monorepo_resource *b = &app->resources[i];
+
+		if (streq(b->kind, "RoleBinding") && streq(b->namespace, res->namespace) &&
+		    streq(ynode_str(b->node, "roleRef.kind"), "Role") &&
+		    streq(ynode_str(b->node, "roleRef.name"), res->name) &&
+		    grants_to_namespace(b->node, major))
+			return 1;
+	}
+	return 0;
+}
+
 static void rule_mixed_namespaces(struct lint *l,
 				  const struct monorepo_app *app)
 {
@@ -684,7 +721,8 @@ static void rule_mixed_namespaces(struct lint *l,
 		const struct monorepo_resource *res = &app->resources[i];
 
 		if (!res->namespace || cluster_scoped(res->kind) ||
-		    !strcmp(res->namespace, major))
+		    !strcmp(res->namespace, major) ||
+		    cross_namespace_grant(app, res, major))
 			continue;
 		lint_add(l, res, ynode_path(res->node, "metadata.namespace"),
 			 "%s '%s' is in namespace '%s' but the rest of %s "

@@ -153,6 +153,9 @@ saas -C "$S/match-expressions" lint
 expect_out "Deployment 'none' has no spec.selector \(matchLabels or matchExpressions\) \[selector-mismatch\]$" "a missing selector is named"
 saas -C "$S/generate-name" lint --format json
 expect_eq "$(findings_in "$T/out")" "migrate.yaml:22:1:missing-field" "generateName stands in for metadata.name (an Argo CD hook); neither is still an error"
+saas -C "$S/rbac-grant" lint --format json
+expect_eq "$(findings_in "$T/out")" "adapter.yaml:45:14:mixed-namespaces adapter.yaml:59:14:mixed-namespaces" \
+	"a RoleBinding elsewhere granting the app's own ServiceAccount, and its Role, are not mixed namespaces; a grant to another namespace's account is"
 # deprecated-api against the target release: removed by then is an error,
 # deprecated but still served a warning, newer kinds of an old
 # group/version (VolumeAttributesClass, ValidatingAdmissionPolicy) nothing.
