@@ -64,15 +64,24 @@ static void report_vadd(struct lint *l, enum lint_severity sev,
 		r->nwarnings++;
 }
 
+/* A finding at NODE of RES, or at the resource itself when NODE is NULL. */
+static void resource_vadd(struct lint *l, enum lint_severity sev,
+			  const struct monorepo_resource *res,
+			  const struct ynode *node, const char *fmt, va_list ap)
+{
+	unsigned line = node ? node->line : res->line;
+	unsigned col = node ? node->col : res->col ? res->col : 1;
+
+	report_vadd(l, sev, res->file, res->tree, line, col, fmt, ap);
+}
+
 void lint_add(struct lint *l, const struct monorepo_resource *res,
 	      const struct ynode *node, const char *fmt, ...)
 {
 	va_list ap;
-	unsigned line = node ? node->line : res->line;
-	unsigned col = node ? node->col : res->col ? res->col : 1;
 
 	va_start(ap, fmt);
-	report_vadd(l, l->rule->severity, res->file, res->tree, line, col, fmt, ap);
+	resource_vadd(l, l->rule->severity, res, node, fmt, ap);
 	va_end(ap);
 }
 
@@ -80,11 +89,9 @@ void lint_add_warning(struct lint *l, const struct monorepo_resource *res,
 		      const struct ynode *node, const char *fmt, ...)
 {
 	va_list ap;
-	unsigned line = node ? node->line : res->line;
-	unsigned col = node ? node->col : res->col ? res->col : 1;
 
 	va_start(ap, fmt);
-	report_vadd(l, LINT_WARNING, res->file, res->tree, line, col, fmt, ap);
+	resource_vadd(l, LINT_WARNING, res, node, fmt, ap);
 	va_end(ap);
 }
 
