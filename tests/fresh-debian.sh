@@ -67,6 +67,10 @@ if ! command -v debootstrap > /dev/null 2>&1; then
 fi
 
 base=${TMPDIR:-/var/tmp}
+case $base in *[[:space:]\\]*) die "'$base': a folder without spaces or backslashes, please (set TMPDIR)" ;; esac
+case ,$(findmnt -n -o OPTIONS -T "$base" 2>/dev/null), in
+*,noexec,*|*,nodev,*) die "'$base' is mounted noexec or nodev: the chroot cannot run there (set TMPDIR)" ;;
+esac
 need_kb=$((2 * 1024 * 1024))
 avail_kb=$(df -Pk "$base" | awk 'NR == 2 { print $4 }')
 [ "${avail_kb:-0}" -ge "$need_kb" ] ||
@@ -157,7 +161,7 @@ for m in proc sys dev dev/pts dev/shm; do
 	mount --make-private "$root/$m"
 done
 
-head=$(git -C "$top" rev-parse HEAD)
+head=$(git -C "$top" -c safe.directory='*' rev-parse HEAD)
 src="$root/root/saasctl"
 git init -q "$src"
 git -C "$src" -c safe.directory='*' fetch -q "$top" HEAD
