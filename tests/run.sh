@@ -25,6 +25,7 @@ export SAASCTL TOOLS TOP="$top"
 pattern=${1:-}
 logs=$(mktemp -d "${TMPDIR:-/tmp}/saasctl-tests.XXXXXX")
 
+mkfifo "$logs/never"
 list=$logs/list
 : > "$list"
 for t in "$UNIT_DIR"/test-* "$E2E_DIR"/t*.sh; do
@@ -66,11 +67,9 @@ end_session() {
 # end its session. Once it fires it cannot be called off, so leftovers are
 # always killed to the end.
 watchdog() {
-	local s
-	trap 'kill $s 2>/dev/null; exit 0' TERM
-	sleep "$TEST_TIMEOUT" &
-	s=$!
-	wait $s
+	# read -t on a fifo nobody writes to: a timer without a child process
+	# that could outlive the watchdog when it is called off (TERM).
+	read -r -t "$TEST_TIMEOUT" _ <> "$logs/never"
 	trap '' TERM
 	: > "$logs/$2.timedout"
 	end_session "$1"
