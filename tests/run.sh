@@ -7,8 +7,9 @@
 # No test can hang the suite: each runs in its own session with a time
 # limit of TEST_TIMEOUT seconds (default 300). Past it, the test's process
 # group gets TERM, then KILL after TEST_GRACE seconds (default 3), and so
-# does every process left in its session (servers it started); the test is
-# reported as "not ok - NAME timed out after N s", one failure.
+# does every process it started that still runs (servers, daemons); the
+# test is reported as "not ok - NAME timed out after N s", one failure.
+# Leftovers of a test that ended by itself are ended the same way.
 #
 # Usage: tests/run.sh [PATTERN]   (PATTERN filters test names, e.g. t0001)
 # E2E_DIR and UNIT_DIR choose where the tests are (for run.sh's own test).
@@ -35,9 +36,11 @@ for t in "$UNIT_DIR"/test-* "$E2E_DIR"/t*.sh; do
 	echo "$t" >> "$list"
 done
 
-# session_pids SID: the live processes (not zombies) of session SID. A test's leftovers may
-# have moved to process groups of their own (a job under saasctl run), but
-# not out of its session.
+# session_pids SID: the live processes (not zombies) a test started. Its
+# leftovers may have moved to process groups of their own (a job under
+# saasctl run), still in its session, or even left it (a daemon such as
+# ssh-agent calls setsid): those still carry TEST_SID=SID, set for every
+# test, in their environment.
 session_pids() {
 	local p stat f
 	for p in /proc/[0-9]*; do
@@ -45,6 +48,7 @@ session_pids() {
 		read -r -a f <<< "${stat##*) }"	# state ppid pgrp session ...
 		[ "${f[3]}" = "$1" ] && [ "${f[0]}" != Z ] && echo "${p#/proc/}"
 	done
+	grep -lzx "TEST_SID=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
 }
 
 # end_session SID: TERM the test's process group and the rest of its
@@ -81,7 +85,7 @@ run_one() {
 	start=$(date +%s)
 	# Not a process group leader here (no job control), so setsid makes
 	# the test the leader of a new session in place: its pid is the sid.
-	setsid "$t" > "$logs/$name.log" 2>&1 < /dev/null &
+	setsid sh -c 'export TEST_SID=$$; exec "$0"' "$t" > "$logs/$name.log" 2>&1 < /dev/null &
 	sid=$!
 	echo "$sid" > "$logs/$name.pid"
 	watchdog "$sid" "$name" &

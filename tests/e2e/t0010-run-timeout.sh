@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/run.sh gives every test a time limit (TEST_TIMEOUT): a test that
 # hangs is reported as a failure and killed together with what it started,
-# even a child that moved to a process group of its own; an interrupted
-# run.sh leaves no test running either.
+# even children that moved to a process group or a session of their own;
+# an interrupted run.sh leaves no test running either.
 . "$(dirname "$0")/../lib.sh"
 need setsid timeout
 
@@ -15,6 +15,8 @@ sleep 1001 &
 echo \$! > "$T/child.pid"
 $PY -c 'import os; os.setpgid(0, 0); os.execvp("sleep", ["sleep", "1002"])' &
 echo \$! > "$T/grandchild.pid"
+setsid sleep 1004 &
+echo \$! > "$T/daemon.pid"
 echo "# hanging"
 sleep 1003
 HANG
@@ -44,10 +46,11 @@ expect_eq "$(tail -n 1 "$T/out")" "0 passed, 1 failed" "a timeout counts as one 
 [ "$took" -le 10 ] && ok "the suite goes on after the limit ($took s)" || not_ok "the suite goes on after the limit" "took $took s"
 expect_gone child "the test's background child is killed"
 expect_gone grandchild "a child in a process group of its own is killed too"
+expect_gone daemon "a child in a session of its own is killed too"
 expect_eq "$(ls "$T/tmp")" "" "the killed test and run.sh leave no temp folder"
 
 # Interrupted: run.sh ends the tests it started.
-rm -f "$T/child.pid" "$T/grandchild.pid"
+rm -f "$T/child.pid" "$T/grandchild.pid" "$T/daemon.pid"
 TEST_TIMEOUT=100 E2E_DIR="$T/e2e" UNIT_DIR="$T/unit" "$TOP/tests/run.sh" > /dev/null 2>&1 &
 runner=$!
 for i in $(seq 50); do [ -s "$T/grandchild.pid" ] && break; sleep 0.1; done
@@ -57,3 +60,4 @@ alive "$runner" && { not_ok "run.sh ends when told to"; kill -KILL "$runner"; } 
 wait "$runner" 2>/dev/null
 expect_gone child "an interrupted run.sh kills the test's background child"
 expect_gone grandchild "an interrupted run.sh kills a child in its own process group"
+expect_gone daemon "an interrupted run.sh kills a child in its own session"
