@@ -29,6 +29,9 @@ t_finish() {
 	[ "$t_failed" -eq 0 ]
 }
 trap 't_finish' EXIT
+# Killed for its time limit by tests/run.sh (TERM first), a test still stops
+# its servers and removes its temp folder.
+trap 'exit 143' TERM
 
 ok() { t_n=$((t_n + 1)); echo "ok $t_n - $1"; }
 not_ok() {
