@@ -10,6 +10,9 @@
 
 #include <yaml.h>
 
+/* A monorepo's trees are held in memory at once: keep nodes small. */
+_Static_assert(sizeof(struct ynode) == 64, "struct ynode grew");
+
 /*
  * Nodes and strings of one tree live in an arena, freed at once.
  * Collections grow in temporary malloc'd vectors while they are open and
@@ -196,7 +199,8 @@ struct frame {
 	void **vec;		/* seq: ynode*; map: key, value, key, value ... */
 	size_t n, cap;
 	struct strmap keys;	/* scalar keys seen, for duplicates */
-	size_t weight;		/* nodes reachable, aliases expanded */
+	size_t weight;		/* bytes, aliases expanded (ynode.weight) */
+	unsigned height;	/* levels below, aliases expanded */
 };
 
 struct builder {
@@ -207,10 +211,20 @@ struct builder {
 	size_t depth, stack_cap;
 	struct strmap anchors;	/* name -> node (complete nodes only) */
 	size_t nodes;
+	/* The whole file's size as written and as expanded, in the units
+	 * of ynode.weight: aliases are 8 bytes as written. */
+	size_t direct, expanded;
 	struct ynode *root;
-	size_t root_weight;
 	struct err *e;
 };
+
+/* What a node costs before its children: see ynode.weight. */
+#define NODE_COST 8
+/* Expansion every file may use; beyond it, the ratio below applies. */
+#define EXPAND_FREE ((size_t)4 << 20)
+#define EXPAND_RATIO 16
+/* ynode.height has 15 bits. */
+#define DEPTH_CEILING 4096
 
 static int fail_at(struct builder *b, enum yamltree_error_kind kind,
 		   unsigned line, unsigned col, const char *fmt, ...)
@@ -270,8 +284,10 @@ static struct ynode *new_node(struct builder *b, enum ynode_type type,
 	n->end = (uint32_t)cursor_bytes(&b->cur, end->index);
 	n->flow = b->depth && (b->stack[b->depth - 1].node->style == YSTYLE_FLOW ||
 			       b->stack[b->depth - 1].node->flow);
-	n->weight = 1;
+	n->weight = NODE_COST;
 	b->nodes++;
+	b->direct += NODE_COST;
+	b->expanded += NODE_COST;
 	return n;
 }
 
@@ -337,27 +353,46 @@ static void frame_key_add_merged(struct frame *f, struct ynode *key)
 	strmap_put(&f->keys, key->value, key->len, key);
 }
 
-static size_t add_weight(size_t a, size_t b)
+/*
+ * An alias to target is about to be attached where it appears (line:col):
+ * refuse it when the tree, aliases expanded, would nest too deep or the
+ * file would expand too much. Checked as the file is read, so a hostile
+ * file is refused as soon as it goes too far.
+ */
+static int check_alias(struct builder *b, const struct ynode *target,
+		       const char *name, unsigned line, unsigned col)
 {
-	return a > UINT32_MAX / 2 || b > UINT32_MAX / 2 ? UINT32_MAX / 2 : a + b;
+	if (b->depth + target->height > b->lim.max_depth)
+		return fail_at(b, YERR_LIMIT, line, col,
+			       "alias '*%s' nests deeper than %u levels",
+			       name, b->lim.max_depth);
+	b->direct += NODE_COST;
+	b->expanded += target->weight;
+	if (b->expanded > b->lim.max_expansion)
+		return fail_at(b, YERR_LIMIT, line, col,
+			       "alias '*%s' expands the file to more than %zu MiB",
+			       name, b->lim.max_expansion >> 20);
+	if (b->expanded > EXPAND_FREE && b->expanded / EXPAND_RATIO > b->direct)
+		return fail_at(b, YERR_LIMIT, line, col,
+			       "alias '*%s' expands the file to more than %d times its size",
+			       name, EXPAND_RATIO);
+	return 0;
 }
 
 /* Add a finished node to the open collection (or make it the root). */
-static int attach(struct builder *b, struct ynode *node, size_t weight)
+static int attach(struct builder *b, struct ynode *node)
 {
 	struct frame *f;
 
 	if (!b->depth) {
 		b->root = node;
-		b->root_weight = weight;
 		return 0;
 	}
 	f = &b->stack[b->depth - 1];
-	f->weight = add_weight(f->weight, weight);
-	if (f->weight > b->lim.max_expansion)
-		return fail_at(b, YERR_LIMIT, node->line, node->col,
-			       "document expands to more than %zu nodes through aliases",
-			       b->lim.max_expansion);
+	/* Bounded by check_alias(): no overflow. */
+	f->weight += node->weight;
+	if (f->height < node->height + 1u)
+		f->height = node->height + 1u;
 	/* A map's key: refuse a duplicate right where it appears. */
 	if (f->node->type == YNODE_MAP && f->n % 2 == 0 &&
 	    node->type == YNODE_SCALAR && !is_merge_key(node)) {
@@ -393,7 +428,7 @@ static int push_frame(struct builder *b, struct ynode *node)
 	}
 	memset(&b->stack[b->depth], 0, sizeof(b->stack[0]));
 	b->stack[b->depth].node = node;
-	b->stack[b->depth].weight = 1;
+	b->stack[b->depth].weight = node->weight;
 	b->depth++;
 	return 0;
 }
@@ -476,11 +511,11 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 {
 	struct frame *f = &b->stack[b->depth - 1];
 	struct ynode *node = f->node;
-	size_t weight = f->weight;
 	int r = 0;
 
 	node->end = (uint32_t)cursor_bytes(&b->cur, end->index);
-	node->weight = (uint32_t)weight;
+	node->weight = f->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)f->weight;
+	node->height = f->height;
 	if (node->type == YNODE_SEQ) {
 		node->items = arena_alloc(b->t->arena,
 					  (f->n ? f->n : 1) * sizeof(*node->items));
@@ -501,7 +536,7 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 	if (node->anchor)
 		strmap_put(&b->anchors, node->anchor, strlen(node->anchor),
 			   node);
-	return attach(b, node, weight);
+	return attach(b, node);
 }
 
 static void set_tag_anchor(struct builder *b, struct ynode *n,
@@ -624,7 +659,6 @@ static int build(struct builder *b)
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			b->root = NULL;
-			b->root_weight = 0;
 			doc_start = cursor_bytes(&b->cur, ev.start_mark.index);
 			doc_line = (unsigned)ev.start_mark.line + 1;
 			break;
@@ -654,6 +688,9 @@ static int build(struct builder *b)
 						 (const char *)ev.data.scalar.value,
 						 ev.data.scalar.length);
 			n->len = (uint32_t)ev.data.scalar.length;
+			n->weight += n->len;
+			b->direct += n->len;
+			b->expanded += n->len;
 			skip_properties(b->t, n);
 			set_tag_anchor(b, n, ev.data.scalar.tag,
 				       ev.data.scalar.plain_implicit ||
@@ -662,7 +699,7 @@ static int build(struct builder *b)
 			if (n->anchor)
 				strmap_put(&b->anchors, n->anchor,
 					   strlen(n->anchor), n);
-			if (attach(b, n, 1) < 0) {
+			if (attach(b, n) < 0) {
 				yaml_event_delete(&ev);
 				goto out;
 			}
@@ -718,7 +755,8 @@ static int build(struct builder *b)
 				goto out;
 			}
 			target = s->value;
-			if (attach(b, target, target->weight) < 0) {
+			if (check_alias(b, target, name, l, c) < 0 ||
+			    attach(b, target) < 0) {
 				yaml_event_delete(&ev);
 				goto out;
 			}
@@ -742,7 +780,7 @@ static void limits_fill(struct yamltree_limits *out,
 		.max_bytes = 32u << 20,
 		.max_depth = 256,
 		.max_nodes = 4000000,
-		.max_expansion = 4000000,
+		.max_expansion = (size_t)256 << 20,
 	};
 
 	*out = defaults;
@@ -756,6 +794,8 @@ static void limits_fill(struct yamltree_limits *out,
 		out->max_nodes = in->max_nodes;
 	if (in->max_expansion)
 		out->max_expansion = in->max_expansion;
+	if (out->max_depth > DEPTH_CEILING)
+		out->max_depth = DEPTH_CEILING;
 }
 
 static struct yamltree *tree_new(const char *path)
@@ -1211,7 +1251,10 @@ static void resolve_scalar(const struct ynode *n, struct yscalar *r)
 		resolve_plain(n->value, r);
 }
 
-/* Kept off the stack's limits and the disk's: aliases multiply. */
+/*
+ * The parser already bounds nesting and size with aliases expanded; these
+ * hold for trees parsed with looser limits, and bound what -o json prints.
+ */
 #define JSON_MAX_DEPTH 1000
 #define JSON_MAX_BYTES (256u << 20)
 
@@ -1294,7 +1337,9 @@ static json_t *to_json(const struct ynode *node, unsigned depth,
 			node->line, node->col, JSON_MAX_DEPTH);
 		return NULL;
 	}
-	c->bytes += node->type == YNODE_SCALAR ? node->len + 8 : 8;
+	/* Printed with two spaces of indent per level: a deep tree of
+	 * small values prints far more than it holds. */
+	c->bytes += (node->type == YNODE_SCALAR ? node->len + 8 : 8) + 2 * depth;
 	if (c->bytes > JSON_MAX_BYTES) {
 		err_set(c->e, "%u:%u: expands to more than %u MiB through aliases",
 			node->line, node->col, JSON_MAX_BYTES >> 20);

@@ -114,7 +114,7 @@ static void test_limits(void)
 		  "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
 		  "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n", &e);
 	CHECK(t && t->error_kind == YERR_LIMIT, "billion laughs is refused");
-	CHECK(strstr(e.msg, "through aliases") != NULL, "alias bomb message");
+	CHECK(strstr(e.msg, "expands the file to more than 16 times its size") != NULL, "alias bomb message");
 	yamltree_free(t);
 
 	t = parse("a: &a [*a]\n", &e);
@@ -265,14 +265,16 @@ static void test_json_kubectl(void)
 	}
 }
 
-/* Aliases multiply: the conversion bounds depth and size, no crash. */
-static void test_json_alias_limits(void)
+/* Aliases multiply: the parser bounds the expanded depth and size. */
+static void test_alias_limits(void)
 {
+	struct yamltree_limits loose = { .max_depth = 4096 };
 	struct strbuf sb = STRBUF_INIT;
-	struct yamltree *t;
+	struct yamltree *t = NULL;
 	struct err e;
 	json_t *j = NULL;
 
+	/* Each anchor wraps the previous alias in 200 levels: 1,200 in all. */
 	strbuf_init(&sb, 0);
 	for (int a = 0; a < 6; a++) {
 		strbuf_addf(&sb, "a%d: &a%d ", a, a);
@@ -285,12 +287,43 @@ static void test_json_alias_limits(void)
 		strbuf_addch(&sb, '\n');
 	}
 	t = parse(sb.buf, &e);
-	CHECK(t && !t->error_kind, "1,200 levels through aliases parse");
-	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
-	      strstr(e.msg, "nests deeper than 1000 levels through aliases"),
-	      "deep alias nesting is refused by the conversion");
+	CHECK(t && t->error_kind == YERR_LIMIT && !t->ndocs,
+	      "1,200 levels through aliases are refused by the parser");
+	CHECK_STR(e.msg, "f.yaml:2:209: alias '*a0' nests deeper than 256 levels",
+		  "the deep alias is named with its line and column");
 	yamltree_free(t);
 
+	/* Parsed with a looser depth, the conversion still stops at 1,000. */
+	CHECK(yamltree_parse_text(&t, "f.yaml", sb.buf, sb.len, &loose, &e) == 0,
+	      "1,200 levels parse with max_depth 4096");
+	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
+	      strstr(e.msg, "nests deeper than 1000 levels"),
+	      "the conversion refuses more than 1,000 levels");
+	yamltree_free(t);
+
+	/* An alias at the last level a collection may take, and one past it. */
+	for (int levels = 253; levels <= 254; levels++) {
+		strbuf_reset(&sb);
+		strbuf_addstr(&sb, "a: &a [[x]]\nb: ");
+		for (int i = 0; i < levels; i++)
+			strbuf_addch(&sb, '[');
+		strbuf_addstr(&sb, "*a");
+		for (int i = 0; i < levels; i++)
+			strbuf_addch(&sb, ']');
+		strbuf_addch(&sb, '\n');
+		if (levels == 254)
+			break;
+		t = parse(sb.buf, &e);
+		CHECK(t && !t->error_kind, "256 levels through an alias parse");
+		yamltree_free(t);
+	}
+	t = parse(sb.buf, &e);
+	CHECK(t && t->error_kind == YERR_LIMIT &&
+	      strstr(e.msg, "f.yaml:2:258: alias '*a' nests deeper than 256 levels"),
+	      "257 levels through an alias are refused");
+	yamltree_free(t);
+
+	/* 4 KiB aliased 256 times, that aliased 300 times: 300 MiB. */
 	strbuf_reset(&sb);
 	strbuf_addstr(&sb, "a: &a \"");
 	for (int i = 0; i < 4096; i++)
@@ -303,10 +336,59 @@ static void test_json_alias_limits(void)
 		strbuf_addstr(&sb, "*b,");
 	strbuf_addstr(&sb, "]\n");
 	t = parse(sb.buf, &e);
-	CHECK(t && !t->error_kind, "300 MiB through aliases parse");
+	CHECK(t && t->error_kind == YERR_LIMIT && !t->ndocs,
+	      "300 MiB through aliases are refused by the parser");
+	CHECK_STR(e.msg, "f.yaml:3:11: alias '*b' expands the file to more than 16 times its size",
+		  "the alias that goes over the budget is named");
+	yamltree_free(t);
+
+	/* The same expansion from a file big enough for it: 16 times. */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "pad: \"");
+	for (int i = 0; i < 300 * 1024; i++)
+		strbuf_addch(&sb, 'p');
+	strbuf_addstr(&sb, "\"\na: &a \"");
+	for (int i = 0; i < 4096; i++)
+		strbuf_addch(&sb, 'x');
+	strbuf_addstr(&sb, "\"\nb: [");
+	for (int i = 0; i < 1000; i++)
+		strbuf_addstr(&sb, "*a,");
+	strbuf_addstr(&sb, "]\n");
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind,
+	      "4 MiB through aliases from 300 KiB of text parse");
+	yamltree_free(t);
+
+	/* Many documents share one budget: anchors cannot reset it. */
+	strbuf_reset(&sb);
+	for (int d = 0; d < 40; d++) {
+		strbuf_addstr(&sb, "---\na: &a \"");
+		for (int i = 0; i < 4096; i++)
+			strbuf_addch(&sb, 'x');
+		strbuf_addstr(&sb, "\"\nb: [");
+		for (int i = 0; i < 40; i++)
+			strbuf_addstr(&sb, "*a,");
+		strbuf_addstr(&sb, "]\n");
+	}
+	t = parse(sb.buf, &e);
+	CHECK(t && t->error_kind == YERR_LIMIT &&
+	      strstr(e.msg, "expands the file to more than 16 times its size"),
+	      "the expansion budget is the file's, not each document's");
+	yamltree_free(t);
+
+	/* Without aliases, -o json is bounded too: 2 spaces per level. */
+	strbuf_reset(&sb);
+	for (int i = 0; i < 255; i++)
+		strbuf_addch(&sb, '[');
+	for (int i = 0; i < 600000; i++)
+		strbuf_addstr(&sb, "1,");
+	for (int i = 0; i < 255; i++)
+		strbuf_addch(&sb, ']');
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind, "600,000 values 255 levels deep parse");
 	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
-	      strstr(e.msg, "expands to more than 256 MiB through aliases"),
-	      "alias output amplification is refused by the conversion");
+	      strstr(e.msg, "expands to more than 256 MiB"),
+	      "their indented JSON (300 MiB) is refused");
 	yamltree_free(t);
 	strbuf_release(&sb);
 }
@@ -321,6 +403,6 @@ int main(void)
 	test_json();
 	test_empty_collections();
 	test_json_kubectl();
-	test_json_alias_limits();
+	test_alias_limits();
 	return UNIT_DONE();
 }
