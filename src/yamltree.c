@@ -246,29 +246,78 @@ static int fail_at(struct builder *b, enum yamltree_error_kind kind,
 }
 
 /*
+ * Bytes of a line break at p (LF, CR, CRLF, and NEL, LS, PS as libyaml
+ * reads them), or 0.
+ */
+static size_t break_len(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t room = (size_t)(end - p);
+
+	if (!room)
+		return 0;
+	if (u[0] == '\r')
+		return room > 1 && u[1] == '\n' ? 2 : 1;
+	if (u[0] == '\n')
+		return 1;
+	if (room > 1 && u[0] == 0xc2 && u[1] == 0x85)
+		return 2;
+	if (room > 2 && u[0] == 0xe2 && u[1] == 0x80 &&
+	    (u[2] == 0xa8 || u[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
+static int is_bom(const char *p, const char *end)
+{
+	return end - p >= 3 && !memcmp(p, "\xef\xbb\xbf", 3);
+}
+
+/*
  * libyaml starts a scalar's mark at its properties ("&anchor !tag value");
  * the span of a scalar is its value alone, so that replacing it keeps the
- * anchor and the tag.
+ * anchor and the tag. The properties are read as libyaml reads them: an
+ * anchor is [0-9A-Za-z_-]+ and may touch the value ("&a:b" is the value
+ * ":b"); a tag runs to a blank, a line break or, in flow, a comma; between
+ * them come blanks, comments, any line break and a BOM at a line start.
  */
 static void skip_properties(const struct yamltree *t, struct ynode *n)
 {
-	size_t p = n->start;
+	const char *p = t->text + n->start, *end = t->text + n->end;
 
-	while (p < n->end && (t->text[p] == '&' || t->text[p] == '!')) {
-		while (p < n->end && !strchr(" \t\r\n", t->text[p]))
-			p++;
-		while (p < n->end) {
-			if (strchr(" \t\r\n", t->text[p])) {
+	while (p < end && (*p == '&' || *p == '!')) {
+		if (*p == '&') {
+			for (p++; p < end && (isalnum((unsigned char)*p) ||
+					      *p == '_' || *p == '-'); p++)
+				;
+		} else if (end - p > 1 && p[1] == '<') {
+			while (p < end && *p != '>')
 				p++;
-			} else if (t->text[p] == '#') {
-				while (p < n->end && t->text[p] != '\n')
+			if (p < end)
+				p++;
+		} else {
+			while (p < end && *p != ' ' && *p != '\t' &&
+			       !break_len(p, end) && !(n->flow && *p == ','))
+				p++;
+		}
+		while (p < end) {
+			size_t bl = break_len(p, end);
+
+			if (*p == ' ' || *p == '\t') {
+				p++;
+			} else if (bl) {
+				p += bl;
+				while (is_bom(p, end))
+					p += 3;
+			} else if (*p == '#') {
+				while (p < end && !break_len(p, end))
 					p++;
 			} else {
 				break;
 			}
 		}
 	}
-	n->start = (uint32_t)p;
+	n->start = (uint32_t)(p - t->text);
 }
 
 static struct ynode *new_node(struct builder *b, enum ynode_type type,
@@ -1424,11 +1473,40 @@ json_t *ynode_to_json(const struct ynode *node)
 	return j;
 }
 
+/*
+ * Characters YAML reads as line breaks (NEL, LS, PS), a BOM, and those it
+ * does not allow raw (C1 controls, U+FFFE, U+FFFF): when the UTF-8
+ * sequence at p (room bytes left) is one, its escape in a double-quoted
+ * scalar goes to esc and its length in bytes is returned; else 0.
+ */
+static size_t unicode_escape(const char *p, size_t room, char esc[8])
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (room >= 2 && u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+		snprintf(esc, 8, "\\u%04x", u[1]);
+		return 2;
+	}
+	if (room < 3)
+		return 0;
+	if ((u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)) ||
+	    (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) ||
+	    (u[0] == 0xef && u[1] == 0xbf && (u[2] == 0xbe || u[2] == 0xbf))) {
+		unsigned cp = (u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 |
+			      (u[2] & 0x3fu);
+
+		snprintf(esc, 8, "\\u%04X", cp);
+		return 3;
+	}
+	return 0;
+}
+
 /* Would this text, written plain, read back as the same string? */
 static int plain_safe(const char *v, int in_flow)
 {
 	size_t n = strlen(v);
 	struct yscalar r;
+	char esc[8];
 
 	resolve_plain(v, &r);
 	if (r.kind != YS_STRING)
@@ -1443,7 +1521,8 @@ static int plain_safe(const char *v, int in_flow)
 	for (const char *p = v; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c < 0x20 || c == 0x7f)
+		if (c < 0x20 || c == 0x7f ||
+		    unicode_escape(p, n - (size_t)(p - v), esc))
 			return 0;
 		if (c == ':' && (p[1] == ' ' || p[1] == '\t'))
 			return 0;
@@ -1461,7 +1540,13 @@ int yamltree_quote(struct strbuf *out, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '"' || c == '\\')
+		char esc[8];
+		size_t ul = unicode_escape(s + i, len - i, esc);
+
+		if (ul) {
+			strbuf_addstr(out, esc);
+			i += ul - 1;
+		} else if (c == '"' || c == '\\')
 			strbuf_addf(out, "\\%c", c);
 		else if (c == '\n')
 			strbuf_addstr(out, "\\n");
@@ -1475,10 +1560,62 @@ int yamltree_quote(struct strbuf *out, const char *s, size_t len)
 	return strbuf_addch(out, '"');
 }
 
+static int utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t w = u[i] < 0x80 ? 1 : (u[i] & 0xe0) == 0xc0 ? 2
+			 : (u[i] & 0xf0) == 0xe0 ? 3 : (u[i] & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (!w || i + w > len || (w == 2 && u[i] < 0xc2))
+			return 0;
+		for (size_t k = 1; k < w; k++)
+			if ((u[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += w;
+	}
+	return 1;
+}
+
+/* Does the byte at off follow a blank, a line break or a BOM? */
+static int after_separator(const char *text, size_t off)
+{
+	const unsigned char *u = (const unsigned char *)text + off;
+
+	if (strchr(" \t\r\n", text[off - 1]))
+		return 1;
+	if (off >= 2 && u[-2] == 0xc2 && u[-1] == 0x85)
+		return 1;
+	if (off >= 3 && ((u[-3] == 0xe2 && u[-2] == 0x80 &&
+			  (u[-1] == 0xa8 || u[-1] == 0xa9)) ||
+			 (u[-3] == 0xef && u[-2] == 0xbb && u[-1] == 0xbf)))
+		return 1;
+	return 0;
+}
+
+/*
+ * An empty value sits after its properties or after the ':' or '-' that
+ * introduced it ("spec:", "- "): a value can be written there. A key with
+ * no ':' at all ("{a}", "? a") has an empty value too, at the next token;
+ * writing there would change the key, so that is refused.
+ */
+static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
+{
+	size_t p = n->start;
+
+	if (n->anchor || n->tag)
+		return 1;
+	while (p && (t->text[p - 1] == ' ' || t->text[p - 1] == '\t'))
+		p--;
+	return p && (t->text[p - 1] == ':' || t->text[p - 1] == '-');
+}
+
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 			    const struct ynode *n, const char *value,
 			    struct err *e)
 {
+	size_t vlen = strlen(value);
 	int has_ctl = 0;
 
 	if (!n || n->type != YNODE_SCALAR)
@@ -1489,10 +1626,23 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 	if (n->end > t->len || n->start > n->end)
 		return err_set(e, "%s:%u:%u: node outside the file", t->path,
 			       n->line, n->col);
-	for (const char *p = value; *p; p++)
-		if ((unsigned char)*p < 0x20)
+	if (!utf8_valid(value, vlen))
+		return err_set(e, "%s:%u:%u: the new value is not UTF-8 text",
+			       t->path, n->line, n->col);
+	for (const char *p = value; *p; p++) {
+		char esc[8];
+
+		if ((unsigned char)*p < 0x20 ||
+		    unicode_escape(p, vlen - (size_t)(p - value), esc))
 			has_ctl = 1;
+	}
+	if (n->start == n->end && !empty_value_editable(t, n))
+		return err_set(e, "%s:%u:%u: cannot edit an empty value without ':' in place",
+			       t->path, n->line, n->col);
 	strbuf_add(out, t->text, n->start);
+	if (n->start && !after_separator(t->text, n->start) &&
+	    (n->start == n->end || n->anchor || n->tag))
+		strbuf_addch(out, ' ');
 	if (n->style == YSTYLE_PLAIN && plain_safe(value, n->flow)) {
 		strbuf_addstr(out, value);
 	} else if (n->style == YSTYLE_SINGLE && !has_ctl) {
