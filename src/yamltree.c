@@ -212,14 +212,17 @@ struct builder {
 	struct strmap anchors;	/* name -> node (complete nodes only) */
 	size_t nodes;
 	/* The whole file's size as written and as expanded, in the units
-	 * of ynode.weight: aliases are 8 bytes as written. */
+	 * of ynode.weight: an alias counts as one node as written. */
 	size_t direct, expanded;
 	struct ynode *root;
 	struct err *e;
 };
 
-/* What a node costs before its children: see ynode.weight. */
-#define NODE_COST 8
+/*
+ * What a node costs before its children (see ynode.weight): the memory a
+ * reader spends on it, a ynode here, a json_t and its slot in jansson.
+ */
+#define NODE_COST 64
 /* Expansion every file may use; beyond it, the ratio below applies. */
 #define EXPAND_FREE ((size_t)4 << 20)
 #define EXPAND_RATIO 16
@@ -829,7 +832,7 @@ static void limits_fill(struct yamltree_limits *out,
 		.max_bytes = 32u << 20,
 		.max_depth = 256,
 		.max_nodes = 4000000,
-		.max_expansion = (size_t)256 << 20,
+		.max_expansion = (size_t)1 << 30,
 	};
 
 	*out = defaults;
@@ -1386,9 +1389,10 @@ static json_t *to_json(const struct ynode *node, unsigned depth,
 			node->line, node->col, JSON_MAX_DEPTH);
 		return NULL;
 	}
-	/* Printed with two spaces of indent per level: a deep tree of
-	 * small values prints far more than it holds. */
-	c->bytes += (node->type == YNODE_SCALAR ? node->len + 8 : 8) + 2 * depth;
+	/* What jansson holds per node, and two spaces of indent per level
+	 * when printed: a deep tree of small values prints far more than
+	 * it holds. */
+	c->bytes += (node->type == YNODE_SCALAR ? node->len + 64 : 64) + 2 * depth;
 	if (c->bytes > JSON_MAX_BYTES) {
 		err_set(c->e, "%u:%u: expands to more than %u MiB through aliases",
 			node->line, node->col, JSON_MAX_BYTES >> 20);

@@ -62,8 +62,8 @@ struct ynode {
 	uint32_t start, end;	/* byte span in yamltree.text */
 	uint32_t len;		/* scalars: bytes in value */
 	uint32_t n;		/* sequences: items; maps: entries */
-	uint32_t weight;	/* bytes this subtree expands to through aliases:
-				 * 8 per node plus the scalars' values */
+	uint32_t weight;	/* bytes this subtree takes, aliases expanded:
+				 * 64 per node plus the scalars' values */
 	const char *tag;	/* explicit tag, or NULL */
 	const char *anchor;	/* &anchor, or NULL */
 	/* scalars: the decoded value, NUL-terminated (may hold NULs) */
@@ -113,7 +113,7 @@ struct yamltree_limits {
 	size_t max_bytes;	/* default 32 MiB */
 	unsigned max_depth;	/* default 256, at most 4096 */
 	size_t max_nodes;	/* default 4 million */
-	size_t max_expansion;	/* bytes, aliases expanded; default 256 MiB */
+	size_t max_expansion;	/* bytes, aliases expanded; default 1 GiB */
 };
 
 /*
