@@ -185,6 +185,13 @@ static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 			continue;
 		found[nfound++] = r;
 	}
+	/* A file that does not parse may hold what was asked for: say so. */
+	if (!nfound && app->nbad_files) {
+		status = cmd_fail(ctx, "%s", app->bad_files[0].message);
+		goto out;
+	}
+	for (size_t i = 0; i < app->nbad_files; i++)
+		cmd_warn(ctx, "skipped %s", app->bad_files[i].message);
 	if (!nfound) {
 		if (sel)
 			status = cmd_fail(ctx, "no %s in app '%s'", sel, app_name);

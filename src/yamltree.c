@@ -10,6 +10,9 @@
 
 #include <yaml.h>
 
+/* A monorepo's trees are held in memory at once: keep nodes small. */
+_Static_assert(sizeof(struct ynode) == 64, "struct ynode grew");
+
 /*
  * Nodes and strings of one tree live in an arena, freed at once.
  * Collections grow in temporary malloc'd vectors while they are open and
@@ -196,7 +199,8 @@ struct frame {
 	void **vec;		/* seq: ynode*; map: key, value, key, value ... */
 	size_t n, cap;
 	struct strmap keys;	/* scalar keys seen, for duplicates */
-	size_t weight;		/* nodes reachable, aliases expanded */
+	size_t weight;		/* bytes, aliases expanded (ynode.weight) */
+	unsigned height;	/* levels below, aliases expanded */
 };
 
 struct builder {
@@ -207,10 +211,23 @@ struct builder {
 	size_t depth, stack_cap;
 	struct strmap anchors;	/* name -> node (complete nodes only) */
 	size_t nodes;
+	/* The whole file's size as written and as expanded, in the units
+	 * of ynode.weight: an alias counts as one node as written. */
+	size_t direct, expanded;
 	struct ynode *root;
-	size_t root_weight;
 	struct err *e;
 };
+
+/*
+ * What a node costs before its children (see ynode.weight): the memory a
+ * reader spends on it, a ynode here, a json_t and its slot in jansson.
+ */
+#define NODE_COST 64
+/* Expansion every file may use; beyond it, the ratio below applies. */
+#define EXPAND_FREE ((size_t)4 << 20)
+#define EXPAND_RATIO 16
+/* ynode.height has 15 bits. */
+#define DEPTH_CEILING 4096
 
 static int fail_at(struct builder *b, enum yamltree_error_kind kind,
 		   unsigned line, unsigned col, const char *fmt, ...)
@@ -232,29 +249,78 @@ static int fail_at(struct builder *b, enum yamltree_error_kind kind,
 }
 
 /*
+ * Bytes of a line break at p (LF, CR, CRLF, and NEL, LS, PS as libyaml
+ * reads them), or 0.
+ */
+static size_t break_len(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t room = (size_t)(end - p);
+
+	if (!room)
+		return 0;
+	if (u[0] == '\r')
+		return room > 1 && u[1] == '\n' ? 2 : 1;
+	if (u[0] == '\n')
+		return 1;
+	if (room > 1 && u[0] == 0xc2 && u[1] == 0x85)
+		return 2;
+	if (room > 2 && u[0] == 0xe2 && u[1] == 0x80 &&
+	    (u[2] == 0xa8 || u[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
+static int is_bom(const char *p, const char *end)
+{
+	return end - p >= 3 && !memcmp(p, "\xef\xbb\xbf", 3);
+}
+
+/*
  * libyaml starts a scalar's mark at its properties ("&anchor !tag value");
  * the span of a scalar is its value alone, so that replacing it keeps the
- * anchor and the tag.
+ * anchor and the tag. The properties are read as libyaml reads them: an
+ * anchor is [0-9A-Za-z_-]+ and may touch the value ("&a:b" is the value
+ * ":b"); a tag runs to a blank, a line break or, in flow, a comma; between
+ * them come blanks, comments, any line break and a BOM at a line start.
  */
 static void skip_properties(const struct yamltree *t, struct ynode *n)
 {
-	size_t p = n->start;
+	const char *p = t->text + n->start, *end = t->text + n->end;
 
-	while (p < n->end && (t->text[p] == '&' || t->text[p] == '!')) {
-		while (p < n->end && !strchr(" \t\r\n", t->text[p]))
-			p++;
-		while (p < n->end) {
-			if (strchr(" \t\r\n", t->text[p])) {
+	while (p < end && (*p == '&' || *p == '!')) {
+		if (*p == '&') {
+			for (p++; p < end && (isalnum((unsigned char)*p) ||
+					      *p == '_' || *p == '-'); p++)
+				;
+		} else if (end - p > 1 && p[1] == '<') {
+			while (p < end && *p != '>')
 				p++;
-			} else if (t->text[p] == '#') {
-				while (p < n->end && t->text[p] != '\n')
+			if (p < end)
+				p++;
+		} else {
+			while (p < end && *p != ' ' && *p != '\t' &&
+			       !break_len(p, end) && !(n->flow && *p == ','))
+				p++;
+		}
+		while (p < end) {
+			size_t bl = break_len(p, end);
+
+			if (*p == ' ' || *p == '\t') {
+				p++;
+			} else if (bl) {
+				p += bl;
+				while (is_bom(p, end))
+					p += 3;
+			} else if (*p == '#') {
+				while (p < end && !break_len(p, end))
 					p++;
 			} else {
 				break;
 			}
 		}
 	}
-	n->start = (uint32_t)p;
+	n->start = (uint32_t)(p - t->text);
 }
 
 static struct ynode *new_node(struct builder *b, enum ynode_type type,
@@ -270,8 +336,10 @@ static struct ynode *new_node(struct builder *b, enum ynode_type type,
 	n->end = (uint32_t)cursor_bytes(&b->cur, end->index);
 	n->flow = b->depth && (b->stack[b->depth - 1].node->style == YSTYLE_FLOW ||
 			       b->stack[b->depth - 1].node->flow);
-	n->weight = 1;
+	n->weight = NODE_COST;
 	b->nodes++;
+	b->direct += NODE_COST;
+	b->expanded += NODE_COST;
 	return n;
 }
 
@@ -337,27 +405,46 @@ static void frame_key_add_merged(struct frame *f, struct ynode *key)
 	strmap_put(&f->keys, key->value, key->len, key);
 }
 
-static size_t add_weight(size_t a, size_t b)
+/*
+ * An alias to target is about to be attached where it appears (line:col):
+ * refuse it when the tree, aliases expanded, would nest too deep or the
+ * file would expand too much. Checked as the file is read, so a hostile
+ * file is refused as soon as it goes too far.
+ */
+static int check_alias(struct builder *b, const struct ynode *target,
+		       const char *name, unsigned line, unsigned col)
 {
-	return a > UINT32_MAX / 2 || b > UINT32_MAX / 2 ? UINT32_MAX / 2 : a + b;
+	if (b->depth + target->height > b->lim.max_depth)
+		return fail_at(b, YERR_LIMIT, line, col,
+			       "alias '*%s' nests deeper than %u levels",
+			       name, b->lim.max_depth);
+	b->direct += NODE_COST;
+	b->expanded += target->weight;
+	if (b->expanded > b->lim.max_expansion)
+		return fail_at(b, YERR_LIMIT, line, col,
+			       "alias '*%s' expands the file to more than %zu MiB",
+			       name, b->lim.max_expansion >> 20);
+	if (b->expanded > EXPAND_FREE && b->expanded / EXPAND_RATIO > b->direct)
+		return fail_at(b, YERR_LIMIT, line, col,
+			       "alias '*%s' expands the file to more than %d times its size",
+			       name, EXPAND_RATIO);
+	return 0;
 }
 
 /* Add a finished node to the open collection (or make it the root). */
-static int attach(struct builder *b, struct ynode *node, size_t weight)
+static int attach(struct builder *b, struct ynode *node)
 {
 	struct frame *f;
 
 	if (!b->depth) {
 		b->root = node;
-		b->root_weight = weight;
 		return 0;
 	}
 	f = &b->stack[b->depth - 1];
-	f->weight = add_weight(f->weight, weight);
-	if (f->weight > b->lim.max_expansion)
-		return fail_at(b, YERR_LIMIT, node->line, node->col,
-			       "document expands to more than %zu nodes through aliases",
-			       b->lim.max_expansion);
+	/* Bounded by check_alias(): no overflow. */
+	f->weight += node->weight;
+	if (f->height < node->height + 1u)
+		f->height = node->height + 1u;
 	/* A map's key: refuse a duplicate right where it appears. */
 	if (f->node->type == YNODE_MAP && f->n % 2 == 0 &&
 	    node->type == YNODE_SCALAR && !is_merge_key(node)) {
@@ -393,7 +480,7 @@ static int push_frame(struct builder *b, struct ynode *node)
 	}
 	memset(&b->stack[b->depth], 0, sizeof(b->stack[0]));
 	b->stack[b->depth].node = node;
-	b->stack[b->depth].weight = 1;
+	b->stack[b->depth].weight = node->weight;
 	b->depth++;
 	return 0;
 }
@@ -476,11 +563,11 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 {
 	struct frame *f = &b->stack[b->depth - 1];
 	struct ynode *node = f->node;
-	size_t weight = f->weight;
 	int r = 0;
 
 	node->end = (uint32_t)cursor_bytes(&b->cur, end->index);
-	node->weight = (uint32_t)weight;
+	node->weight = f->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)f->weight;
+	node->height = f->height;
 	if (node->type == YNODE_SEQ) {
 		node->items = arena_alloc(b->t->arena,
 					  (f->n ? f->n : 1) * sizeof(*node->items));
@@ -501,7 +588,7 @@ static int pop_frame(struct builder *b, const yaml_mark_t *end)
 	if (node->anchor)
 		strmap_put(&b->anchors, node->anchor, strlen(node->anchor),
 			   node);
-	return attach(b, node, weight);
+	return attach(b, node);
 }
 
 static void set_tag_anchor(struct builder *b, struct ynode *n,
@@ -624,7 +711,6 @@ static int build(struct builder *b)
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			b->root = NULL;
-			b->root_weight = 0;
 			doc_start = cursor_bytes(&b->cur, ev.start_mark.index);
 			doc_line = (unsigned)ev.start_mark.line + 1;
 			break;
@@ -654,6 +740,9 @@ static int build(struct builder *b)
 						 (const char *)ev.data.scalar.value,
 						 ev.data.scalar.length);
 			n->len = (uint32_t)ev.data.scalar.length;
+			n->weight += n->len;
+			b->direct += n->len;
+			b->expanded += n->len;
 			skip_properties(b->t, n);
 			set_tag_anchor(b, n, ev.data.scalar.tag,
 				       ev.data.scalar.plain_implicit ||
@@ -662,7 +751,7 @@ static int build(struct builder *b)
 			if (n->anchor)
 				strmap_put(&b->anchors, n->anchor,
 					   strlen(n->anchor), n);
-			if (attach(b, n, 1) < 0) {
+			if (attach(b, n) < 0) {
 				yaml_event_delete(&ev);
 				goto out;
 			}
@@ -718,7 +807,8 @@ static int build(struct builder *b)
 				goto out;
 			}
 			target = s->value;
-			if (attach(b, target, target->weight) < 0) {
+			if (check_alias(b, target, name, l, c) < 0 ||
+			    attach(b, target) < 0) {
 				yaml_event_delete(&ev);
 				goto out;
 			}
@@ -742,7 +832,7 @@ static void limits_fill(struct yamltree_limits *out,
 		.max_bytes = 32u << 20,
 		.max_depth = 256,
 		.max_nodes = 4000000,
-		.max_expansion = 4000000,
+		.max_expansion = (size_t)1 << 30,
 	};
 
 	*out = defaults;
@@ -756,6 +846,8 @@ static void limits_fill(struct yamltree_limits *out,
 		out->max_nodes = in->max_nodes;
 	if (in->max_expansion)
 		out->max_expansion = in->max_expansion;
+	if (out->max_depth > DEPTH_CEILING)
+		out->max_depth = DEPTH_CEILING;
 }
 
 static struct yamltree *tree_new(const char *path)
@@ -1211,7 +1303,10 @@ static void resolve_scalar(const struct ynode *n, struct yscalar *r)
 		resolve_plain(n->value, r);
 }
 
-/* Kept off the stack's limits and the disk's: aliases multiply. */
+/*
+ * The parser already bounds nesting and size with aliases expanded; these
+ * hold for trees parsed with looser limits, and bound what -o json prints.
+ */
 #define JSON_MAX_DEPTH 1000
 #define JSON_MAX_BYTES (256u << 20)
 
@@ -1294,7 +1389,10 @@ static json_t *to_json(const struct ynode *node, unsigned depth,
 			node->line, node->col, JSON_MAX_DEPTH);
 		return NULL;
 	}
-	c->bytes += node->type == YNODE_SCALAR ? node->len + 8 : 8;
+	/* What jansson holds per node, and two spaces of indent per level
+	 * when printed: a deep tree of small values prints far more than
+	 * it holds. */
+	c->bytes += (node->type == YNODE_SCALAR ? node->len + 64 : 64) + 2 * depth;
 	if (c->bytes > JSON_MAX_BYTES) {
 		err_set(c->e, "%u:%u: expands to more than %u MiB through aliases",
 			node->line, node->col, JSON_MAX_BYTES >> 20);
@@ -1379,11 +1477,40 @@ json_t *ynode_to_json(const struct ynode *node)
 	return j;
 }
 
+/*
+ * Characters YAML reads as line breaks (NEL, LS, PS), a BOM, and those it
+ * does not allow raw (C1 controls, U+FFFE, U+FFFF): when the UTF-8
+ * sequence at p (room bytes left) is one, its escape in a double-quoted
+ * scalar goes to esc and its length in bytes is returned; else 0.
+ */
+static size_t unicode_escape(const char *p, size_t room, char esc[8])
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (room >= 2 && u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+		snprintf(esc, 8, "\\u%04x", u[1]);
+		return 2;
+	}
+	if (room < 3)
+		return 0;
+	if ((u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)) ||
+	    (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) ||
+	    (u[0] == 0xef && u[1] == 0xbf && (u[2] == 0xbe || u[2] == 0xbf))) {
+		unsigned cp = (u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 |
+			      (u[2] & 0x3fu);
+
+		snprintf(esc, 8, "\\u%04X", cp);
+		return 3;
+	}
+	return 0;
+}
+
 /* Would this text, written plain, read back as the same string? */
 static int plain_safe(const char *v, int in_flow)
 {
 	size_t n = strlen(v);
 	struct yscalar r;
+	char esc[8];
 
 	resolve_plain(v, &r);
 	if (r.kind != YS_STRING)
@@ -1398,7 +1525,8 @@ static int plain_safe(const char *v, int in_flow)
 	for (const char *p = v; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c < 0x20 || c == 0x7f)
+		if (c < 0x20 || c == 0x7f ||
+		    unicode_escape(p, n - (size_t)(p - v), esc))
 			return 0;
 		if (c == ':' && (p[1] == ' ' || p[1] == '\t'))
 			return 0;
@@ -1416,7 +1544,13 @@ int yamltree_quote(struct strbuf *out, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '"' || c == '\\')
+		char esc[8];
+		size_t ul = unicode_escape(s + i, len - i, esc);
+
+		if (ul) {
+			strbuf_addstr(out, esc);
+			i += ul - 1;
+		} else if (c == '"' || c == '\\')
 			strbuf_addf(out, "\\%c", c);
 		else if (c == '\n')
 			strbuf_addstr(out, "\\n");
@@ -1430,10 +1564,62 @@ int yamltree_quote(struct strbuf *out, const char *s, size_t len)
 	return strbuf_addch(out, '"');
 }
 
+static int utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t w = u[i] < 0x80 ? 1 : (u[i] & 0xe0) == 0xc0 ? 2
+			 : (u[i] & 0xf0) == 0xe0 ? 3 : (u[i] & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (!w || i + w > len || (w == 2 && u[i] < 0xc2))
+			return 0;
+		for (size_t k = 1; k < w; k++)
+			if ((u[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += w;
+	}
+	return 1;
+}
+
+/* Does the byte at off follow a blank, a line break or a BOM? */
+static int after_separator(const char *text, size_t off)
+{
+	const unsigned char *u = (const unsigned char *)text + off;
+
+	if (strchr(" \t\r\n", text[off - 1]))
+		return 1;
+	if (off >= 2 && u[-2] == 0xc2 && u[-1] == 0x85)
+		return 1;
+	if (off >= 3 && ((u[-3] == 0xe2 && u[-2] == 0x80 &&
+			  (u[-1] == 0xa8 || u[-1] == 0xa9)) ||
+			 (u[-3] == 0xef && u[-2] == 0xbb && u[-1] == 0xbf)))
+		return 1;
+	return 0;
+}
+
+/*
+ * An empty value sits after its properties or after the ':' or '-' that
+ * introduced it ("spec:", "- "): a value can be written there. A key with
+ * no ':' at all ("{a}", "? a") has an empty value too, at the next token;
+ * writing there would change the key, so that is refused.
+ */
+static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
+{
+	size_t p = n->start;
+
+	if (n->anchor || n->tag)
+		return 1;
+	while (p && (t->text[p - 1] == ' ' || t->text[p - 1] == '\t'))
+		p--;
+	return p && (t->text[p - 1] == ':' || t->text[p - 1] == '-');
+}
+
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 			    const struct ynode *n, const char *value,
 			    struct err *e)
 {
+	size_t vlen = strlen(value);
 	int has_ctl = 0;
 
 	if (!n || n->type != YNODE_SCALAR)
@@ -1444,10 +1630,23 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 	if (n->end > t->len || n->start > n->end)
 		return err_set(e, "%s:%u:%u: node outside the file", t->path,
 			       n->line, n->col);
-	for (const char *p = value; *p; p++)
-		if ((unsigned char)*p < 0x20)
+	if (!utf8_valid(value, vlen))
+		return err_set(e, "%s:%u:%u: the new value is not UTF-8 text",
+			       t->path, n->line, n->col);
+	for (const char *p = value; *p; p++) {
+		char esc[8];
+
+		if ((unsigned char)*p < 0x20 ||
+		    unicode_escape(p, vlen - (size_t)(p - value), esc))
 			has_ctl = 1;
+	}
+	if (n->start == n->end && !empty_value_editable(t, n))
+		return err_set(e, "%s:%u:%u: cannot edit an empty value without ':' in place",
+			       t->path, n->line, n->col);
 	strbuf_add(out, t->text, n->start);
+	if (n->start && !after_separator(t->text, n->start) &&
+	    (n->start == n->end || n->anchor || n->tag))
+		strbuf_addch(out, ' ');
 	if (n->style == YSTYLE_PLAIN && plain_safe(value, n->flow)) {
 		strbuf_addstr(out, value);
 	} else if (n->style == YSTYLE_SINGLE && !has_ctl) {

@@ -13,7 +13,9 @@
  * "<<" merge keys are supported. Duplicate keys are an error. A UTF-8 BOM
  * and CRLF line endings are fine. Hostile input is bounded: file size,
  * nesting depth, node count and alias expansion all have limits, and the
- * builder is iterative, so nothing recurses on input depth.
+ * builder is iterative, so nothing recurses on input depth. Nesting and
+ * size are bounded with aliases expanded too, at parse time, so a tree
+ * that parsed is safe to walk recursively.
  */
 
 #include <stddef.h>
@@ -55,11 +57,13 @@ struct ynode {
 	enum ynode_type type : 8;
 	enum ynode_style style : 8;
 	unsigned flow : 1;	/* inside a flow collection ([..] or {..}) */
+	unsigned height : 15;	/* levels of collections below, aliases expanded */
 	unsigned line, col;	/* 1-based, col in characters */
 	uint32_t start, end;	/* byte span in yamltree.text */
 	uint32_t len;		/* scalars: bytes in value */
 	uint32_t n;		/* sequences: items; maps: entries */
-	uint32_t weight;	/* nodes in this subtree, aliases expanded */
+	uint32_t weight;	/* bytes this subtree takes, aliases expanded:
+				 * 64 per node plus the scalars' values */
 	const char *tag;	/* explicit tag, or NULL */
 	const char *anchor;	/* &anchor, or NULL */
 	/* scalars: the decoded value, NUL-terminated (may hold NULs) */
@@ -96,12 +100,20 @@ struct yamltree {
 	struct yamltree_arena *arena;
 };
 
-/* Limits; the defaults suit manifests. 0 in a field means the default. */
+/*
+ * Limits; the defaults suit manifests. 0 in a field means the default.
+ * Depth and expansion apply to the tree with every alias expanded, so
+ * every reader of the tree (JSON conversion, lint, kubeconfig) can recurse
+ * and walk it without limits of its own. A file's expanded size is
+ * counted as in ynode.weight; beyond 4 MiB it may be at most 16 times its
+ * size without aliases expanded (as go-yaml bounds its alias ratio), and
+ * never more than max_expansion.
+ */
 struct yamltree_limits {
 	size_t max_bytes;	/* default 32 MiB */
-	unsigned max_depth;	/* default 256 */
+	unsigned max_depth;	/* default 256, at most 4096 */
 	size_t max_nodes;	/* default 4 million */
-	size_t max_expansion;	/* nodes reachable through aliases, 4 million */
+	size_t max_expansion;	/* bytes, aliases expanded; default 1 GiB */
 };
 
 /*
@@ -143,8 +155,9 @@ int ynode_is_null(const struct ynode *node);
  * tags are strings; map keys become text ("0755:" is "493"). Refused with
  * "line:col: ..." in e: what JSON cannot hold exactly (.inf, .nan, an
  * integer outside 64 bits), null or collection keys, a value that does not
- * match its !!int/!!float/!!bool tag, and alias expansions deeper than 1000
- * levels or larger than 256 MiB. *out is a new reference.
+ * match its !!int/!!float/!!bool tag, and (for trees parsed with looser
+ * limits) nesting deeper than 1000 levels or output larger than 256 MiB,
+ * indentation included. *out is a new reference.
  */
 int ynode_json(json_t **out, const struct ynode *node, struct err *e);
 /* The same, NULL where ynode_json() fails. */

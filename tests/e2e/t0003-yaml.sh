@@ -139,6 +139,100 @@ lint_one utf16.yaml
 expect_rc 1 "UTF-16 is refused"
 expect_out 'UTF-8' "UTF-16 is refused with a hint"
 
+# Nesting multiplied through aliases: each anchor wraps the previous alias
+# in 250 levels, so 85 KB of text would nest 40,000 levels deep.
+deep_aliases() {
+	$PY - "$@" <<'PYEOF'
+import sys
+key = sys.argv[1] if len(sys.argv) > 1 else ""
+if not key:
+    print("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\n  namespace: x\nx:")
+else:
+    print("apiVersion: v1\nkind: Config\ncurrent-context: x\nx:")
+for i in range(160):
+    inner = "*a%d" % (i - 1) if i else "leaf"
+    print("  l%d: &a%d %s%s%s" % (i, i, "[" * 250, inner, "]" * 250))
+PYEOF
+}
+deep_aliases > "$A/deep.yaml"
+saas -C "$R" get x configmap/deep -o json
+expect_rc 1 "get -o json refuses nesting multiplied through aliases"
+expect_eq "$(wc -c < "$T/out")" "0" "nothing is printed before the refusal"
+expect_err "^saasctl: get: manifests/apps/x/deep.yaml:8:261: alias '\*a0' nests deeper than 256 levels$" \
+	"the refusal names the alias by file:line:col"
+saas -C "$R" get x configmap/deep
+expect_rc 1 "get -o yaml refuses it too"
+lint_one deep.yaml
+expect_rc 1 "lint reports nesting multiplied through aliases"
+expect_eq "$(finding line):$(finding col)" "8:261" "lint places it at the alias"
+cp "$A/deep.yaml" "$T/deep.yaml"
+good other > "$A/other.yaml"
+saas -C "$R" get x configmap/other
+expect_rc 0 "get still prints what the other files hold"
+expect_err "warning: skipped manifests/apps/x/deep.yaml:8:261: " "and says which file it skipped"
+rm -f "$A/other.yaml"
+
+# A kubeconfig built the same way is refused, not a crash of logs.
+deep_aliases kubeconfig > "$T/kubeconfig"
+good web > "$A/web.yaml"
+saas -C "$R" logs x --kubeconfig "$T/kubeconfig"
+expect_rc 1 "logs refuses a kubeconfig nested through aliases"
+expect_err "cannot read kubeconfig: .*kubeconfig:6:261: alias '\*a0' nests deeper than 256 levels" \
+	"logs names the alias in the kubeconfig"
+rm -f "$A/web.yaml"
+
+# A 100 MB hostile file is refused at once, in little memory.
+$PY - "$A/huge.yaml" <<'PYEOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("a: &a [" + "x," * 1000 + "]\nb: [")
+    chunk = "*a," * 100000
+    while f.tell() < 100 * 1000 * 1000:
+        f.write(chunk)
+    f.write("]\n")
+PYEOF
+lint_one huge.yaml
+expect_rc 1 "a 100 MB file is refused"
+expect_out 'larger than' "its size is named as the cause"
+if [ -z "${SANITIZE:-}" ]; then
+	rss=$(peak_rss_kib "$SAASCTL" -C "$R" lint)
+	[ "$rss" -lt 65536 ] && ok "a 100 MB file is refused under 64 MiB ($rss KiB)" || not_ok "a 100 MB file is refused under 64 MiB" "peak RSS $rss KiB"
+fi
+rm -f "$A/huge.yaml"
+
+# The same aliases in a file under the size limit: refused by expansion.
+$PY - "$A/wide.yaml" <<'PYEOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\n  namespace: x\n")
+    f.write("a: &a [" + "x," * 1000 + "]\nb: [")
+    chunk = "*a," * 100000
+    while f.tell() < 30 * 1000 * 1000:
+        f.write(chunk)
+    f.write("]\n")
+PYEOF
+saas -C "$R" get x configmap/wide -o json
+expect_rc 1 "30 MB of aliases are refused"
+expect_eq "$(wc -c < "$T/out")" "0" "nothing is printed for them"
+expect_err "wide.yaml:7:[0-9]+: alias '\*a' expands the file to more than 16 times its size" \
+	"the alias over the budget is named"
+if [ -z "${SANITIZE:-}" ]; then
+	rss=$(peak_rss_kib "$SAASCTL" -C "$R" get x configmap/wide -o json)
+	[ "$rss" -lt 65536 ] && ok "30 MB of aliases are refused under 64 MiB ($rss KiB)" || not_ok "30 MB of aliases are refused under 64 MiB" "peak RSS $rss KiB"
+fi
+rm -f "$A/wide.yaml"
+
+# Hex and octal beyond 64 bits are refused by -o json, like decimal.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nums\n  namespace: x\ndata:\n  hex: 0xFFFFFFFFFFFFFFFFFFFF\n  oct: 0o7777777777777777777777777\n  dec: 99999999999999999999' > "$A/nums.yaml"
+saas -C "$R" get x configmap/nums -o json
+expect_rc 1 "a hex integer beyond 64 bits is refused"
+expect_err "nums.yaml:7:8: '0xFFFFFFFFFFFFFFFFFFFF' is an integer outside the signed 64-bit range" \
+	"the hex integer is named with its place"
+sed -i '/hex:/d' "$A/nums.yaml"
+saas -C "$R" get x configmap/nums -o json
+expect_err "nums.yaml:7:8: '0o7777777777777777777777777' is an integer outside" "so is an octal one"
+rm -f "$A/nums.yaml"
+
 # Nothing above may crash: every run exited 0 or 1.
 saas -C "$R" lint
 [ "$rc" -le 1 ] && ok "lint never dies on bad input" || not_ok "lint never dies on bad input" "rc $rc"

@@ -114,7 +114,7 @@ static void test_limits(void)
 		  "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
 		  "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n", &e);
 	CHECK(t && t->error_kind == YERR_LIMIT, "billion laughs is refused");
-	CHECK(strstr(e.msg, "through aliases") != NULL, "alias bomb message");
+	CHECK(strstr(e.msg, "expands the file to more than 16 times its size") != NULL, "alias bomb message");
 	yamltree_free(t);
 
 	t = parse("a: &a [*a]\n", &e);
@@ -142,6 +142,223 @@ static void test_replace(void)
 		strbuf_init(&out, 0);
 		CHECK(yamltree_replace_scalar(&out, t, n, cases[i][1], &e) == 0, "replace");
 		CHECK_STR(out.buf, cases[i][2], "replace keeps every other byte");
+		strbuf_release(&out);
+		yamltree_free(t);
+	}
+}
+
+/*
+ * Is b the tree a, except that the scalar `edited` (of a) now reads value?
+ * Everything else must match: types, styles, values, tags, anchors.
+ */
+static int same_except(const struct ynode *a, const struct ynode *b,
+		       const struct ynode *edited, const char *value)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->type != b->type || !a->tag != !b->tag ||
+	    (a->tag && strcmp(a->tag, b->tag)) || !a->anchor != !b->anchor ||
+	    (a->anchor && strcmp(a->anchor, b->anchor)))
+		return 0;
+	if (a->type == YNODE_SCALAR) {
+		if (a == edited)
+			return !strcmp(b->value, value);
+		return a->style == b->style && a->len == b->len &&
+		       !memcmp(a->value, b->value, a->len);
+	}
+	if (a->n != b->n || a->style != b->style)
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->type == YNODE_SEQ) {
+			if (!same_except(a->items[i], b->items[i], edited, value))
+				return 0;
+		} else if (!same_except(a->entries[i].key, b->entries[i].key,
+					edited, value) ||
+			   !same_except(a->entries[i].value, b->entries[i].value,
+					edited, value)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Every scalar of a tree once, in document order (aliases not followed). */
+static void collect_scalars(const struct ynode *n, const struct ynode ***out,
+			    size_t *nout)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < *nout; i++)
+		if ((*out)[i] == n)
+			return;
+	if (n->type == YNODE_SCALAR) {
+		*out = realloc(*out, (*nout + 1) * sizeof(**out));
+		(*out)[(*nout)++] = n;
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->type == YNODE_SEQ) {
+			collect_scalars(n->items[i], out, nout);
+		} else {
+			collect_scalars(n->entries[i].key, out, nout);
+			collect_scalars(n->entries[i].value, out, nout);
+		}
+	}
+}
+
+/*
+ * The edit property: replace any one scalar of text by value, parse the
+ * result again, and the tree is the old one but for that value. Block
+ * scalars and empty values of keys without ':' are refused instead.
+ * Returns the number of failures; *edits counts the edits checked.
+ */
+static int edit_property(const char *name, const char *text, size_t len,
+			 const char *value, size_t *edits)
+{
+	struct yamltree *t = NULL;
+	const struct ynode **scalars = NULL;
+	size_t nscalars = 0;
+	struct err e;
+	int failed = 0;
+
+	if (yamltree_parse_text(&t, "f.yaml", text, len, NULL, &e) < 0) {
+		printf("# %s: does not parse: %s\n", name, e.msg);
+		yamltree_free(t);
+		return 1;
+	}
+	for (size_t d = 0; d < t->ndocs; d++)
+		collect_scalars(t->docs[d].root, &scalars, &nscalars);
+	for (size_t i = 0; i < nscalars; i++) {
+		const struct ynode *n = scalars[i];
+		struct strbuf out = STRBUF_INIT;
+		struct yamltree *t2 = NULL;
+		int ok = 1;
+
+		if (n->style == YSTYLE_PLAIN && !strcmp(n->value, "<<"))
+			continue; /* a merge key is syntax, not a value */
+		strbuf_init(&out, 0);
+		if (yamltree_replace_scalar(&out, t, n, value, &e) < 0) {
+			ok = n->style == YSTYLE_LITERAL || n->style == YSTYLE_FOLDED ||
+			     strstr(e.msg, "empty value without ':'");
+		} else if (yamltree_parse_text(&t2, "f.yaml", out.buf, out.len,
+					       NULL, &e) < 0 ||
+			   t2->ndocs != t->ndocs) {
+			ok = 0;
+		} else {
+			for (size_t d = 0; d < t->ndocs; d++)
+				if (!same_except(t->docs[d].root, t2->docs[d].root,
+						 n, value))
+					ok = 0;
+		}
+		if (!ok) {
+			printf("# %s: scalar '%s' at %u:%u := '%s' gives:\n# %s\n# (%s)\n",
+			       name, n->value, n->line, n->col, value,
+			       out.buf ? out.buf : "", e.msg);
+			failed++;
+		}
+		(*edits)++;
+		yamltree_free(t2);
+		strbuf_release(&out);
+	}
+	free(scalars);
+	yamltree_free(t);
+	return failed;
+}
+
+static void test_edit_property(void)
+{
+	/* Ways to write a scalar, and the files fuzzing found wrong bytes in. */
+	static const struct {
+		const char *name, *text;
+	} files[] = {
+		{ "plain", "v: plain # c\n" },
+		{ "single", "v: 'it''s' # c\n" },
+		{ "double", "v: \"a\\tb\"\n" },
+		{ "literal", "v: |\n  block\nw: x\n" },
+		{ "folded", "v: >-\n  folded\n" },
+		{ "tagged", "v: !!str tagged\n" },
+		{ "verbatim tag", "v: !<tag:x,2000:y> verbatim\n" },
+		{ "anchored", "v: &a anchored\nw: *a\n" },
+		{ "anchored and tagged", "v: &a !!str both\nw: *a\n" },
+		{ "anchor glued", "v: &a:b\n" },
+		{ "empty", "v:\nw: 1\n" },
+		{ "empty, comment", "v: # c\n\nw: 1\n" },
+		{ "empty, tagged", "v: !t\n" },
+		{ "empty, anchored", "v: &e\nw: *e\n" },
+		{ "empty items", "-\n- &x\n- x\n" },
+		{ "empty in flow", "{a: , b: [!!str , c]}\n" },
+		{ "key without ':'", "{a, b: 1, ? c}\n" },
+		{ "flow", "[a, 'b', \"c\", {d: e}]\n" },
+		{ "multi-line", "v: \"multi\n  line\"\nw: plain\n  more\n" },
+		{ "CRLF", "v: x\r\nw:\r\n  - y\r\n" },
+		{ "NEL after tag", "!t\xc2\x85value\n" },
+		{ "LS after anchor", "v: &a\xe2\x80\xa8  value\n" },
+		{ "BOM", "\xef\xbb\xbfv: x\n" },
+		{ "BOM after a line break", "!t\n\xef\xbb\xbfx\n" },
+		{ "BOM mid-file", "[a,\n\xef\xbb\xbf" "b, !t\n\xef\xbb\xbf" "c]\n" },
+		{ "merge", "m: &m {a: 1}\nv:\n  <<: *m\n  b: 2\n" },
+		{ "documents", "a: 1\n---\n- b\n...\n--- c\n" },
+		{ "nulls", "a: ~\nb: null\nc: !!null\n" },
+		{ "edit-anchor-glued", "image: &a:ghcr.io/acme/web:1.0.0 \n" },
+		{ "edit-empty-anchored", "image: &img\n" },
+		{ "edit-empty-tagged", "image: !cme\n" },
+		{ "edit-empty-value", "spec:\r\nimage: x\r\n" },
+		{ "yaml-span-anchor-colon",
+		  "apiVersion: v1\nkind: &Sonf0xigMa\nped: &ConfigMa\n"
+		  "pe1tmad: &ConfigMd:aep\n figMat" },
+		{ "yaml-span-tag-midstream-bom", "!\n\xef\xbb\xbftempl R" },
+		{ "yaml-span-tag-nel", "!\xc2\x85T*stT*str0- r0ea" },
+		{ "yaml-edit-empty-tagged-scalar", "project: !cme\n" },
+		{ "yaml-edit-empty-value-crlf",
+		  "apiVersion: app,/v1\r\nkind: Deployment\r\nmetadatame: api\r\n"
+		  "spec:\r\nontainlate:\r\n    spec:\r\n      containers:\r\n"
+		  "        - name: api\r\n"
+		  "          image: &api ghcr.io/Ycme/api:1.0.0 # pinned\r\n"
+		  "        - name: sidecar-api\r\n          image: *api\r\n" },
+	};
+	static const char *values[] = {
+		"ghcr.io/acme/web:2.0.0", "", "a: b # c", "1.25", "it's",
+		"-x", "line\nbreak", "nel\xc2\x85ls\xe2\x80\xa8" "bom\xef\xbb\xbf",
+		"[x]", "caf\xc3\xa9",
+	};
+	size_t edits = 0;
+
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		int failed = 0;
+		char name[128];
+
+		for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++)
+			failed += edit_property(files[f].name, files[f].text,
+						strlen(files[f].text), values[v],
+						&edits);
+		snprintf(name, sizeof(name),
+			 "replace one scalar, the rest of the tree is unchanged: %s",
+			 files[f].name);
+		CHECK(!failed, name);
+	}
+	CHECK(edits > 400, "the edit property covers every scalar");
+}
+
+static void test_replace_empty(void)
+{
+	static const char *cases[][3] = {
+		{ "spec:\nx: 1\n", "spec", "spec: v\nx: 1\n" },
+		{ "spec:\r\nx: 1\r\n", "spec", "spec: v\r\nx: 1\r\n" },
+		{ "image: &img\n", "image", "image: &img v\n" },
+		{ "image: !cme\n", "image", "image: !cme v\n" },
+		{ "image: &a:x\n", "image", "image: &a v\n" },
+		{ "image: # c\n", "image", "image: v # c\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct err e;
+		struct yamltree *t = parse(cases[i][0], &e);
+		struct strbuf out = STRBUF_INIT;
+
+		strbuf_init(&out, 0);
+		CHECK(yamltree_replace_scalar(&out, t, ynode_get(t->docs[0].root, cases[i][1]),
+					      "v", &e) == 0, "replace an empty value");
+		CHECK_STR(out.buf, cases[i][2], "an empty value gets a space before it");
 		strbuf_release(&out);
 		yamltree_free(t);
 	}
@@ -265,14 +482,16 @@ static void test_json_kubectl(void)
 	}
 }
 
-/* Aliases multiply: the conversion bounds depth and size, no crash. */
-static void test_json_alias_limits(void)
+/* Aliases multiply: the parser bounds the expanded depth and size. */
+static void test_alias_limits(void)
 {
+	struct yamltree_limits loose = { .max_depth = 4096 };
 	struct strbuf sb = STRBUF_INIT;
-	struct yamltree *t;
+	struct yamltree *t = NULL;
 	struct err e;
 	json_t *j = NULL;
 
+	/* Each anchor wraps the previous alias in 200 levels: 1,200 in all. */
 	strbuf_init(&sb, 0);
 	for (int a = 0; a < 6; a++) {
 		strbuf_addf(&sb, "a%d: &a%d ", a, a);
@@ -285,12 +504,43 @@ static void test_json_alias_limits(void)
 		strbuf_addch(&sb, '\n');
 	}
 	t = parse(sb.buf, &e);
-	CHECK(t && !t->error_kind, "1,200 levels through aliases parse");
-	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
-	      strstr(e.msg, "nests deeper than 1000 levels through aliases"),
-	      "deep alias nesting is refused by the conversion");
+	CHECK(t && t->error_kind == YERR_LIMIT && !t->ndocs,
+	      "1,200 levels through aliases are refused by the parser");
+	CHECK_STR(e.msg, "f.yaml:2:209: alias '*a0' nests deeper than 256 levels",
+		  "the deep alias is named with its line and column");
 	yamltree_free(t);
 
+	/* Parsed with a looser depth, the conversion still stops at 1,000. */
+	CHECK(yamltree_parse_text(&t, "f.yaml", sb.buf, sb.len, &loose, &e) == 0,
+	      "1,200 levels parse with max_depth 4096");
+	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
+	      strstr(e.msg, "nests deeper than 1000 levels"),
+	      "the conversion refuses more than 1,000 levels");
+	yamltree_free(t);
+
+	/* An alias at the last level a collection may take, and one past it. */
+	for (int levels = 253; levels <= 254; levels++) {
+		strbuf_reset(&sb);
+		strbuf_addstr(&sb, "a: &a [[x]]\nb: ");
+		for (int i = 0; i < levels; i++)
+			strbuf_addch(&sb, '[');
+		strbuf_addstr(&sb, "*a");
+		for (int i = 0; i < levels; i++)
+			strbuf_addch(&sb, ']');
+		strbuf_addch(&sb, '\n');
+		if (levels == 254)
+			break;
+		t = parse(sb.buf, &e);
+		CHECK(t && !t->error_kind, "256 levels through an alias parse");
+		yamltree_free(t);
+	}
+	t = parse(sb.buf, &e);
+	CHECK(t && t->error_kind == YERR_LIMIT &&
+	      strstr(e.msg, "f.yaml:2:258: alias '*a' nests deeper than 256 levels"),
+	      "257 levels through an alias are refused");
+	yamltree_free(t);
+
+	/* 4 KiB aliased 256 times, that aliased 300 times: 300 MiB. */
 	strbuf_reset(&sb);
 	strbuf_addstr(&sb, "a: &a \"");
 	for (int i = 0; i < 4096; i++)
@@ -303,10 +553,59 @@ static void test_json_alias_limits(void)
 		strbuf_addstr(&sb, "*b,");
 	strbuf_addstr(&sb, "]\n");
 	t = parse(sb.buf, &e);
-	CHECK(t && !t->error_kind, "300 MiB through aliases parse");
+	CHECK(t && t->error_kind == YERR_LIMIT && !t->ndocs,
+	      "300 MiB through aliases are refused by the parser");
+	CHECK_STR(e.msg, "f.yaml:3:11: alias '*b' expands the file to more than 16 times its size",
+		  "the alias that goes over the budget is named");
+	yamltree_free(t);
+
+	/* The same expansion from a file big enough for it: 16 times. */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "pad: \"");
+	for (int i = 0; i < 300 * 1024; i++)
+		strbuf_addch(&sb, 'p');
+	strbuf_addstr(&sb, "\"\na: &a \"");
+	for (int i = 0; i < 4096; i++)
+		strbuf_addch(&sb, 'x');
+	strbuf_addstr(&sb, "\"\nb: [");
+	for (int i = 0; i < 1000; i++)
+		strbuf_addstr(&sb, "*a,");
+	strbuf_addstr(&sb, "]\n");
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind,
+	      "4 MiB through aliases from 300 KiB of text parse");
+	yamltree_free(t);
+
+	/* Many documents share one budget: anchors cannot reset it. */
+	strbuf_reset(&sb);
+	for (int d = 0; d < 40; d++) {
+		strbuf_addstr(&sb, "---\na: &a \"");
+		for (int i = 0; i < 4096; i++)
+			strbuf_addch(&sb, 'x');
+		strbuf_addstr(&sb, "\"\nb: [");
+		for (int i = 0; i < 40; i++)
+			strbuf_addstr(&sb, "*a,");
+		strbuf_addstr(&sb, "]\n");
+	}
+	t = parse(sb.buf, &e);
+	CHECK(t && t->error_kind == YERR_LIMIT &&
+	      strstr(e.msg, "expands the file to more than 16 times its size"),
+	      "the expansion budget is the file's, not each document's");
+	yamltree_free(t);
+
+	/* Without aliases, -o json is bounded too: 2 spaces per level. */
+	strbuf_reset(&sb);
+	for (int i = 0; i < 255; i++)
+		strbuf_addch(&sb, '[');
+	for (int i = 0; i < 600000; i++)
+		strbuf_addstr(&sb, "1,");
+	for (int i = 0; i < 255; i++)
+		strbuf_addch(&sb, ']');
+	t = parse(sb.buf, &e);
+	CHECK(t && !t->error_kind, "600,000 values 255 levels deep parse");
 	CHECK(ynode_json(&j, t->docs[0].root, &e) < 0 && !j &&
-	      strstr(e.msg, "expands to more than 256 MiB through aliases"),
-	      "alias output amplification is refused by the conversion");
+	      strstr(e.msg, "expands to more than 256 MiB"),
+	      "their indented JSON (300 MiB) is refused");
 	yamltree_free(t);
 	strbuf_release(&sb);
 }
@@ -318,9 +617,11 @@ int main(void)
 	test_errors();
 	test_limits();
 	test_replace();
+	test_replace_empty();
+	test_edit_property();
 	test_json();
 	test_empty_collections();
 	test_json_kubectl();
-	test_json_alias_limits();
+	test_alias_limits();
 	return UNIT_DONE();
 }
