@@ -732,7 +732,8 @@ static int cmd_unseal(struct cmd_ctx *ctx, int argc, char **argv)
 			secret_yaml(&out, &plain[i]);
 		}
 	}
-	if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
+	/* An empty result (no items) has no buffer at all. */
+	if (out.len && fwrite(out.buf, 1, out.len, stdout) != out.len) {
 		err_errno(&e, "cannot write output");
 		goto fail;
 	}

@@ -853,6 +853,9 @@ int sealed_plain_from_node(struct sealed_plain *out, const struct ynode *root,
 					       &end,
 					       sodium_base64_VARIANT_ORIGINAL) != 0 ||
 			     end != v->value + v->len)) {
+				/* It may hold what was decoded before the
+				 * bad character. */
+				sodium_memzero(bin, v->len / 4 * 3 + 3);
 				free(bin);
 				err_set(e, "%s:%u: data item '%s' is not valid base64",
 					path, v->line, k->value);
@@ -868,9 +871,12 @@ int sealed_plain_from_node(struct sealed_plain *out, const struct ynode *root,
 		struct sealed_kv *kv = NULL;
 		size_t n = 0;
 
-		/* stringData wins over data, as in Kubernetes. */
-		if (read_string_map(&kv, &n, sdata, "stringData", path, e) < 0)
+		/* stringData wins over data, as in Kubernetes. The values
+		 * read before a failure are plaintext: wipe them too. */
+		if (read_string_map(&kv, &n, sdata, "stringData", path, e) < 0) {
+			kv_free(kv, n, 1);
 			goto fail;
+		}
 		for (size_t i = 0; i < n; i++)
 			kv_set(&out->items, &out->nitems, kv[i].key,
 			       strlen(kv[i].key), kv[i].value,
