@@ -198,7 +198,8 @@ int keys_public_load(struct keys_public *out, const char *path, struct err *e)
 
 	if (strbuf_read_file(&sb, path, KEY_FILE_MAX, e) < 0)
 		return err_wrap(e, "cannot read public key");
-	r = keys_public_parse(out, sb.buf, sb.len, path, e);
+	/* An empty file has no buffer at all. */
+	r = keys_public_parse(out, sb.buf ? sb.buf : "", sb.len, path, e);
 	strbuf_release(&sb);
 	return r;
 }

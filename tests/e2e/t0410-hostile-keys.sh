@@ -87,3 +87,9 @@ ops=-1 mem=67108864 costly "$@"
 expect_err "is damaged: bad Argon2id opslimit" "a negative opslimit is damage, not 2^64-1"
 ops=2 mem=67108864 costly "$@"
 expect_rc 0 "the cost keygen writes is accepted"
+
+# An empty .pub file is refused, not read through a missing buffer.
+: > empty.pub
+saas seal --from-literal K=v -n ns --name s -r empty.pub
+expect_rc 1 "an empty .pub is refused"
+expect_err "'empty.pub' is not a saasctl public key" "the empty .pub is named"
