@@ -468,7 +468,14 @@ static int cmd_seal(struct cmd_ctx *ctx, int argc, char **argv)
 				       strlen(plain.items[i].key), item.buf,
 				       item.len);
 	}
-	sealed_secret_emit(&y, target);
+	/* A merge edits the file's own bytes, so what saasctl does not
+	 * model (comments, the SealedSecret's labels) is kept. */
+	if (!merge) {
+		sealed_secret_emit(&y, target);
+	} else if (sealed_file_update(&y, &mf, &e) < 0) {
+		err_wrap(&e, "cannot merge into '%s'", merge);
+		goto fail;
+	}
 	if (write_output(merge ? merge : out_path, &y, &e) < 0)
 		goto fail;
 	if (merge || out_path)
@@ -732,7 +739,8 @@ static int cmd_unseal(struct cmd_ctx *ctx, int argc, char **argv)
 			secret_yaml(&out, &plain[i]);
 		}
 	}
-	if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
+	/* An empty result (no items) has no buffer at all. */
+	if (out.len && fwrite(out.buf, 1, out.len, stdout) != out.len) {
 		err_errno(&e, "cannot write output");
 		goto fail;
 	}

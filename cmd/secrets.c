@@ -286,9 +286,13 @@ static int cmd_rekey(struct cmd_ctx *ctx, int argc, char **argv)
 				goto fail;
 			}
 			changed[f] |= r;
-			if (i)
-				strbuf_addstr(&outs[f], "---\n");
-			sealed_secret_emit(&outs[f], &files[f].secrets[i]);
+		}
+		/* Edit the file's own bytes: comments and what saasctl does
+		 * not model stay as they are. */
+		if (changed[f] &&
+		    sealed_file_update(&outs[f], &files[f], &e) < 0) {
+			err_wrap(&e, "cannot rekey '%s'", path);
+			goto fail;
 		}
 	}
 	for (size_t f = 0; f < nfiles; f++) {

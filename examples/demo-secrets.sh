@@ -22,6 +22,7 @@ say "Two key pairs: the cluster's, and an offline recovery key (passphrase-prote
 show "$saasctl" keygen --name demo-cluster --out keys
 pass=$(mktemp); trap 'rm -f "$pass"' EXIT
 echo "correct horse battery staple" > "$pass"
+chmod 600 "$pass"   # mktemp makes it 0600; saasctl refuses a readable one
 SAASCTL_PASSPHRASE_FILE=$pass show "$saasctl" keygen --name demo-recovery --out keys --passphrase
 show cat keys/demo-cluster.pub
 ls -l keys/demo-cluster.key keys/demo-recovery.key

@@ -18,10 +18,15 @@
 /* Key files are one short line; anything longer is not ours. */
 #define KEY_FILE_MAX 1024
 #define PASSPHRASE_MAX 1024
-/* Bounds on the Argon2id cost read from a file, so a crafted key file
- * cannot make us allocate gigabytes. */
-#define PWHASH_OPS_MAX 64
-#define PWHASH_MEM_MAX (1024ULL * 1024 * 1024)
+/*
+ * Bounds on the Argon2id cost read from a file, so a damaged or crafted key
+ * file cannot make us spend seconds and gigabytes before "wrong passphrase":
+ * at most libsodium's "moderate" cost (3 passes over 256 MiB). keygen writes
+ * the "interactive" cost (2 passes over 64 MiB). saasctl-sealed(5) documents
+ * both.
+ */
+#define PWHASH_OPS_MAX 3ULL
+#define PWHASH_MEM_MAX (256ULL * 1024 * 1024)
 
 static const int b64_variant = sodium_base64_VARIANT_ORIGINAL;
 
@@ -174,15 +179,15 @@ int keys_public_parse(struct keys_public *out, const char *text, size_t len,
 		return err_set(e, "'%s' is not a saasctl public key: want '%s KEYID KEY'",
 			       path, PUB_TAG);
 	if (keys_id_parse(id, fields[1]) < 0)
-		return err_set(e, "'%s' is not a saasctl public key: bad key ID '%s'",
-			       path, fields[1]);
+		return err_set(e, "'%s' is not a saasctl public key: bad key ID",
+			       path);
 	if (b64_exact(pk, sizeof(pk), fields[2]) < 0)
 		return err_set(e, "'%s' is not a saasctl public key: the key is not 32 bytes of base64",
 			       path);
 	keys_public_set(out, pk);
 	if (sodium_memcmp(out->id, id, KEYS_ID_BYTES) != 0)
-		return err_set(e, "'%s' is damaged: key ID %s does not match its key (%s)",
-			       path, fields[1], out->id_hex);
+		return err_set(e, "'%s' is damaged: its key ID does not match its key",
+			       path);
 	return 0;
 }
 
@@ -193,7 +198,8 @@ int keys_public_load(struct keys_public *out, const char *path, struct err *e)
 
 	if (strbuf_read_file(&sb, path, KEY_FILE_MAX, e) < 0)
 		return err_wrap(e, "cannot read public key");
-	r = keys_public_parse(out, sb.buf, sb.len, path, e);
+	/* An empty file has no buffer at all. */
+	r = keys_public_parse(out, sb.buf ? sb.buf : "", sb.len, path, e);
 	strbuf_release(&sb);
 	return r;
 }
@@ -412,15 +418,23 @@ static int open_encrypted(struct keys_secret *k, char **f, const char *path,
 	size_t plen = 0;
 	int ret = -1;
 
+	/* The messages name the limits, never the values read. */
 	errno = 0;
 	ops = strtoull(f[3], &end, 10);
-	if (errno || *end || ops < crypto_pwhash_OPSLIMIT_MIN ||
-	    ops > PWHASH_OPS_MAX)
+	if (errno || *end || f[3][0] < '0' || f[3][0] > '9' ||
+	    ops < crypto_pwhash_OPSLIMIT_MIN)
 		return err_set(e, "'%s' is damaged: bad Argon2id opslimit", path);
+	if (ops > PWHASH_OPS_MAX)
+		return err_set(e, "refusing '%s': its Argon2id opslimit is above the maximum of %llu",
+			       path, PWHASH_OPS_MAX);
+	errno = 0;
 	mem = strtoull(f[4], &end, 10);
-	if (errno || *end || mem < crypto_pwhash_MEMLIMIT_MIN ||
-	    mem > PWHASH_MEM_MAX)
+	if (errno || *end || f[4][0] < '0' || f[4][0] > '9' ||
+	    mem < crypto_pwhash_MEMLIMIT_MIN)
 		return err_set(e, "'%s' is damaged: bad Argon2id memlimit", path);
+	if (mem > PWHASH_MEM_MAX)
+		return err_set(e, "refusing '%s': its Argon2id memlimit is above the maximum of %llu bytes (256 MiB)",
+			       path, PWHASH_MEM_MAX);
 	if (b64_exact(salt, sizeof(salt), f[5]) < 0 ||
 	    b64_exact(nonce, sizeof(nonce), f[6]) < 0 ||
 	    b64_exact(ct, sizeof(ct), f[7]) < 0)
@@ -507,16 +521,23 @@ int keys_secret_load(struct keys_secret **out, const char *path,
 	} else if (!strcmp(f[2], "argon2id") && n == 8) {
 		if (open_encrypted(k, f, path, e) < 0)
 			goto out;
+	} else if (!strcmp(f[2], "plain") || !strcmp(f[2], "argon2id")) {
+		err_set(e, "'%s' is damaged: a %s key line has %d fields",
+			path, !strcmp(f[2], "plain") ? "plain" : "argon2id",
+			!strcmp(f[2], "plain") ? 4 : 8);
+		goto out;
 	} else {
-		err_set(e, "'%s' is not a saasctl secret key: unknown protection '%s'",
-			path, f[2]);
+		/* Never quote the field: in a damaged file it may be the
+		 * secret key itself. */
+		err_set(e, "'%s' is not a saasctl secret key: unknown protection (want plain or argon2id)",
+			path);
 		goto out;
 	}
 	crypto_scalarmult_base(pk, k->sk);
 	keys_public_set(&k->pub, pk);
 	if (sodium_memcmp(k->pub.id, id, KEYS_ID_BYTES) != 0) {
-		err_set(e, "'%s' is damaged: key ID %s does not match its key",
-			path, f[1]);
+		err_set(e, "'%s' is damaged: its key ID does not match its key",
+			path);
 		goto out;
 	}
 	log_debug("loaded secret key '%s' (key ID %s)", path, k->pub.id_hex);
@@ -600,6 +621,12 @@ int keys_passphrase_read(char **out, size_t *len, const char *prompt,
 		buf = read_guarded(file, PASSPHRASE_MAX, &mode, &n, e);
 		if (!buf)
 			return err_wrap(e, "cannot read the passphrase (SAASCTL_PASSPHRASE_FILE)");
+		/* The passphrase guards a key: refused as a key file is. */
+		if (mode & 077) {
+			err_set(e, "refusing the passphrase file '%s' (SAASCTL_PASSPHRASE_FILE): mode %04o lets group or others read it; run 'chmod 600 %s'",
+				file, mode, file);
+			goto out;
+		}
 		n = strcspn(buf, "\r\n");
 		sodium_memzero(buf + n, PASSPHRASE_MAX + 1 - n);
 	} else {

@@ -1,6 +1,7 @@
 #include "sealed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -853,6 +854,9 @@ int sealed_plain_from_node(struct sealed_plain *out, const struct ynode *root,
 					       &end,
 					       sodium_base64_VARIANT_ORIGINAL) != 0 ||
 			     end != v->value + v->len)) {
+				/* It may hold what was decoded before the
+				 * bad character. */
+				sodium_memzero(bin, v->len / 4 * 3 + 3);
 				free(bin);
 				err_set(e, "%s:%u: data item '%s' is not valid base64",
 					path, v->line, k->value);
@@ -868,9 +872,12 @@ int sealed_plain_from_node(struct sealed_plain *out, const struct ynode *root,
 		struct sealed_kv *kv = NULL;
 		size_t n = 0;
 
-		/* stringData wins over data, as in Kubernetes. */
-		if (read_string_map(&kv, &n, sdata, "stringData", path, e) < 0)
+		/* stringData wins over data, as in Kubernetes. The values
+		 * read before a failure are plaintext: wipe them too. */
+		if (read_string_map(&kv, &n, sdata, "stringData", path, e) < 0) {
+			kv_free(kv, n, 1);
 			goto fail;
+		}
 		for (size_t i = 0; i < n; i++)
 			kv_set(&out->items, &out->nitems, kv[i].key,
 			       strlen(kv[i].key), kv[i].value,
@@ -1063,6 +1070,8 @@ int sealed_secret_open(const struct sealed_secret *s,
 	return 0;
 }
 
+static int file_secrets(struct sealed_file *out, struct err *e);
+
 int sealed_file_load(struct sealed_file *out, const char *path,
 		     struct err *e)
 {
@@ -1084,6 +1093,21 @@ int sealed_file_load(struct sealed_file *out, const char *path,
 	} else if (yamltree_parse_file(&out->tree, path, NULL, e) < 0) {
 		goto fail;
 	}
+	if (file_secrets(out, e) < 0)
+		goto fail;
+	if (!out->nsecrets) {
+		err_set(e, "'%s' holds no SealedSecret", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	sealed_file_release(out);
+	return -1;
+}
+
+/* Read every SealedSecret of out->tree into out->secrets. */
+static int file_secrets(struct sealed_file *out, struct err *e)
+{
 	out->secrets = calloc(out->tree->ndocs + 1, sizeof(*out->secrets));
 	if (!out->secrets)
 		abort();
@@ -1098,17 +1122,10 @@ int sealed_file_load(struct sealed_file *out, const char *path,
 		}
 		if (sealed_secret_from_node(&out->secrets[out->nsecrets],
 					    root, out->tree->path, e) < 0)
-			goto fail;
+			return -1;
 		out->nsecrets++;
 	}
-	if (!out->nsecrets) {
-		err_set(e, "'%s' holds no SealedSecret", path);
-		goto fail;
-	}
 	return 0;
-fail:
-	sealed_file_release(out);
-	return -1;
 }
 
 void sealed_file_release(struct sealed_file *f)
@@ -1120,6 +1137,347 @@ void sealed_file_release(struct sealed_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* ---- editing a file in place ---- */
+
+static const struct sealed_kv *kv_find(const struct sealed_kv *kv, size_t n,
+				       const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(kv[i].key, key))
+			return &kv[i];
+	return NULL;
+}
+
+static int kv_same(const struct sealed_kv *a, size_t na,
+		   const struct sealed_kv *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++) {
+		const struct sealed_kv *o = kv_find(b, nb, a[i].key);
+
+		if (!o || o->value_len != a[i].value_len ||
+		    memcmp(o->value, a[i].value, a[i].value_len))
+			return 0;
+	}
+	return 1;
+}
+
+static int str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int has_str(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return 1;
+	return 0;
+}
+
+/* Does what the file now says match what was meant? */
+static int secret_same(const struct sealed_secret *a,
+		       const struct sealed_secret *b)
+{
+	if (!str_same(a->name, b->name) ||
+	    !str_same(a->namespace, b->namespace) || a->scope != b->scope ||
+	    strcmp(a->type ? a->type : "Opaque", b->type ? b->type : "Opaque") ||
+	    !kv_same(a->labels, a->nlabels, b->labels, b->nlabels) ||
+	    !kv_same(a->annotations, a->nannotations, b->annotations,
+		     b->nannotations) ||
+	    !kv_same(a->items, a->nitems, b->items, b->nitems) ||
+	    a->nrecipients != b->nrecipients)
+		return 0;
+	for (size_t i = 0; i < a->nrecipients; i++)
+		if (!has_str(b->recipients, b->nrecipients, a->recipients[i]))
+			return 0;
+	return 1;
+}
+
+/* A map entry's value that must be a map when present; -1: it is not. */
+static int get_map(const struct ynode *parent, const char *key,
+		   const struct ynode **out, const char *path, const char *what,
+		   struct err *e)
+{
+	*out = parent ? ynode_get(parent, key) : NULL;
+	if (*out && (*out)->type != YNODE_MAP)
+		return err_set(e, "%s:%u: %s is not a map; cannot edit it in place",
+			       path, (*out)->line, what);
+	return 0;
+}
+
+/* Does a template map (labels, annotations) lack or differ from kv? */
+static int kv_changes(const struct ynode *map, const struct sealed_kv *kv,
+		      size_t n, int *inserts)
+{
+	int changes = 0;
+
+	*inserts = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *v = map ? ynode_get(map, kv[i].key) : NULL;
+
+		if (!v) {
+			(*inserts)++;
+			changes++;
+		} else if (v->type != YNODE_SCALAR || v->len != kv[i].value_len ||
+			   memcmp(v->value, kv[i].value, v->len)) {
+			changes++;
+		}
+	}
+	return changes;
+}
+
+static int cmp_kv_ptr(const void *a, const void *b)
+{
+	return strcmp((*(const struct sealed_kv *const *)a)->key,
+		      (*(const struct sealed_kv *const *)b)->key);
+}
+
+/* Set every kv in map: values replaced in place, new keys inserted. */
+static int edit_kv(struct yamltree_edits *ed, const struct ynode *map,
+		   const struct sealed_kv *kv, size_t n, struct err *e)
+{
+	const struct sealed_kv **sorted = calloc(n + 1, sizeof(*sorted));
+	int ret = 0;
+
+	if (!sorted)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &kv[i];
+	/* Sorted, so new keys that land between the same neighbours are
+	 * written in order. */
+	qsort(sorted, n, sizeof(*sorted), cmp_kv_ptr);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		const struct sealed_kv *x = sorted[i];
+		const struct ynode *v = ynode_get(map, x->key);
+
+		if (memchr(x->value, '\0', x->value_len)) {
+			ret = err_set(e, "'%s' holds a NUL byte", x->key);
+		} else if (!v) {
+			ret = yamltree_edit_map_insert(ed, map, x->key, x->value,
+						       0, e);
+		} else if (v->type != YNODE_SCALAR || v->len != x->value_len ||
+			   memcmp(v->value, x->value, v->len)) {
+			ret = yamltree_edit_scalar(ed, v, x->value, e);
+		}
+	}
+	free(sorted);
+	return ret;
+}
+
+/* spec.recipients made to hold s's recipients: removed lines go, new IDs
+ * go in beside their neighbours. */
+static int edit_recipients(struct yamltree_edits *ed, const struct ynode *spec,
+			   const struct sealed_secret *s, const char *path,
+			   struct err *e)
+{
+	const struct ynode *rs = ynode_get(spec, "recipients");
+	struct strbuf flow = STRBUF_INIT;
+	int ret = 0;
+
+	if (!rs) {
+		if (!s->nrecipients)
+			return 0;
+		strbuf_addch(&flow, '[');
+		for (size_t i = 0; i < s->nrecipients; i++)
+			strbuf_addf(&flow, "%s%s", i ? ", " : "", s->recipients[i]);
+		strbuf_addch(&flow, ']');
+		ret = yamltree_edit_map_insert(ed, spec, "recipients", flow.buf,
+					       YAMLTREE_EDIT_RAW, e);
+		strbuf_release(&flow);
+		return ret;
+	}
+	if (rs->type != YNODE_SEQ)
+		return err_set(e, "%s:%u: spec.recipients is not a list; cannot edit it in place",
+			       path, rs->line);
+	/* Insertions first: one may go just before a line that goes. */
+	for (size_t i = 0; i < s->nrecipients && ret == 0; i++) {
+		int found = 0;
+
+		for (size_t j = 0; j < rs->n; j++)
+			found |= rs->items[j]->type == YNODE_SCALAR &&
+				 !strcmp(rs->items[j]->value, s->recipients[i]);
+		if (!found)
+			ret = yamltree_edit_seq_insert(ed, rs, s->recipients[i], e);
+	}
+	for (size_t j = 0; j < rs->n && ret == 0; j++)
+		if (rs->items[j]->type != YNODE_SCALAR ||
+		    !has_str(s->recipients, s->nrecipients, rs->items[j]->value))
+			ret = yamltree_edit_seq_remove(ed, rs, j, e);
+	return ret;
+}
+
+/*
+ * The edits that make one document say s. When a map that must hold new
+ * entries is missing, only "key: {}" is added for it (*grew is set): the
+ * caller applies, parses again and comes back.
+ */
+static int edit_secret(struct yamltree_edits *ed, const struct ynode *root,
+		       const struct sealed_secret *s, int *grew, struct err *e)
+{
+	const char *path = ed->t->path;
+	const struct ynode *spec, *data, *tmpl = NULL, *meta = NULL;
+	const struct ynode *labels = NULL, *annos = NULL, *type = NULL;
+	int nl = 0, na = 0, want_type;
+
+	if (get_map(root, "spec", &spec, path, "spec", e) < 0 ||
+	    get_map(spec, "encryptedData", &data, path, "spec.encryptedData", e) < 0 ||
+	    get_map(spec, "template", &tmpl, path, "spec.template", e) < 0 ||
+	    get_map(tmpl, "metadata", &meta, path, "spec.template.metadata", e) < 0 ||
+	    get_map(meta, "labels", &labels, path, "spec.template.metadata.labels", e) < 0 ||
+	    get_map(meta, "annotations", &annos, path, "spec.template.metadata.annotations", e) < 0)
+		return -1;
+	if (!spec || !data)
+		return err_set(e, "%s:%u: no spec.encryptedData map; cannot edit it in place",
+			       path, root->line);
+	type = tmpl ? ynode_get(tmpl, "type") : NULL;
+	want_type = s->type && (type ? type->type != YNODE_SCALAR ||
+				       strcmp(type->value, s->type) :
+				       strcmp(s->type, "Opaque") != 0);
+	kv_changes(labels, s->labels, s->nlabels, &nl);
+	kv_changes(annos, s->annotations, s->nannotations, &na);
+
+	/* Missing maps first, outermost first. */
+	if (!tmpl && (want_type || nl || na)) {
+		*grew = 1;
+		return yamltree_edit_map_insert(ed, spec, "template", "{}",
+						YAMLTREE_EDIT_RAW, e);
+	}
+	if (!meta && (nl || na)) {
+		*grew = 1;
+		return yamltree_edit_map_insert(ed, tmpl, "metadata", "{}",
+						YAMLTREE_EDIT_RAW, e);
+	}
+	if ((!labels && nl) || (!annos && na)) {
+		*grew = 1;
+		if (!annos && na &&
+		    yamltree_edit_map_insert(ed, meta, "annotations", "{}",
+					     YAMLTREE_EDIT_RAW, e) < 0)
+			return -1;
+		if (!labels && nl &&
+		    yamltree_edit_map_insert(ed, meta, "labels", "{}",
+					     YAMLTREE_EDIT_RAW, e) < 0)
+			return -1;
+		return 0;
+	}
+	if (*grew)
+		return 0;	/* another document grew: finish this one next time */
+
+	if (edit_kv(ed, data, s->items, s->nitems, e) < 0 ||
+	    edit_recipients(ed, spec, s, path, e) < 0)
+		return -1;
+	if (want_type) {
+		if (type && yamltree_edit_scalar(ed, type, s->type, e) < 0)
+			return -1;
+		if (!type && yamltree_edit_map_insert(ed, tmpl, "type", s->type,
+						      0, e) < 0)
+			return -1;
+	}
+	if ((labels && edit_kv(ed, labels, s->labels, s->nlabels, e) < 0) ||
+	    (annos && edit_kv(ed, annos, s->annotations, s->nannotations, e) < 0))
+		return -1;
+	return 0;
+}
+
+int sealed_file_update(struct strbuf *out, const struct sealed_file *f,
+		       struct err *e)
+{
+	struct yamltree *cur = NULL;
+	const struct yamltree *t = f->tree;
+	struct strbuf text = STRBUF_INIT;
+	struct sealed_file check = { 0 };
+	int ret = -1;
+
+	/* Each round either adds missing maps (then parses the result and
+	 * goes again) or makes every other edit; three maps deep at most. */
+	for (int round = 0; round < 5; round++) {
+		struct yamltree_edits ed;
+		size_t j = 0;
+		int grew = 0, r = 0;
+
+		yamltree_edits_init(&ed, t);
+		for (size_t d = 0; d < t->ndocs && r == 0; d++) {
+			const struct ynode *root = t->docs[d].root;
+
+			if (!root || ynode_is_null(root) ||
+			    !sealed_is_sealed_secret(root))
+				continue;
+			if (j >= f->nsecrets) {
+				r = err_set(e, "'%s' changed while it was edited",
+					    f->tree->path);
+				break;
+			}
+			r = edit_secret(&ed, root, &f->secrets[j++], &grew, e);
+		}
+		strbuf_reset(&text);
+		if (r == 0)
+			r = yamltree_edits_apply(&ed, &text, e);
+		yamltree_edits_release(&ed);
+		if (r < 0)
+			goto out;
+		yamltree_free(cur);
+		cur = NULL;
+		if (yamltree_parse_text(&cur, f->tree->path, text.buf, text.len,
+					NULL, e) < 0) {
+			err_wrap(e, "the edited '%s' does not parse; nothing was written",
+				 f->tree->path);
+			goto out;
+		}
+		t = cur;
+		if (!grew)
+			break;
+	}
+	/* The proof: the new text reads back as what was meant. */
+	check.tree = cur;
+	cur = NULL;
+	if (file_secrets(&check, e) < 0) {
+		err_wrap(e, "the edited '%s' does not read back; nothing was written",
+			 f->tree->path);
+		goto out;
+	}
+	if (check.nsecrets != f->nsecrets || check.nother != f->nother) {
+		err_set(e, "editing '%s' in place changed its documents; nothing was written",
+			f->tree->path);
+		goto out;
+	}
+	for (size_t i = 0; i < f->nsecrets; i++)
+		if (!secret_same(&f->secrets[i], &check.secrets[i])) {
+			err_set(e, "editing '%s' in place did not give the intended result; nothing was written",
+				f->tree->path);
+			goto out;
+		}
+	if (strbuf_add(out, text.buf, text.len) < 0) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	sealed_file_release(&check);
+	yamltree_free(cur);
+	strbuf_release(&text);
+	return ret;
+}
+
+/*
+ * fsync the folder holding path, so that a rename in it survives a crash.
+ * Best effort: the file is already replaced, and some file systems cannot
+ * sync a folder.
+ */
+static void sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+			  : xstrndup(".", 1);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	free(dir);
+	if (fd < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
 int sealed_write_atomic(const char *path, const char *buf, size_t len,
 			struct err *e)
 {
@@ -1128,7 +1486,15 @@ int sealed_write_atomic(const char *path, const char *buf, size_t len,
 	mode_t mode = 0644;
 	size_t off = 0;
 	int fd = -1, ret = -1;
+	char *real = NULL;
 
+	/* A symlinked file is replaced where it really is; the link stays. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		real = realpath(path, NULL);
+		if (!real)
+			return err_errno(e, "cannot resolve '%s'", path);
+		path = real;
+	}
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
 	strbuf_addf(&tmp, "%s.tmp.XXXXXX", path);
@@ -1163,12 +1529,14 @@ int sealed_write_atomic(const char *path, const char *buf, size_t len,
 		goto out;
 	}
 	ret = 0;
+	sync_dir_of(path);
 out:
 	if (fd >= 0)
 		close(fd);
 	if (ret < 0)
 		unlink(tmp.buf);
 	strbuf_release(&tmp);
+	free(real);
 	return ret;
 }
 

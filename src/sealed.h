@@ -194,6 +194,19 @@ int sealed_file_load(struct sealed_file *out, const char *path,
 void sealed_file_release(struct sealed_file *f);
 
 /*
+ * The text of f with its SealedSecrets changed in memory (items set,
+ * recipients replaced, template fields) written back as edits of the
+ * file's own bytes: everything else (comments, metadata, labels and
+ * annotations of the SealedSecret, unchanged items, formatting) stays
+ * byte-identical; a changed value is replaced in place; a new item goes in
+ * beside its neighbours (in sorted place when the items are sorted); a
+ * recipient that is gone loses its line. The result is parsed again and
+ * must read back as f->secrets, else nothing is returned.
+ */
+int sealed_file_update(struct strbuf *out, const struct sealed_file *f,
+		       struct err *e);
+
+/*
  * Replace path with buf atomically: a temporary file in the same folder,
  * fsync, rename. A new file gets mode 0644; an existing one keeps its mode.
  */

@@ -1820,3 +1820,563 @@ int yamltree_doc_yaml(struct strbuf *out, const struct yamltree *t,
 	strbuf_add(out, s, len);
 	return strbuf_addch(out, '\n');
 }
+
+/* ---- edits applied at once ---- */
+
+struct yamltree_edit {
+	size_t start, end;		/* bytes of the original text replaced */
+	struct strbuf text;		/* what replaces them */
+	const struct ynode *owner;	/* an empty flow collection made block */
+	size_t order;
+};
+
+void yamltree_edits_init(struct yamltree_edits *ed, const struct yamltree *t)
+{
+	memset(ed, 0, sizeof(*ed));
+	ed->t = t;
+}
+
+void yamltree_edits_release(struct yamltree_edits *ed)
+{
+	for (size_t i = 0; i < ed->n; i++)
+		strbuf_release(&ed->v[i].text);
+	free(ed->v);
+	memset(ed, 0, sizeof(*ed));
+}
+
+static struct yamltree_edit *edit_new(struct yamltree_edits *ed, size_t start,
+				      size_t end)
+{
+	struct yamltree_edit *x;
+
+	if (ed->n == ed->cap) {
+		ed->cap = ed->cap ? 2 * ed->cap : 8;
+		ed->v = realloc(ed->v, ed->cap * sizeof(*ed->v));
+		if (!ed->v)
+			abort();
+	}
+	x = &ed->v[ed->n];
+	memset(x, 0, sizeof(*x));
+	x->start = start;
+	x->end = end;
+	x->order = ed->n++;
+	strbuf_init(&x->text, 0);
+	return x;
+}
+
+/* The line break the file uses: CRLF when its first line ends so. */
+static const char *edit_newline(const struct yamltree *t)
+{
+	const char *nl = memchr(t->text, '\n', t->len);
+
+	return nl && nl > t->text && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+static size_t edit_line_start(const struct yamltree *t, size_t off)
+{
+	while (off > 0 && t->text[off - 1] != '\n')
+		off--;
+	return off;
+}
+
+/*
+ * Where the line holding the end of node n ends (after its line break, so
+ * a trailing comment stays with n). An end already at a line start (block
+ * scalars end there) is taken as it is.
+ */
+static size_t edit_after_node(const struct yamltree *t, const struct ynode *n)
+{
+	const struct ynode *last = n->type == YNODE_SCALAR ||
+				   n->style == YSTYLE_FLOW ? n : last_scalar(n);
+	size_t off = last ? last->end : n->end;
+
+	if (off > t->len)
+		off = t->len;
+	if (off > 0 && t->text[off - 1] == '\n')
+		return off;
+	while (off < t->len && t->text[off] != '\n')
+		off++;
+	return off < t->len ? off + 1 : off;
+}
+
+/* The text before off on its line, as blanks (a "- " becomes "  "). */
+static void edit_indent(struct strbuf *out, const struct yamltree *t,
+			size_t off)
+{
+	for (size_t p = edit_line_start(t, off); p < off; p++)
+		strbuf_addch(out, t->text[p] == '\t' ? '\t' : ' ');
+}
+
+static int edit_blank_before(const struct yamltree *t, size_t off)
+{
+	for (size_t p = edit_line_start(t, off); p < off; p++)
+		if (t->text[p] != ' ' && t->text[p] != '\t')
+			return 0;
+	return 1;
+}
+
+/*
+ * Where to insert before the entry or item starting at off on its own
+ * line: above the comment lines just over it that are indented as much.
+ */
+static size_t edit_before_line(const struct yamltree *t, size_t off)
+{
+	size_t col = off - edit_line_start(t, off);
+	size_t at = edit_line_start(t, off);
+
+	while (at > 0) {
+		size_t prev = edit_line_start(t, at - 1), p = prev;
+
+		while (p < at && (t->text[p] == ' ' || t->text[p] == '\t'))
+			p++;
+		if (p - prev < col || p >= at || t->text[p] != '#')
+			break;
+		at = prev;
+	}
+	return at;
+}
+
+/* A scalar written in style, or quoted when the text does not allow it. */
+static void edit_scalar_text(struct strbuf *out, const char *v,
+			     enum ynode_style style, int in_flow)
+{
+	int ctl = 0;
+
+	for (const char *p = v; *p; p++)
+		ctl |= (unsigned char)*p < 0x20;
+	if (style == YSTYLE_PLAIN && plain_safe(v, in_flow)) {
+		strbuf_addstr(out, v);
+	} else if (style == YSTYLE_SINGLE && !ctl) {
+		strbuf_addch(out, '\'');
+		for (const char *p = v; *p; p++) {
+			if (*p == '\'')
+				strbuf_addch(out, '\'');
+			strbuf_addch(out, *p);
+		}
+		strbuf_addch(out, '\'');
+	} else {
+		yamltree_quote(out, v, strlen(v));
+	}
+}
+
+static enum ynode_style edit_style_like(const struct ynode *n)
+{
+	if (n && n->type == YNODE_SCALAR &&
+	    (n->style == YSTYLE_SINGLE || n->style == YSTYLE_DOUBLE))
+		return n->style;
+	return YSTYLE_PLAIN;
+}
+
+static int edit_check(const struct yamltree_edits *ed, const struct ynode *n,
+		      struct err *e)
+{
+	if (!n || n->end > ed->t->len || n->start > n->end)
+		return err_set(e, "%s: node outside the file", ed->t->path);
+	return 0;
+}
+
+int yamltree_edit_scalar(struct yamltree_edits *ed, const struct ynode *n,
+			 const char *value, struct err *e)
+{
+	struct yamltree_edit *x;
+
+	if (edit_check(ed, n, e) < 0)
+		return -1;
+	if (n->type != YNODE_SCALAR)
+		return err_set(e, "%s:%u:%u: not a scalar", ed->t->path, n->line,
+			       n->col);
+	if (n->style == YSTYLE_LITERAL || n->style == YSTYLE_FOLDED)
+		return err_set(e, "%s:%u:%u: cannot edit a block scalar in place",
+			       ed->t->path, n->line, n->col);
+	x = edit_new(ed, n->start, n->end);
+	edit_scalar_text(&x->text, value, n->style, n->flow);
+	return 0;
+}
+
+/* Is scalar a sorted before or equal to scalar b? */
+static int edit_in_order(const struct ynode *a, const struct ynode *b)
+{
+	return a->type == YNODE_SCALAR && b->type == YNODE_SCALAR &&
+	       strcmp(a->value, b->value) <= 0;
+}
+
+/* Are the keys of a map, or the items of a sequence, in strcmp order? */
+static int edit_sorted(const struct ynode *n)
+{
+	for (size_t i = 1; i < n->n; i++)
+		if (!(n->type == YNODE_MAP ?
+		      edit_in_order(n->entries[i - 1].key, n->entries[i].key) :
+		      edit_in_order(n->items[i - 1], n->items[i])))
+			return 0;
+	return 1;
+}
+
+/*
+ * An empty flow collection in block context becomes block: the text from
+ * the end of its key to its closing bracket is replaced, and later
+ * insertions into it extend the same edit.
+ */
+static struct yamltree_edit *edit_empty_flow(struct yamltree_edits *ed,
+					     const struct ynode *coll,
+					     struct err *e)
+{
+	const struct yamltree *t = ed->t;
+	size_t start = coll->start;
+
+	for (size_t i = 0; i < ed->n; i++)
+		if (ed->v[i].owner == coll)
+			return &ed->v[i];
+	if (coll->end < start + 2 || t->text[start] != (coll->type == YNODE_MAP ? '{' : '[') ||
+	    t->text[coll->end - 1] != (coll->type == YNODE_MAP ? '}' : ']')) {
+		err_set(e, "%s:%u:%u: cannot edit this empty collection in place",
+			t->path, coll->line, coll->col);
+		return NULL;
+	}
+	while (start > 0 && (t->text[start - 1] == ' ' || t->text[start - 1] == '\t'))
+		start--;
+	if (start == 0 || t->text[start - 1] != ':') {
+		err_set(e, "%s:%u:%u: cannot edit this empty collection in place",
+			t->path, coll->line, coll->col);
+		return NULL;
+	}
+	{
+		struct yamltree_edit *x = edit_new(ed, start, coll->end);
+
+		x->owner = coll;
+		return x;
+	}
+}
+
+/* The blanks that indent the line at off ("- " counts as blanks). */
+static size_t edit_line_indent(const struct yamltree *t, size_t off)
+{
+	size_t ls = edit_line_start(t, off), p = ls;
+
+	for (;;) {
+		while (p < off && (t->text[p] == ' ' || t->text[p] == '\t'))
+			p++;
+		if (p + 1 < off && t->text[p] == '-' &&
+		    (t->text[p + 1] == ' ' || t->text[p + 1] == '\t'))
+			p++;
+		else
+			break;
+	}
+	return p - ls;
+}
+
+int yamltree_edit_map_insert(struct yamltree_edits *ed,
+			     const struct ynode *map, const char *key,
+			     const char *value, int flags, struct err *e)
+{
+	const struct yamltree *t = ed->t;
+	const char *nl = edit_newline(t);
+	struct strbuf entry = STRBUF_INIT;
+	const struct ynode *like_k = NULL, *like_v = NULL;
+	size_t at_i = map ? map->n : 0;
+	int flow;
+
+	if (edit_check(ed, map, e) < 0)
+		return -1;
+	if (map->type != YNODE_MAP)
+		return err_set(e, "%s:%u:%u: not a map", t->path, map->line,
+			       map->col);
+	if (ynode_get(map, key))
+		return err_set(e, "%s:%u:%u: the map already holds '%s'",
+			       t->path, map->line, map->col, key);
+	flow = map->style == YSTYLE_FLOW;
+	/* Only the entries written in this map (not merged ones) count. */
+	for (size_t i = 0; i < map->n; i++)
+		if (map->entries[i].key->start < map->start ||
+		    map->entries[i].key->end > map->end)
+			return err_set(e, "%s:%u:%u: cannot insert into a map with merged keys",
+				       t->path, map->line, map->col);
+	if (map->n && edit_sorted(map)) {
+		for (at_i = 0; at_i < map->n; at_i++)
+			if (strcmp(map->entries[at_i].key->value, key) > 0)
+				break;
+	}
+	if (map->n) {
+		size_t j = at_i < map->n ? at_i : map->n - 1;
+
+		like_k = map->entries[j].key;
+		like_v = map->entries[j].value;
+	}
+	edit_scalar_text(&entry, key, edit_style_like(like_k), flow || map->flow);
+	strbuf_addstr(&entry, ": ");
+	if (flags & YAMLTREE_EDIT_RAW)
+		strbuf_addstr(&entry, value);
+	else
+		edit_scalar_text(&entry, value, edit_style_like(like_v),
+				 flow || map->flow);
+
+	if (map->n == 0) {
+		struct yamltree_edit *x;
+
+		if (map->flow || !flow) {
+			/* "{}" inside flow: write "{key: value}". */
+			if (!flow || map->end < map->start + 2) {
+				strbuf_release(&entry);
+				return err_set(e, "%s:%u:%u: cannot insert into this map",
+					       t->path, map->line, map->col);
+			}
+			x = edit_new(ed, map->end - 1, map->end - 1);
+			strbuf_add(&x->text, entry.buf, entry.len);
+		} else {
+			size_t ind = edit_line_indent(t, map->start) + 2;
+
+			x = edit_empty_flow(ed, map, e);
+			if (!x) {
+				strbuf_release(&entry);
+				return -1;
+			}
+			strbuf_addstr(&x->text, nl);
+			for (size_t i = 0; i < ind; i++)
+				strbuf_addch(&x->text, ' ');
+			strbuf_add(&x->text, entry.buf, entry.len);
+		}
+	} else if (flow) {
+		if (at_i < map->n) {
+			struct yamltree_edit *x =
+				edit_new(ed, map->entries[at_i].key->start,
+					 map->entries[at_i].key->start);
+
+			strbuf_add(&x->text, entry.buf, entry.len);
+			strbuf_addstr(&x->text, ", ");
+		} else {
+			const struct ynode *lv = map->entries[map->n - 1].value;
+			size_t end = lv->end;
+			struct yamltree_edit *x;
+
+			/* An empty value ends where its key does. */
+			if (end < map->entries[map->n - 1].key->end)
+				end = map->entries[map->n - 1].key->end;
+			x = edit_new(ed, end, end);
+			strbuf_addstr(&x->text, ", ");
+			strbuf_add(&x->text, entry.buf, entry.len);
+		}
+	} else if (at_i < map->n) {
+		const struct ynode *k = map->entries[at_i].key;
+		struct yamltree_edit *x;
+
+		if (edit_blank_before(t, k->start)) {
+			size_t at = edit_before_line(t, k->start);
+
+			x = edit_new(ed, at, at);
+			edit_indent(&x->text, t, k->start);
+			strbuf_add(&x->text, entry.buf, entry.len);
+			strbuf_addstr(&x->text, nl);
+		} else {
+			/* The first key of "- key: ...": go before it on its line. */
+			x = edit_new(ed, k->start, k->start);
+			strbuf_add(&x->text, entry.buf, entry.len);
+			strbuf_addstr(&x->text, nl);
+			edit_indent(&x->text, t, k->start);
+		}
+	} else {
+		const struct ynode *lk = map->entries[map->n - 1].key;
+		size_t at = edit_after_node(t, map->entries[map->n - 1].value);
+		struct yamltree_edit *x;
+
+		if (at < lk->end)
+			at = edit_after_node(t, lk);
+		x = edit_new(ed, at, at);
+		if (at == t->len && (at == 0 || t->text[at - 1] != '\n'))
+			strbuf_addstr(&x->text, nl);
+		edit_indent(&x->text, t, lk->start);
+		strbuf_add(&x->text, entry.buf, entry.len);
+		if (at < t->len || t->text[t->len - 1] == '\n')
+			strbuf_addstr(&x->text, nl);
+	}
+	strbuf_release(&entry);
+	return 0;
+}
+
+/* Where the "-" of a block sequence item is, or (size_t)-1. */
+static size_t edit_dash(const struct yamltree *t, const struct ynode *item)
+{
+	size_t p = item->start;
+
+	while (p > 0 && (t->text[p - 1] == ' ' || t->text[p - 1] == '\t'))
+		p--;
+	if (p == 0 || t->text[p - 1] != '-')
+		return (size_t)-1;
+	return p - 1;
+}
+
+int yamltree_edit_seq_insert(struct yamltree_edits *ed,
+			     const struct ynode *seq, const char *value,
+			     struct err *e)
+{
+	const struct yamltree *t = ed->t;
+	const char *nl = edit_newline(t);
+	struct strbuf item = STRBUF_INIT;
+	size_t at_i, d;
+	int flow;
+	struct yamltree_edit *x;
+
+	if (edit_check(ed, seq, e) < 0)
+		return -1;
+	if (seq->type != YNODE_SEQ)
+		return err_set(e, "%s:%u:%u: not a sequence", t->path, seq->line,
+			       seq->col);
+	flow = seq->style == YSTYLE_FLOW;
+	at_i = seq->n;
+	if (seq->n && edit_sorted(seq))
+		for (at_i = 0; at_i < seq->n; at_i++)
+			if (strcmp(seq->items[at_i]->value, value) > 0)
+				break;
+	edit_scalar_text(&item, value,
+			 edit_style_like(seq->n ? seq->items[at_i < seq->n ? at_i : seq->n - 1] : NULL),
+			 flow || seq->flow);
+	if (seq->n == 0) {
+		if (!flow || seq->end < seq->start + 2) {
+			strbuf_release(&item);
+			return err_set(e, "%s:%u:%u: cannot insert into this sequence",
+				       t->path, seq->line, seq->col);
+		}
+		if (seq->flow) {
+			x = edit_new(ed, seq->end - 1, seq->end - 1);
+			strbuf_add(&x->text, item.buf, item.len);
+		} else {
+			size_t ind = edit_line_indent(t, seq->start);
+
+			x = edit_empty_flow(ed, seq, e);
+			if (!x) {
+				strbuf_release(&item);
+				return -1;
+			}
+			strbuf_addstr(&x->text, nl);
+			for (size_t i = 0; i < ind; i++)
+				strbuf_addch(&x->text, ' ');
+			strbuf_addstr(&x->text, "- ");
+			strbuf_add(&x->text, item.buf, item.len);
+		}
+	} else if (flow) {
+		if (at_i < seq->n) {
+			x = edit_new(ed, seq->items[at_i]->start,
+				     seq->items[at_i]->start);
+			strbuf_add(&x->text, item.buf, item.len);
+			strbuf_addstr(&x->text, ", ");
+		} else {
+			x = edit_new(ed, seq->items[seq->n - 1]->end,
+				     seq->items[seq->n - 1]->end);
+			strbuf_addstr(&x->text, ", ");
+			strbuf_add(&x->text, item.buf, item.len);
+		}
+	} else {
+		const struct ynode *near = seq->items[at_i < seq->n ? at_i : seq->n - 1];
+
+		d = edit_dash(t, near);
+		if (d == (size_t)-1) {
+			strbuf_release(&item);
+			return err_set(e, "%s:%u:%u: cannot insert into this sequence",
+				       t->path, seq->line, seq->col);
+		}
+		if (at_i < seq->n && edit_blank_before(t, d)) {
+			size_t at = edit_before_line(t, d);
+
+			x = edit_new(ed, at, at);
+			edit_indent(&x->text, t, d);
+			strbuf_addstr(&x->text, "- ");
+			strbuf_add(&x->text, item.buf, item.len);
+			strbuf_addstr(&x->text, nl);
+		} else if (at_i < seq->n) {
+			x = edit_new(ed, d, d);
+			strbuf_addstr(&x->text, "- ");
+			strbuf_add(&x->text, item.buf, item.len);
+			strbuf_addstr(&x->text, nl);
+			edit_indent(&x->text, t, d);
+		} else {
+			size_t at = edit_after_node(t, near);
+
+			x = edit_new(ed, at, at);
+			if (at == t->len && (at == 0 || t->text[at - 1] != '\n'))
+				strbuf_addstr(&x->text, nl);
+			edit_indent(&x->text, t, d);
+			strbuf_addstr(&x->text, "- ");
+			strbuf_add(&x->text, item.buf, item.len);
+			if (at < t->len || t->text[t->len - 1] == '\n')
+				strbuf_addstr(&x->text, nl);
+		}
+	}
+	strbuf_release(&item);
+	return 0;
+}
+
+int yamltree_edit_seq_remove(struct yamltree_edits *ed,
+			     const struct ynode *seq, size_t i, struct err *e)
+{
+	const struct yamltree *t = ed->t;
+	const struct ynode *it;
+
+	if (edit_check(ed, seq, e) < 0)
+		return -1;
+	if (seq->type != YNODE_SEQ || i >= seq->n)
+		return err_set(e, "%s:%u:%u: no item %zu to remove", t->path,
+			       seq->line, seq->col, i);
+	it = seq->items[i];
+	if (it->start < seq->start || it->end > seq->end)
+		return err_set(e, "%s:%u:%u: cannot remove an alias in place",
+			       t->path, it->line, it->col);
+	if (seq->style == YSTYLE_FLOW) {
+		if (i + 1 < seq->n)
+			edit_new(ed, it->start, seq->items[i + 1]->start);
+		else if (i > 0)
+			edit_new(ed, seq->items[i - 1]->end, it->end);
+		else
+			edit_new(ed, it->start, it->end);
+	} else {
+		size_t d = edit_dash(t, it);
+
+		if (seq->n == 1)
+			return err_set(e, "%s:%u:%u: cannot remove the only item of a sequence in place",
+				       t->path, it->line, it->col);
+		if (d == (size_t)-1 || !edit_blank_before(t, d))
+			return err_set(e, "%s:%u:%u: cannot remove this item in place",
+				       t->path, it->line, it->col);
+		edit_new(ed, edit_line_start(t, d), edit_after_node(t, it));
+	}
+	return 0;
+}
+
+static int edit_cmp(const void *a, const void *b)
+{
+	const struct yamltree_edit *x = *(const struct yamltree_edit *const *)a;
+	const struct yamltree_edit *y = *(const struct yamltree_edit *const *)b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int yamltree_edits_apply(const struct yamltree_edits *ed, struct strbuf *out,
+			 struct err *e)
+{
+	const struct yamltree *t = ed->t;
+	const struct yamltree_edit **v = calloc(ed->n + 1, sizeof(*v));
+	size_t at = 0;
+	int ret = -1;
+
+	if (!v)
+		abort();
+	for (size_t i = 0; i < ed->n; i++)
+		v[i] = &ed->v[i];
+	if (ed->n > 1)
+		qsort(v, ed->n, sizeof(*v), edit_cmp);
+	for (size_t i = 0; i < ed->n; i++) {
+		if (v[i]->start < at || v[i]->end > t->len ||
+		    v[i]->end < v[i]->start) {
+			err_set(e, "%s: edits overlap", t->path);
+			goto out;
+		}
+		strbuf_add(out, t->text + at, v[i]->start - at);
+		strbuf_add(out, v[i]->text.buf ? v[i]->text.buf : "",
+			   v[i]->text.len);
+		at = v[i]->end;
+	}
+	strbuf_add(out, t->text + at, t->len - at);
+	ret = 0;
+out:
+	free(v);
+	return ret;
+}

@@ -188,4 +188,64 @@ int yamltree_doc_yaml(struct strbuf *out, const struct yamltree *t,
 /* A double-quoted YAML scalar of s (len bytes), escapes as needed. */
 int yamltree_quote(struct strbuf *out, const char *s, size_t len);
 
+/*
+ * Edits to the text of a parsed file, applied at once. Each edit names bytes
+ * of the original text (t->text), so every span stays valid until
+ * yamltree_edits_apply() writes the new text; edits may not overlap, and
+ * insertions at the same place keep the order they were made in. Every byte
+ * that no edit names is kept, comments and formatting included. Callers
+ * should parse the result again and check it says what they meant (as
+ * deploy does), since YAML has more ways of writing a document than these
+ * functions know.
+ *
+ * New entries and items are written like their neighbours: the same
+ * indentation, the same quoting when the text allows it, and the same line
+ * endings. A new map key goes before the first key that sorts after it when
+ * the keys are sorted (the comment lines just above that key stay with it),
+ * else at the end of the map; sequence items likewise. An empty flow
+ * collection ("{}" or "[]") in block context becomes a block one.
+ */
+struct yamltree_edit;
+
+struct yamltree_edits {
+	const struct yamltree *t;
+	struct yamltree_edit *v;
+	size_t n, cap;
+};
+
+void yamltree_edits_init(struct yamltree_edits *ed, const struct yamltree *t);
+void yamltree_edits_release(struct yamltree_edits *ed);
+
+/* Replace the value of a scalar, keeping its quoting style when it can. */
+int yamltree_edit_scalar(struct yamltree_edits *ed, const struct ynode *scalar,
+			 const char *value, struct err *e);
+
+/* value is YAML text to write as it is (a flow collection: "{}", "[a, b]"). */
+#define YAMLTREE_EDIT_RAW 1
+
+/*
+ * Add "key: value" to a map that does not hold key (value is a string,
+ * quoted as needed, or with YAMLTREE_EDIT_RAW text written as it is).
+ */
+int yamltree_edit_map_insert(struct yamltree_edits *ed,
+			     const struct ynode *map, const char *key,
+			     const char *value, int flags, struct err *e);
+
+/* Add a string item to a sequence. */
+int yamltree_edit_seq_insert(struct yamltree_edits *ed,
+			     const struct ynode *seq, const char *value,
+			     struct err *e);
+
+/*
+ * Remove item i of a sequence: its whole line(s) in block style, the item
+ * and its comma in flow style. The last item of a block sequence cannot be
+ * removed this way.
+ */
+int yamltree_edit_seq_remove(struct yamltree_edits *ed,
+			     const struct ynode *seq, size_t i, struct err *e);
+
+/* The original text with every edit made, into out. */
+int yamltree_edits_apply(const struct yamltree_edits *ed, struct strbuf *out,
+			 struct err *e);
+
 #endif

@@ -54,6 +54,7 @@ SAASCTL_PASSPHRASE_FILE=$T/pass saas unseal l.yaml -k locked.key -o env
 expect_rc 0 "the right passphrase opens the key"
 expect_out "^K=locked-value$" "the locked key opens the item"
 printf 'wrong horse\n' > bad
+chmod 600 bad
 SAASCTL_PASSPHRASE_FILE=$T/bad saas unseal l.yaml -k locked.key
 expect_rc 1 "a wrong passphrase fails"
 expect_err "cannot open '.*locked.key': wrong passphrase" "a wrong passphrase is a clear error"
@@ -92,6 +93,7 @@ PYEOF
 grep -q '^status 0$' "$T/pty.out" && ok "keygen --passphrase reads the terminal" || not_ok "keygen --passphrase reads the terminal" "$(cat "$T/pty.out")"
 grep -q '^not echoed$' "$T/pty.out" && ok "the passphrase is not echoed" || not_ok "the passphrase is not echoed" "$(cat "$T/pty.out")"
 printf 'tty pass\n' > ttypass
+chmod 600 ttypass
 SAASCTL_PASSPHRASE_FILE=$T/ttypass saas seal --from-literal K=v -n ns --name s -r tty.pub -o t.yaml -q
 SAASCTL_PASSPHRASE_FILE=$T/ttypass saas unseal t.yaml -k tty.key -o env
 expect_rc 0 "the key made on a terminal opens with its passphrase"

@@ -161,3 +161,16 @@ saas seal -f "$T/bad.yaml"
 expect_err "data item 'A' is not valid base64" "bad base64 in data is named"
 saas seal --from-literal A=1 --name x -n y -o /nonexistent/dir/out.yaml
 expect_rc 1 "an unwritable -o fails"
+
+# A Secret whose stringData fails part-way: the values read before the bad
+# entry are freed and wiped (the sanitizer build reports a leak otherwise).
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y}\nstringData:\n  DB_PASSWORD: SUPERSECRETPASSWORD1\n  BAD: {x: 1}\n' > "$T/partial.yaml"
+saas seal -f "$T/partial.yaml"
+expect_rc 1 "stringData with a map value fails"
+expect_err "partial.yaml:6: stringData must map strings to strings" "the bad entry's line is named"
+expect_no_err "Sanitizer|runtime error" "no leak of the values read before the failure"
+expect_no_err "SUPERSECRETPASSWORD1" "no value in the error"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y}\ndata: {A: U0VDUkVU}\nstringData: {B: SUPERSECRET, C: [1]}\n' > "$T/partial2.yaml"
+saas seal -f "$T/partial2.yaml"
+expect_rc 1 "data then a bad stringData fails"
+expect_no_err "Sanitizer|runtime error" "no leak of data or stringData values"

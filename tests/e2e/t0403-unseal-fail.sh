@@ -87,3 +87,21 @@ saas unseal cm.yaml -k a.key
 expect_err "'cm.yaml' holds no SealedSecret" "a file without SealedSecret is named"
 saas unseal good.yaml
 expect_rc 2 "unseal without -k is a usage error"
+
+# An empty encryptedData opens to an empty Secret in every format (the
+# sanitizer build checks that nothing touches a missing buffer).
+$PY - good.yaml empty.yaml <<'PYEOF'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1])); d["spec"]["encryptedData"] = {}
+yaml.safe_dump(d, open(sys.argv[2], "w"))
+PYEOF
+saas unseal empty.yaml -k a.key -o env
+expect_rc 0 "an empty encryptedData unseals as env"
+expect_eq "$(wc -c < "$T/out")" 0 "with no env line"
+expect_no_err "Sanitizer|runtime error" "and no sanitizer report"
+saas unseal empty.yaml -k a.key -o yaml
+expect_out "^data: \{\}$" "an empty encryptedData unseals as a Secret with no data"
+expect_no_err "Sanitizer|runtime error" "the YAML output has no sanitizer report"
+saas unseal empty.yaml -k a.key -o json
+expect_out '"data": \{\}' "an empty encryptedData unseals as JSON with no data"
+expect_no_err "Sanitizer|runtime error" "the JSON output has no sanitizer report"

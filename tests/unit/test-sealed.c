@@ -104,6 +104,7 @@ static void test_keys(void)
 	f = fopen(path_in("pass"), "w");
 	fputs("correct horse\n", f);
 	fclose(f);
+	chmod(path_in("pass"), 0600);
 	setenv("SAASCTL_PASSPHRASE_FILE", path_in("pass"), 1);
 	CHECK(keys_write_pair(k, tmpdir, "locked", "correct horse", 13, &e) == 0,
 	      "write a passphrase-protected key");
