@@ -85,8 +85,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libsaasctl.a
 -include $(SRC_O:.o=.d) $(CMD_O:.o=.d)
 
 # libFuzzer: each harness (tests/fuzz/fuzz-*.c) for FUZZ_SECONDS, built
-# with clang, ASan and UBSan. New inputs that reach new code are kept in
-# tests/fuzz/corpus/<harness>/, crashes go to tests/fuzz/crashes/.
+# with clang, ASan and UBSan. New inputs that reach new code are merged
+# into tests/fuzz/corpus/<harness>/ (only those that add coverage to what
+# is there), crashes go to tests/fuzz/crashes/.
 # FUZZ_TARGETS=fuzz-image picks some.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
@@ -115,13 +116,16 @@ $(FUZZ_BUILD)/bin/%: tests/fuzz/%.c $(FUZZ_BUILD)/libsaasctl.a
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
 	@mkdir -p tests/fuzz/crashes; failed=""; \
 	for h in $(FUZZ_TARGETS); do \
-		mkdir -p tests/fuzz/corpus/$$h; \
+		mkdir -p tests/fuzz/corpus/$$h; new=$$(mktemp -d); \
 		echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
 		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 		$(FUZZ_BUILD)/bin/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 			-rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=tests/fuzz/crashes/$$h- \
-			tests/fuzz/corpus/$$h || failed="$$failed $$h"; \
+			$$new tests/fuzz/corpus/$$h || failed="$$failed $$h"; \
+		$(FUZZ_BUILD)/bin/$$h -merge=1 tests/fuzz/corpus/$$h $$new \
+			> $$new.log 2>&1 || cat $$new.log; \
+		rm -rf $$new $$new.log; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: found crashes in$$failed (tests/fuzz/crashes/)"; exit 1; fi
 
