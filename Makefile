@@ -43,9 +43,12 @@ CMD_O   := $(CMD_C:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_C  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_C:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_C  := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_NAMES := $(FUZZ_C:tests/fuzz/%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 BIN     := $(BUILD)/saasctl
 
-.PHONY: all check run-tests demo deps bench install uninstall clean completions
+.PHONY: all check run-tests demo deps bench install uninstall clean completions fuzz
 
 all: saasctl
 
@@ -72,7 +75,59 @@ $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PC_LIBS)
 
+# The fuzz harnesses with a replay main() instead of libFuzzer: make check
+# runs every corpus file through them (tests/e2e/t0012-fuzz-corpus.sh).
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libsaasctl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Isrc -o $@ $< tests/fuzz/replay.c \
+		$(BUILD)/libsaasctl.a $(ALL_LDFLAGS) $(PC_LIBS)
+
 -include $(SRC_O:.o=.d) $(CMD_O:.o=.d)
+
+# libFuzzer: each harness (tests/fuzz/fuzz-*.c) for FUZZ_SECONDS, built
+# with clang, ASan and UBSan. New inputs that reach new code are merged
+# into tests/fuzz/corpus/<harness>/ (only those that add coverage to what
+# is there), crashes go to tests/fuzz/crashes/.
+# FUZZ_TARGETS=fuzz-image picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_BUILD    = build/fuzz
+FUZZ_CFLAGS   = -std=gnu11 $(WARNINGS) -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all $(PC_CFLAGS) \
+	-DSAASCTL_VERSION='"$(VERSION)"' $(LAZY_DEFS)
+FUZZ_SRC_O   := $(SRC_C:%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libsaasctl.a: $(FUZZ_SRC_O)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/bin/%: tests/fuzz/%.c $(FUZZ_BUILD)/libsaasctl.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< \
+		$(FUZZ_BUILD)/libsaasctl.a $(PC_LIBS)
+
+-include $(FUZZ_SRC_O:.o=.d)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
+	@mkdir -p tests/fuzz/crashes; failed=""; \
+	for h in $(FUZZ_TARGETS); do \
+		mkdir -p tests/fuzz/corpus/$$h; new=$$(mktemp -d); \
+		echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+		$(FUZZ_BUILD)/bin/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=tests/fuzz/crashes/$$h- \
+			$$new tests/fuzz/corpus/$$h || failed="$$failed $$h"; \
+		$(FUZZ_BUILD)/bin/$$h -merge=1 tests/fuzz/corpus/$$h $$new \
+			> $$new.log 2>&1 || cat $$new.log; \
+		rm -rf $$new $$new.log; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: found crashes in$$failed (tests/fuzz/crashes/)"; exit 1; fi
 
 # Completions are generated from the command table and committed, so that
 # installing needs no build; tests/e2e/t0002-docs.sh fails when they drift.
@@ -89,9 +144,9 @@ completions: $(BIN)
 check: deps
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
+run-tests: $(BIN) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 	@SAASCTL=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) \
-		TOOLS=$(abspath $(BUILD)/tools) \
+		TOOLS=$(abspath $(BUILD)/tools) FUZZ_REPLAY=$(abspath $(BUILD)/fuzz) \
 		SANITIZE='$(SANITIZE)' tests/run.sh $(T)
 
 demo: deps

@@ -125,27 +125,14 @@ static int print_names(struct cmd_ctx *ctx)
 {
 	struct monorepo *repo = NULL;
 	struct err e = { { 0 } };
-	struct dirent **list = NULL;
-	char *dir = NULL;
-	int n;
+	char **names;
 
 	if (monorepo_open(&repo, ctx->dir, &e) < 0)
 		return cmd_fail_err(ctx, &e);
-	dir = monorepo_path(repo, "manifests/apps");
-	n = scandir(dir, &list, NULL, alphasort);
-	for (int i = 0; i < n; i++) {
-		char *p = NULL;
-		struct stat st;
-
-		if (list[i]->d_name[0] != '.' &&
-		    asprintf(&p, "%s/%s", dir, list[i]->d_name) >= 0 &&
-		    stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			printf("%s\n", list[i]->d_name);
-		free(p);
-		free(list[i]);
-	}
-	free(list);
-	free(dir);
+	names = dirwalk_subdirs(repo->walk, "manifests/apps");
+	for (size_t i = 0; names[i]; i++)
+		printf("%s\n", names[i]);
+	dirwalk_free_names(names);
 	monorepo_free(repo);
 	return EXIT_OK;
 }
@@ -329,6 +316,7 @@ static int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	 */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	monorepo_each_app(repo, collect_app, &run);
+	cmd_warn_skipped(ctx, repo);
 	if (run.json && jsonout_check(&run.jo, &e) < 0) {
 		status = cmd_fail_err(ctx, &e);
 	} else if (run.json) {

@@ -83,6 +83,12 @@ int cmd_option_error(const struct cmd_ctx *ctx, int c, char **argv);
 /* A warning on stderr (suppressed by -q). */
 void cmd_warn(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+struct monorepo;
+/*
+ * Warn about each folder symlink the monorepo walks skipped so far (a
+ * loop, or a target outside the monorepo); once per link per call.
+ */
+void cmd_warn_skipped(const struct cmd_ctx *ctx, const struct monorepo *repo);
 /* An informational line on stderr (suppressed by -q). */
 void cmd_info(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -131,6 +131,7 @@ static int load_app(struct cmd_ctx *ctx, const char *name,
 	*app = NULL;
 	if (monorepo_open(repo, ctx->dir, &e) < 0 || monorepo_load(*repo, &e) < 0)
 		return cmd_fail_err(ctx, &e);
+	cmd_warn_skipped(ctx, *repo);
 	*app = monorepo_app(*repo, name);
 	if (*app)
 		return EXIT_OK;

@@ -204,6 +204,7 @@ static int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    monorepo_load(repo, &e) < 0 ||
 	    keys_secret_load(&k, keyfile, &e) < 0)
 		goto fail;
+	cmd_warn_skipped(ctx, repo);
 	app = monorepo_app(repo, appname);
 	if (!app) {
 		struct strbuf names = STRBUF_INIT;

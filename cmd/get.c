@@ -160,6 +160,7 @@ static int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 		status = cmd_fail_err(ctx, &e);
 		goto out;
 	}
+	cmd_warn_skipped(ctx, repo);
 	app = monorepo_app(repo, app_name);
 	if (!app) {
 		struct strbuf names = STRBUF_INIT;

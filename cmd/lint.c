@@ -297,6 +297,7 @@ static int cmd_lint(struct cmd_ctx *ctx, int argc, char **argv)
 	monorepo_each_app(repo, lint_one_app, &run);
 	/* Cluster services: the same rules, each folder taken as one app. */
 	monorepo_each_service(repo, lint_one_app, &run);
+	cmd_warn_skipped(ctx, repo);
 	if (format == FORMAT_JSON && jsonout_check(&run.jo, &e) < 0) {
 		status = cmd_fail_err(ctx, &e);
 		goto out;

@@ -517,6 +517,7 @@ static int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 		strbuf_addf(&what, "%s", target);
 	} else if (target && repo && monorepo_load(repo, &e) == 0 &&
 		   (app = monorepo_app(repo, target))) {
+		cmd_warn_skipped(ctx, repo);
 		for (size_t i = 0; i < app->nworkloads; i++) {
 			struct strbuf one = STRBUF_INIT;
 			char **p;

@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "../src/log.h"
+#include "../src/monorepo.h"
 #include "../src/suggest.h"
 
 /* The one table of commands: help, man pages and completions follow it. */
@@ -110,6 +111,16 @@ void cmd_warn(const struct cmd_ctx *ctx, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void cmd_warn_skipped(const struct cmd_ctx *ctx, const struct monorepo *repo)
+{
+	const struct dirwalk_skip *skipped;
+	size_t n = repo ? monorepo_skipped(repo, &skipped) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		cmd_warn(ctx, "skipped symlink '%s': %s", skipped[i].link,
+			 skipped[i].reason);
 }
 
 void cmd_info(const struct cmd_ctx *ctx, const char *fmt, ...)

@@ -515,58 +515,6 @@ static int mentions_sealed(const char *path)
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every *.yaml / *.yml under root/rel, sorted, relative to root. */
-static void walk(const char *root, const char *rel, char ***out, size_t *n)
-{
-	struct strbuf dir = STRBUF_INIT;
-	struct dirent *de;
-	char **names = NULL;
-	size_t nn = 0;
-	DIR *d;
-
-	strbuf_addf(&dir, "%s/%s", root, rel);
-	d = opendir(dir.buf);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = realloc(names, (nn + 1) * sizeof(*names));
-		if (!names)
-			abort();
-		names[nn++] = strdup(de->d_name);
-	}
-	if (d)
-		closedir(d);
-	if (nn)
-		qsort(names, nn, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < nn; i++) {
-		struct strbuf sub = STRBUF_INIT, abs = STRBUF_INIT;
-		struct stat st;
-		size_t len = strlen(names[i]);
-
-		strbuf_addf(&sub, "%s/%s", rel, names[i]);
-		strbuf_addf(&abs, "%s/%s", root, sub.buf);
-		if (stat(abs.buf, &st) == 0 && S_ISDIR(st.st_mode)) {
-			walk(root, sub.buf, out, n);
-		} else if ((len > 5 && !strcmp(names[i] + len - 5, ".yaml")) ||
-			   (len > 4 && !strcmp(names[i] + len - 4, ".yml"))) {
-			*out = realloc(*out, (*n + 1) * sizeof(**out));
-			if (!*out)
-				abort();
-			(*out)[(*n)++] = strbuf_detach(&sub, NULL);
-		}
-		strbuf_release(&sub);
-		strbuf_release(&abs);
-		free(names[i]);
-	}
-	free(names);
-	strbuf_release(&dir);
-}
-
 static int cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -610,7 +558,8 @@ static int cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 		for (int i = optind; i < argc; i++)
 			verify_file(&v, argv[i], argv[i]);
 	} else {
-		walk(repo->root, "manifests", &found, &nfound);
+		nfound = dirwalk_yaml(repo->walk, "manifests", &found);
+		cmd_warn_skipped(ctx, repo);
 		for (size_t i = 0; i < nfound; i++) {
 			char *abs = monorepo_path(repo, found[i]);
 
@@ -642,9 +591,7 @@ static int cmd_verify(struct cmd_ctx *ctx, int argc, char **argv)
 fail:
 	status = cmd_fail_err(ctx, &e);
 out:
-	for (size_t i = 0; i < nfound; i++)
-		free(found[i]);
-	free(found);
+	dirwalk_free_names(found);
 	for (size_t i = 0; i < v.nconf; i++)
 		free(v.conf_paths[i]);
 	free(v.conf_paths);

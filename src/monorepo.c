@@ -403,8 +403,10 @@ int monorepo_open_optional(struct monorepo **out, const char *start_dir,
 		abort();
 	repo->arena = calloc(1, sizeof(*repo->arena));
 	repo->root = strdup(dir);
-	if (!repo->arena || !repo->root)
+	repo->walk = calloc(1, sizeof(*repo->walk));
+	if (!repo->arena || !repo->root || !repo->walk)
 		abort();
+	dirwalk_init(repo->walk, repo->root);
 	if (load_config(repo, e) < 0) {
 		monorepo_free(repo);
 		return -1;
@@ -435,8 +437,19 @@ void monorepo_free(struct monorepo *repo)
 		free(repo->arena->ptrs);
 		free(repo->arena);
 	}
+	if (repo->walk) {
+		dirwalk_release(repo->walk);
+		free(repo->walk);
+	}
 	free(repo->root);
 	free(repo);
+}
+
+size_t monorepo_skipped(const struct monorepo *repo,
+			const struct dirwalk_skip **skipped)
+{
+	*skipped = repo->walk ? repo->walk->skipped : NULL;
+	return repo->walk ? repo->walk->nskipped : 0;
 }
 
 char *monorepo_path(const struct monorepo *repo, const char *rel)
@@ -532,105 +545,6 @@ size_t monorepo_get_list(const struct monorepo *repo, const char *key,
 	}
 	*items = out;
 	return n;
-}
-
-/* Sorted names of the entries of a folder (no dot files); NULL-terminated. */
-static char **list_dir(const char *path, int want_dirs)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!d)
-		return NULL;
-	while ((de = readdir(d))) {
-		struct strbuf full = STRBUF_INIT;
-		int dir;
-
-		if (de->d_name[0] == '.')
-			continue;
-		strbuf_init(&full, 0);
-		strbuf_addf(&full, "%s/%s", path, de->d_name);
-		dir = is_dir(full.buf);
-		strbuf_release(&full);
-		if (dir != want_dirs)
-			continue;
-		if (n + 2 > cap) {
-			cap = cap ? cap * 2 : 16;
-			names = realloc(names, cap * sizeof(*names));
-			if (!names)
-				abort();
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	if (!names)
-		names = calloc(1, sizeof(*names));
-	else
-		names[n] = NULL;
-	for (size_t i = 1; i < n; i++) /* insertion sort: folders are small */
-		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			char *tmp = names[j];
-
-			names[j] = names[j - 1];
-			names[j - 1] = tmp;
-		}
-	return names;
-}
-
-static void free_list(char **names)
-{
-	for (size_t i = 0; names && names[i]; i++)
-		free(names[i]);
-	free(names);
-}
-
-static int is_yaml_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
-	       (n > 4 && !strcmp(name + n - 4, ".yml"));
-}
-
-/* Collect the YAML files under rel (recursively), relative paths, sorted. */
-static void collect_yaml(struct monorepo *repo, const char *rel, char ***files,
-			 size_t *n, size_t *cap)
-{
-	char *abs = monorepo_path(repo, rel);
-	char **names = list_dir(abs, 0), **dirs = list_dir(abs, 1);
-
-	for (size_t i = 0; names && names[i]; i++) {
-		if (!is_yaml_name(names[i]))
-			continue;
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 16;
-			*files = realloc(*files, *cap * sizeof(**files));
-			if (!*files)
-				abort();
-		}
-		size_t len = strlen(rel) + strlen(names[i]) + 2;
-		char *p = malloc(len);
-
-		if (!p)
-			abort();
-		snprintf(p, len, "%s/%s", rel, names[i]);
-		(*files)[(*n)++] = p;
-	}
-	for (size_t i = 0; dirs && dirs[i]; i++) {
-		size_t len = strlen(rel) + strlen(dirs[i]) + 2;
-		char *sub = malloc(len);
-
-		if (!sub)
-			abort();
-		snprintf(sub, len, "%s/%s", rel, dirs[i]);
-		collect_yaml(repo, sub, files, n, cap);
-		free(sub);
-	}
-	free_list(names);
-	free_list(dirs);
-	free(abs);
 }
 
 /* A growable array of resources while a folder is read. */
@@ -751,9 +665,8 @@ static void read_folder(struct monorepo *repo, const char *rel,
 			struct resource_list *rl)
 {
 	char **files = NULL;
-	size_t nfiles = 0, cap = 0;
+	size_t nfiles = dirwalk_yaml(repo->walk, rel, &files);
 
-	collect_yaml(repo, rel, &files, &nfiles, &cap);
 	for (size_t i = 0; i < nfiles; i++) {
 		char *abs = monorepo_path(repo, files[i]);
 		const char *relpath = mr_strdup(repo, files[i]);
@@ -798,9 +711,7 @@ static void read_folder(struct monorepo *repo, const char *rel,
 			add_resource(rl, relpath, t, &t->docs[d], root, 0);
 		}
 	}
-	for (size_t i = 0; i < nfiles; i++)
-		free(files[i]);
-	free(files);
+	dirwalk_free_names(files);
 }
 
 static int kind_is(const struct monorepo_resource *r, const char *kind)
@@ -1212,9 +1123,8 @@ static void build_service(struct monorepo *repo, struct monorepo_service *svc,
 
 int monorepo_load(struct monorepo *repo, struct err *e)
 {
-	char *apps_dir = monorepo_path(repo, "manifests/apps");
-	char *cluster_dir = monorepo_path(repo, "manifests/cluster");
-	char **apps = list_dir(apps_dir, 1), **svcs = list_dir(cluster_dir, 1);
+	char **apps = dirwalk_subdirs(repo->walk, "manifests/apps");
+	char **svcs = dirwalk_subdirs(repo->walk, "manifests/cluster");
 	size_t n;
 
 	(void)e;
@@ -1251,10 +1161,8 @@ int monorepo_load(struct monorepo *repo, struct err *e)
 		build_service(repo, svc, &rl);
 	}
 out:
-	free_list(apps);
-	free_list(svcs);
-	free(apps_dir);
-	free(cluster_dir);
+	dirwalk_free_names(apps);
+	dirwalk_free_names(svcs);
 	return 0;
 }
 
@@ -1262,8 +1170,7 @@ out:
 static int each_folder(struct monorepo *repo, const char *base,
 		       int (*fn)(struct monorepo_app *app, void *ud), void *ud)
 {
-	char *dir = monorepo_path(repo, base);
-	char **names = list_dir(dir, 1);
+	char **names = dirwalk_subdirs(repo->walk, base);
 	int r = 0;
 
 	for (size_t i = 0; names && names[i] && !r; i++) {
@@ -1285,8 +1192,7 @@ static int each_folder(struct monorepo *repo, const char *base,
 		for (size_t f = 0; f < app.nbad_files; f++)
 			yamltree_free(app.bad_files[f].tree);
 	}
-	free_list(names);
-	free(dir);
+	dirwalk_free_names(names);
 	return r;
 }
 

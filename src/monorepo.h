@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "dirwalk.h"
 #include "err.h"
 #include "strbuf.h"
 #include "yamltree.h"
@@ -140,6 +141,7 @@ struct monorepo {
 	struct monorepo_service *services;
 	size_t nservices;
 	struct monorepo_arena *arena;
+	struct dirwalk *walk;		/* every folder walk goes through it */
 };
 
 /*
@@ -174,6 +176,13 @@ size_t monorepo_get_list(const struct monorepo *repo, const char *key,
 /* The node of a setting in saasctl.yaml ("healthchecks.checks"), or NULL. */
 struct ynode *monorepo_config_node(const struct monorepo *repo,
 				   const char *key);
+/*
+ * The folder symlinks the walks so far did not follow (a loop, or a
+ * target outside the monorepo: see dirwalk.h), for the command to warn
+ * about. Valid as long as repo.
+ */
+size_t monorepo_skipped(const struct monorepo *repo,
+			const struct dirwalk_skip **skipped);
 /* root + "/" + rel, for the caller to free(). */
 char *monorepo_path(const struct monorepo *repo, const char *rel);
 
