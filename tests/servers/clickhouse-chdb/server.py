@@ -161,6 +161,7 @@ def content_type(fmt):
 
 
 FORMAT_RE = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
+STREAM_RE = re.compile(r"^\s*(\(?\s*SELECT|WITH)\b", re.I)
 READ_RE = re.compile(r"^\s*(\(?\s*SELECT|WITH|SHOW|DESC|DESCRIBE|EXISTS|EXPLAIN)\b", re.I)
 INSERT_RE = re.compile(r"^\s*INSERT\s+INTO\s+(.*?)\s+FORMAT\s+(\w+)\s*;?\s*$", re.I | re.S)
 
@@ -335,7 +336,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if m:
                 self.insert(ch, m, data_file, params, query_id, fmt, tmp)
-            elif params.get("wait_end_of_query") == "1" or not READ_RE.match(q):
+            elif params.get("wait_end_of_query") == "1" or not STREAM_RE.match(q):
                 self.whole(ch, q, params, query_id, fmt)
             else:
                 self.streamed(ch, q, params, query_id, fmt)
