@@ -70,10 +70,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsaasctl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libsaasctl.a $(ALL_LDFLAGS) $(PC_LIBS)
 
-# Small programs the shell tests call (not tests themselves).
-$(BUILD)/tools/%: tests/tools/%.c
+# Small programs the shell tests call (not tests themselves); they may
+# drive library modules that no command uses yet.
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsaasctl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PC_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libsaasctl.a $(ALL_LDFLAGS) $(PC_LIBS)
 
 # The fuzz harnesses with a replay main() instead of libFuzzer: make check
 # runs every corpus file through them (tests/e2e/t0012-fuzz-corpus.sh).

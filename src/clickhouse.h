@@ -1,0 +1,242 @@
+#ifndef SAASCTL_CLICKHOUSE_H
+#define SAASCTL_CLICKHOUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+/*
+ * A client for ClickHouse's HTTP interface, from 18.16 to current, over
+ * src/http. It is what backups stand on:
+ *
+ *   - small queries (FORMAT JSON / TabSeparated), the server version,
+ *     databases and tables with their engines and the kind of backup each
+ *     engine gets, SHOW CREATE;
+ *   - the partitions of a table with a fingerprint that merges leave alone
+ *     and inserts and mutations change (block-number ranges and data
+ *     versions of the active parts), and per partition a row count and an
+ *     order-independent checksum, sum(cityHash64(columns));
+ *   - the export of one partition in FORMAT Native with compress=1,
+ *     streamed: ClickHouse's compressed block framing is parsed as it
+ *     arrives, each frame's CityHash128 is checked, and rows are counted
+ *     from the Native block headers.
+ *
+ * Two hazards are handled in the export, not left to callers:
+ *   - 18.16 answers compress=1 with 200 and an empty body when the whole
+ *     result is under 1 MiB. The export then asks again without compress
+ *     and frames the answer itself (method "none"), so the object has the
+ *     same format either way.
+ *   - An error after the answer started is still a 200: the server
+ *     appends "Code: NNN ..." to the stream. The Native parser finds text
+ *     where a block header should be, or the framing breaks, and the
+ *     export fails.
+ *
+ * The password comes from SAASCTL_CLICKHOUSE_PASSWORD and travels only in
+ * the X-ClickHouse-Key header: never in argv, the URL or a message.
+ */
+
+struct clickhouse {
+	char *url;		/* base, e.g. http://127.0.0.1:8123 (no query) */
+	char *user;		/* NULL: the server's default user */
+	char *password;		/* sodium_malloc'd, or NULL */
+	char *database;		/* NULL: default */
+	long timeout_ms;	/* per small query; 0: 60 s */
+};
+
+/* url is required; user and database may be NULL. The password is read
+ * from SAASCTL_CLICKHOUSE_PASSWORD. */
+int clickhouse_init(struct clickhouse *ch, const char *url, const char *user,
+		    const char *database, struct err *e);
+void clickhouse_release(struct clickhouse *ch);
+
+/*
+ * Run sql (with its FORMAT clause, if any) and keep the answer, at most
+ * max bytes (0: 16 MiB). A non-200 answer fails with the server's first
+ * line ("Code: 60 ... doesn't exist").
+ */
+int clickhouse_query(struct clickhouse *ch, const char *sql, size_t max,
+		     struct strbuf *out, struct err *e);
+/* sql without FORMAT; the "data" rows of FORMAT JSON (a new reference).
+ * 64-bit integers arrive as strings, as ClickHouse quotes them. */
+int clickhouse_query_json(struct clickhouse *ch, const char *sql,
+			  void **rows_json, struct err *e);
+
+/* "18.16.1", "26.7.2.1" */
+int clickhouse_version(struct clickhouse *ch, char *out, size_t outlen,
+		       struct err *e);
+
+/* How a backup treats a table. */
+enum clickhouse_kind {
+	CLICKHOUSE_DATA,	/* MergeTree family, Log family, Memory */
+	CLICKHOUSE_SCHEMA,	/* views, MVs, Distributed, Merge, Buffer, Dictionary,
+				   Kafka, external engines: SHOW CREATE only */
+	CLICKHOUSE_SKIP,	/* system tables, temporary tables */
+};
+enum clickhouse_kind clickhouse_engine_kind(const char *database,
+					    const char *engine);
+/* Does this engine keep parts and partitions (system.parts)? */
+int clickhouse_engine_is_mergetree(const char *engine);
+const char *clickhouse_kind_name(enum clickhouse_kind k);
+
+struct clickhouse_table {
+	char *database;
+	char *name;
+	char *engine;
+	enum clickhouse_kind kind;
+};
+struct clickhouse_tables {
+	struct clickhouse_table *v;
+	size_t n;
+};
+/* Every table of database (NULL: all databases but system), sorted. */
+int clickhouse_list_tables(struct clickhouse *ch, const char *database,
+			   struct clickhouse_tables *out, struct err *e);
+void clickhouse_tables_release(struct clickhouse_tables *t);
+/* Databases but system (and INFORMATION_SCHEMA), sorted. NULL-terminated. */
+int clickhouse_list_databases(struct clickhouse *ch, char ***out,
+			      struct err *e);
+void clickhouse_strv_free(char **v);
+
+/* SHOW CREATE TABLE db.table, unescaped: the statement itself. */
+int clickhouse_show_create(struct clickhouse *ch, const char *database,
+			   const char *table, struct strbuf *out, struct err *e);
+
+/* Columns a backup exports: all but ALIAS (MATERIALIZED ones too),
+ * each backquoted, joined with ", ". */
+int clickhouse_data_columns(struct clickhouse *ch, const char *database,
+			    const char *table, struct strbuf *out,
+			    struct err *e);
+
+struct clickhouse_partition {
+	char *id;		/* partition_id: "202401", "all"; used in WHERE */
+	char *value;		/* system.parts partition: "(202401,0)" */
+	char fingerprint[65];	/* hex BLAKE2b-256 of the parts' block ranges
+				   and data versions */
+	uint64_t rows;		/* from system.parts (active parts) */
+	uint64_t bytes;		/* bytes on disk */
+};
+struct clickhouse_partitions {
+	struct clickhouse_partition *v;
+	size_t n;
+};
+/*
+ * Partitions of a MergeTree-family table from system.parts, sorted by id.
+ * A merge rewrites parts but keeps the union of their block ranges and
+ * their data version; an insert adds a block number, a mutation raises
+ * data_version, a drop removes a range: each changes the fingerprint.
+ * Tables of other engines have one partition "all" whose fingerprint is
+ * made from its row count and checksum.
+ */
+int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
+			       const char *table, const char *engine,
+			       struct clickhouse_partitions *out,
+			       struct err *e);
+void clickhouse_partitions_release(struct clickhouse_partitions *p);
+/* The fingerprint of one partition now (same hashing as the listing). */
+int clickhouse_partition_fingerprint(struct clickhouse *ch,
+				     const char *database, const char *table,
+				     const char *partition_id, char out[65],
+				     struct err *e);
+
+/* count() and sum(cityHash64(columns)) of one partition (partition_id
+ * NULL: the whole table). Order-independent; equal on any server version
+ * for equal data. */
+int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
+			       const char *table, const char *partition_id,
+			       uint64_t *rows, uint64_t *checksum,
+			       struct err *e);
+
+/* ---- the compressed block framing and the Native format ---- */
+
+/* CityHash128 v1.0.2 as ClickHouse uses it: lo, hi as written in frames. */
+void clickhouse_cityhash128(const void *data, size_t len, uint64_t *lo,
+			    uint64_t *hi);
+
+/* LZ4 block decompression into exactly outlen bytes; -1 on bad input. */
+int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
+			      size_t outlen);
+
+/* Frames: 16-byte CityHash128 of the rest, method (0x82 LZ4, 0x02 none,
+ * 0x90 zstd), compressed size incl. this 9-byte header (u32 LE),
+ * decompressed size (u32 LE), payload. */
+#define CLICKHOUSE_FRAME_HEADER 25
+#define CLICKHOUSE_FRAME_MAX (64u << 20)	/* ClickHouse writes 1 MiB */
+
+/* Counts rows and blocks of a Native stream fed in pieces. */
+struct clickhouse_native {
+	struct strbuf pending;	/* bytes of an incomplete block */
+	uint64_t rows;
+	uint64_t blocks;
+	uint64_t bytes;		/* uncompressed bytes seen */
+};
+void clickhouse_native_init(struct clickhouse_native *nv);
+void clickhouse_native_release(struct clickhouse_native *nv);
+/* Feed bytes; fails on a malformed block, an unsupported type or the
+ * server's error text ("Code: NNN ...") where a block should start. */
+int clickhouse_native_feed(struct clickhouse_native *nv, const void *data,
+			   size_t len, struct err *e);
+/* The stream ended: fails when it stopped inside a block. */
+int clickhouse_native_finish(struct clickhouse_native *nv, struct err *e);
+
+/* Called with each verified frame, whole, as received. */
+typedef int (*clickhouse_sink_fn)(void *ud, const void *frame, size_t len,
+				  struct err *e);
+
+/* Splits a compressed stream into frames, verifies and decompresses them
+ * into a Native counter, and hands each frame to a sink. */
+struct clickhouse_frames {
+	struct strbuf pending;	/* an incomplete frame */
+	uint8_t *plain;		/* decompression buffer */
+	size_t plain_alloc;
+	struct clickhouse_native native;
+	clickhouse_sink_fn sink;
+	void *sink_ud;
+	uint64_t frames;
+	uint64_t bytes;		/* compressed bytes, headers included */
+};
+void clickhouse_frames_init(struct clickhouse_frames *fr,
+			    clickhouse_sink_fn sink, void *ud);
+void clickhouse_frames_release(struct clickhouse_frames *fr);
+int clickhouse_frames_feed(struct clickhouse_frames *fr, const void *data,
+			   size_t len, struct err *e);
+/* The stream ended: fails inside a frame or inside a Native block. */
+int clickhouse_frames_finish(struct clickhouse_frames *fr, struct err *e);
+
+/* Wrap plain bytes in frames of method "none" (at most 1 MiB each),
+ * checksummed as ClickHouse does; what decompress=1 accepts. */
+int clickhouse_frame_plain(const void *data, size_t len, clickhouse_sink_fn sink,
+			   void *ud, struct err *e);
+
+struct clickhouse_export {
+	uint64_t rows;		/* from the Native block headers */
+	uint64_t blocks;
+	uint64_t frames;
+	uint64_t bytes;		/* compressed bytes handed to the sink */
+	uint64_t plain_bytes;	/* Native bytes */
+	int reframed;		/* 18.16's empty answer: fetched uncompressed */
+};
+/*
+ * SELECT the data columns of one partition (partition_id NULL: the whole
+ * table) in FORMAT Native with compress=1 and hand each verified frame to
+ * sink. The sink sees frames before the end of the stream is known: only
+ * a 0 return means the object is complete; on -1 the caller discards
+ * what the sink wrote. The caller still compares rows with the count it
+ * took under the same fingerprint.
+ *
+ * The transfer itself is clickhouse_stream() in clickhouse.c: a curl easy
+ * handle set up by http_easy_setup() with a write callback, to be moved
+ * to src/http's streamed responses when they exist.
+ */
+int clickhouse_export_partition(struct clickhouse *ch, const char *database,
+				const char *table, const char *partition_id,
+				clickhouse_sink_fn sink, void *ud,
+				struct clickhouse_export *st, struct err *e);
+
+/* Backquote an identifier for SQL (`a``b`). */
+int clickhouse_quote_ident(struct strbuf *out, const char *name);
+/* Quote a string literal for SQL ('it\'s'). */
+int clickhouse_quote_string(struct strbuf *out, const char *s);
+
+#endif

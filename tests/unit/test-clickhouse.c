@@ -1,0 +1,312 @@
+/* The ClickHouse parsers against answers captured from the real servers
+ * (tests/data/clickhouse/, see capture.sh there). */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "unit.h"
+#include "clickhouse.h"
+
+static struct strbuf data_file(const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct err e;
+	char path[1024];
+	const char *top = getenv("TOP");
+
+	snprintf(path, sizeof(path), "%s/tests/data/clickhouse/%s",
+		 top ? top : ".", name);
+	strbuf_init(&sb, 0);
+	if (strbuf_read_file(&sb, path, 0, &e) < 0)
+		printf("# %s\n", e.msg);
+	return sb;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* The payload clickhouse-compressor was given for frame i. */
+static const int lens[] = { 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33,
+			    63, 64, 65, 100, 119, 127, 128, 129, 150, 191,
+			    192, 200, 255, 256, 257, 300 };
+
+static void test_cityhash(void)
+{
+	struct strbuf sb = data_file("cityhash.frames");
+	const uint8_t *p = (const uint8_t *)sb.buf, *end = p + sb.len;
+	int n = 0, good = 0, sized = 0;
+
+	while (p + 25 <= end) {
+		uint32_t size = le32(p + 17);
+		uint64_t lo, hi;
+
+		if (size < 9 || p + 16 + size > end)
+			break;
+		clickhouse_cityhash128(p + 16, size, &lo, &hi);
+		good += lo == le64(p) && hi == le64(p + 8);
+		sized += n < 29 && le32(p + 21) == (uint32_t)lens[n];
+		n++;
+		p += 16 + size;
+	}
+	CHECK(n == 29 && sized == 29, "29 frames of method none were captured");
+	CHECK(good == 29, "CityHash128 matches ClickHouse's checksum for lengths 10..309");
+	if (good != 29)
+		printf("#   %d of %d match\n", good, n);
+	strbuf_release(&sb);
+}
+
+static void test_lz4(void)
+{
+	struct strbuf sb = data_file("lz4.frames");
+	const uint8_t *p = (const uint8_t *)sb.buf, *end = p + sb.len;
+	int n = 0, good = 0;
+	uint8_t out[512], want[512];
+
+	while (p + 25 <= end && n < 29) {
+		uint32_t size = le32(p + 17), plain = le32(p + 21);
+
+		for (int i = 0; i < lens[n]; i++)
+			want[i] = (uint8_t)((i * 7 + 3) % 256);
+		if (p[16] == 0x82 && plain == (uint32_t)lens[n] &&
+		    clickhouse_lz4_decompress(p + 25, size - 9, out, plain) == 0 &&
+		    !memcmp(out, want, plain))
+			good++;
+		n++;
+		p += 16 + size;
+	}
+	CHECK(good == 29, "LZ4 frames of clickhouse-compressor decompress to their input");
+	/* a match pointing before the start, and a short output */
+	{
+		const uint8_t bad[] = { 0x1f, 'a', 0x05, 0x00 };
+		const uint8_t lit[] = { 0x30, 'a', 'b', 'c' };
+
+		CHECK(clickhouse_lz4_decompress(bad, sizeof(bad), out, 20) < 0,
+		      "an LZ4 offset before the output start is refused");
+		CHECK(clickhouse_lz4_decompress(lit, sizeof(lit), out, 4) < 0,
+		      "LZ4 output shorter than announced is refused");
+		CHECK(clickhouse_lz4_decompress(lit, sizeof(lit), out, 3) == 0 &&
+		      !memcmp(out, "abc", 3), "LZ4 literals-only block");
+	}
+	strbuf_release(&sb);
+}
+
+struct sink_count {
+	size_t frames, bytes;
+	struct strbuf copy;
+};
+
+static int count_sink(void *ud, const void *frame, size_t len, struct err *e)
+{
+	struct sink_count *c = ud;
+
+	(void)e;
+	c->frames++;
+	c->bytes += len;
+	return strbuf_add(&c->copy, frame, len);
+}
+
+/* Feed a capture in pieces of `step` bytes; 0 ok, -1 with e set. */
+static int feed(const char *name, size_t step, struct clickhouse_frames *fr,
+		struct sink_count *c, struct err *e)
+{
+	struct strbuf sb = data_file(name);
+	int r = 0;
+
+	memset(c, 0, sizeof(*c));
+	strbuf_init(&c->copy, 0);
+	clickhouse_frames_init(fr, count_sink, c);
+	for (size_t off = 0; off < sb.len && r == 0; off += step) {
+		size_t n = sb.len - off < step ? sb.len - off : step;
+
+		r = clickhouse_frames_feed(fr, sb.buf + off, n, e);
+	}
+	if (r == 0)
+		r = clickhouse_frames_finish(fr, e);
+	if (r == 0 && (c->copy.len != sb.len || memcmp(c->copy.buf, sb.buf, sb.len)))
+		r = err_set(e, "the sink did not get the stream as it came");
+	strbuf_release(&sb);
+	return r;
+}
+
+static void test_frames(void)
+{
+	struct clickhouse_frames fr;
+	struct sink_count c;
+	struct err e = { "" };
+	size_t steps[] = { 1, 7, 4096, 1 << 20 };
+
+	for (size_t i = 0; i < 4; i++) {
+		int r = feed("numbers-18.16.lz4", steps[i], &fr, &c, &e);
+		char name[128];
+
+		snprintf(name, sizeof(name),
+			 "18.16 compress=1 answer in %zu-byte pieces: 400000 rows", steps[i]);
+		CHECK(r == 0 && fr.native.rows == 400000 && fr.frames == 2, name);
+		if (r < 0)
+			printf("#   %s\n", e.msg);
+		clickhouse_frames_release(&fr);
+		strbuf_release(&c.copy);
+	}
+
+	CHECK(feed("types-26.7.lz4", 100, &fr, &c, &e) == 0 &&
+	      fr.native.rows == 100 && fr.native.blocks == 1,
+	      "26.7: Nullable, Array, LowCardinality, Map, named Tuple, DateTime64, IPv4, Int128 columns");
+	if (fr.native.rows != 100)
+		printf("#   %s\n", e.msg);
+	clickhouse_frames_release(&fr);
+	strbuf_release(&c.copy);
+
+	CHECK(feed("midstream-18.16.lz4", 33, &fr, &c, &e) < 0 &&
+	      strstr(e.msg, "Code: 395") && strstr(e.msg, "after 0 rows"),
+	      "18.16: the error text in a 200 is found (the data before it never came)");
+	printf("#   %s\n", e.msg);
+	clickhouse_frames_release(&fr);
+	strbuf_release(&c.copy);
+
+	CHECK(feed("midstream-26.7.lz4", 500, &fr, &c, &e) < 0 &&
+	      strstr(e.msg, "Code: 395"),
+	      "26.7: the error text after data is found");
+	printf("#   %s\n", e.msg);
+	clickhouse_frames_release(&fr);
+	strbuf_release(&c.copy);
+
+	/* one flipped byte in the payload of the second frame */
+	{
+		struct strbuf sb = data_file("numbers-18.16.lz4");
+		uint32_t first = le32((const uint8_t *)sb.buf + 17) + 16;
+
+		sb.buf[first + 40] ^= 1;
+		clickhouse_frames_init(&fr, NULL, NULL);
+		CHECK(clickhouse_frames_feed(&fr, sb.buf, sb.len, &e) < 0 &&
+		      strstr(e.msg, "checksum mismatch in compressed frame 2"),
+		      "a flipped byte fails the frame's checksum");
+		clickhouse_frames_release(&fr);
+
+		sb.buf[first + 40] ^= 1;
+		clickhouse_frames_init(&fr, NULL, NULL);
+		CHECK(clickhouse_frames_feed(&fr, sb.buf, sb.len - 10, &e) == 0 &&
+		      clickhouse_frames_finish(&fr, &e) < 0 &&
+		      strstr(e.msg, "inside compressed frame 2"),
+		      "a cut stream fails at the end");
+		clickhouse_frames_release(&fr);
+
+		clickhouse_frames_init(&fr, NULL, NULL);
+		CHECK(clickhouse_frames_feed(&fr, sb.buf, first, &e) == 0 &&
+		      clickhouse_frames_finish(&fr, &e) < 0 &&
+		      strstr(e.msg, "inside a block"),
+		      "a stream cut at a frame boundary inside a block fails");
+		clickhouse_frames_release(&fr);
+		strbuf_release(&sb);
+	}
+}
+
+static void test_native(void)
+{
+	struct strbuf sb = data_file("types-18.16.native");
+	struct clickhouse_native nv;
+	struct err e = { "" };
+	int r = 0;
+
+	clickhouse_native_init(&nv);
+	for (size_t off = 0; off < sb.len && r == 0; off += 13)
+		r = clickhouse_native_feed(&nv, sb.buf + off,
+					   sb.len - off < 13 ? sb.len - off : 13, &e);
+	if (r == 0)
+		r = clickhouse_native_finish(&nv, &e);
+	CHECK(r == 0 && nv.rows == 100 && nv.blocks == 1,
+	      "18.16 plain Native with Nullable, Array(Array), Tuple, FixedString, Decimal, UUID, Enum8");
+	if (r < 0)
+		printf("#   %s\n", e.msg);
+	clickhouse_native_release(&nv);
+
+	/* an unknown type is named */
+	{
+		const char blk[] = "\x01\x01\x01x\x0f" "AggregateFunct\x00";
+
+		clickhouse_native_init(&nv);
+		CHECK(clickhouse_native_feed(&nv, blk, sizeof(blk) - 1, &e) < 0 &&
+		      strstr(e.msg, "cannot read columns of type AggregateFunct"),
+		      "an unreadable type fails with its name");
+		clickhouse_native_release(&nv);
+	}
+	strbuf_release(&sb);
+}
+
+static int plain_sink(void *ud, const void *frame, size_t len, struct err *e)
+{
+	return clickhouse_frames_feed(ud, frame, len, e);
+}
+
+static void test_frame_plain(void)
+{
+	struct strbuf sb = data_file("types-18.16.native");
+	struct clickhouse_frames fr;
+	struct err e = { "" };
+
+	clickhouse_frames_init(&fr, NULL, NULL);
+	CHECK(clickhouse_frame_plain(sb.buf, sb.len, plain_sink, &fr, &e) == 0 &&
+	      clickhouse_frames_finish(&fr, &e) == 0 && fr.native.rows == 100 &&
+	      fr.frames == 1,
+	      "plain Native framed with method none reads back");
+	clickhouse_frames_release(&fr);
+	strbuf_release(&sb);
+}
+
+static void test_kinds(void)
+{
+	CHECK(clickhouse_engine_kind("a", "ReplicatedReplacingMergeTree") == CLICKHOUSE_DATA &&
+	      clickhouse_engine_kind("a", "MergeTree") == CLICKHOUSE_DATA &&
+	      clickhouse_engine_kind("a", "TinyLog") == CLICKHOUSE_DATA &&
+	      clickhouse_engine_kind("a", "StripeLog") == CLICKHOUSE_DATA &&
+	      clickhouse_engine_kind("a", "Log") == CLICKHOUSE_DATA &&
+	      clickhouse_engine_kind("a", "Memory") == CLICKHOUSE_DATA,
+	      "MergeTree family, Log family and Memory carry data");
+	CHECK(clickhouse_engine_kind("a", "View") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "MaterializedView") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "Distributed") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "Merge") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "Buffer") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "Dictionary") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "Kafka") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "MySQL") == CLICKHOUSE_SCHEMA &&
+	      clickhouse_engine_kind("a", "SomethingNew") == CLICKHOUSE_SCHEMA,
+	      "views, MVs, Distributed, Merge, Buffer, Dictionary, Kafka, external: schema only");
+	CHECK(clickhouse_engine_kind("system", "MergeTree") == CLICKHOUSE_SKIP &&
+	      clickhouse_engine_kind("a", "SystemNumbers") == CLICKHOUSE_SKIP,
+	      "system is skipped");
+}
+
+static void test_quote(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_init(&sb, 0);
+	clickhouse_quote_ident(&sb, "we`ird\\");
+	strbuf_addch(&sb, ' ');
+	clickhouse_quote_string(&sb, "it's\\");
+	CHECK_STR(sb.buf, "`we\\`ird\\\\` 'it\\'s\\\\'", "identifiers and strings are quoted");
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	test_cityhash();
+	test_lz4();
+	test_frames();
+	test_native();
+	test_frame_plain();
+	test_kinds();
+	test_quote();
+	return UNIT_DONE();
+}
