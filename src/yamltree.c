@@ -175,10 +175,28 @@ struct offset_cursor {
 	size_t len;
 	size_t chars, bytes;
 	size_t base;		/* 3 when the text starts with a BOM */
+	int ascii;		/* every byte < 0x80: a character is a byte */
 };
+
+/* Is every byte of text below 0x80? Eight bytes at a time. */
+static int all_ascii(const unsigned char *text, size_t len)
+{
+	uint64_t high = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, text + i, 8);
+		high |= w;
+	}
+	for (; i < len; i++)
+		high |= text[i];
+	return !(high & 0x8080808080808080ull);
+}
 
 static size_t cursor_bytes(struct offset_cursor *c, size_t char_index)
 {
+	if (c->ascii)
+		return char_index < c->len ? char_index : c->len;
 	if (char_index < c->chars) {
 		c->chars = 0;
 		c->bytes = c->base;
@@ -879,6 +897,7 @@ static int tree_build(struct yamltree *t, const struct yamltree_limits *limits,
 	if (t->len >= 3 && !memcmp(t->text, "\xef\xbb\xbf", 3))
 		b.cur.base = 3;
 	b.cur.bytes = b.cur.base;
+	b.cur.ascii = all_ascii(b.cur.text, b.cur.len);
 	/* About 8 bytes of tree per byte of YAML in typical manifests. */
 	t->arena->first_chunk = t->len < (1 << 17) ? t->len * 8 + 1024 : 1 << 20;
 
