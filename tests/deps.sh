@@ -41,6 +41,11 @@ for pj in "$top"/tests/servers/*/package.json; do
 	[ -e "$pj" ] || continue
 	d=$(dirname "$pj")
 	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
-		(cd "$d" && npm ci --no-audit --no-fund --silent) && touch "$d/node_modules"
+		log=$(cd "$d" && npm ci --no-audit --no-fund 2>&1) || {
+			printf '%s\n' "$log" >&2
+			echo "make deps: npm ci failed in $d" >&2
+			exit 1
+		}
+		touch "$d/node_modules"
 	fi
 done

@@ -150,6 +150,17 @@ say "debootstrap done in $(( $(date +%s) - t0 )) s"
 	[ -z "$security" ] || echo "deb $security bookworm-security main"
 } > "$root/etc/apt/sources.list"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# The network's own trust anchors, as the mirror: where this machine reaches
+# HTTPS through a TLS-inspecting proxy, its CA sits in
+# /usr/local/share/ca-certificates, and npm in the chroot needs it too. A
+# machine without one copies nothing.
+if ls /usr/local/share/ca-certificates/*.crt > /dev/null 2>&1; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+	chroot "$root" update-ca-certificates > /dev/null 2>&1 ||
+		die "update-ca-certificates failed in the chroot"
+	say "trusted the machine's local CA certificates"
+fi
 [ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
 
 # Bind mounts, each made private so that mounting below $root/dev never
