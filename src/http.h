@@ -32,12 +32,35 @@ struct http_tls {
 	const char *server_name;	/* SNI / name to verify, if not the host */
 };
 
+/*
+ * Streaming. A request body too large for memory is read through
+ * body_read (fill up to len bytes; 0 at the end, -1 on failure: the
+ * transfer stops and http_do() fails "cannot read the request body"; the
+ * caller keeps its own reason). body_size is its length, or -1 for
+ * unknown: sent with chunked transfer encoding. A streamed body is sent
+ * again on a retry only when body_rewind is set (it returns to the first
+ * byte, 0 or -1), e.g. a part held in memory; otherwise a request whose
+ * body was read at all is not retried.
+ *
+ * A response body is handed to on_body as it arrives, but only a 2xx one:
+ * the body of any other status (S3's XML error, a 503 before a retry)
+ * goes to res->body as without streaming. Once bytes went to on_body the
+ * request is not retried (they cannot be taken back): http_do() fails,
+ * and res->streamed says how many arrived, so the caller may resume with
+ * a Range request. on_body returns 0, or -1 to abort the transfer.
+ */
 struct http_request {
 	const char *method;		/* NULL: GET, or POST when body is set */
 	const char *url;
 	const char *const *headers;	/* NULL-terminated "Name: value" */
 	const void *body;
 	size_t body_len;
+	long long (*body_read)(void *buf, size_t len, void *ud);
+	int (*body_rewind)(void *ud);
+	void *body_ud;
+	long long body_size;		/* with body_read: -1 unknown */
+	int (*on_body)(const void *data, size_t len, void *ud);
+	void *on_body_ud;
 	long timeout_ms;		/* per attempt; 0: 30 s */
 	long connect_timeout_ms;	/* 0: 10 s */
 	long deadline_ms;		/* total across retries; 0: one attempt */
@@ -65,6 +88,7 @@ struct http_response {
 	struct strbuf body;
 	struct strbuf headers;		/* raw header block of the last hop */
 	int attempts;
+	long long streamed;		/* bytes handed to on_body */
 };
 
 /* Initialise libcurl once; cheap after the first call. */
