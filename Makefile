@@ -68,9 +68,9 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsaasctl.a
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libsaasctl.a $(ALL_LDFLAGS) $(PC_LIBS)
 
 # Small programs the shell tests call (not tests themselves).
-$(BUILD)/tools/%: tests/tools/%.c
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsaasctl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PC_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libsaasctl.a $(ALL_LDFLAGS) $(PC_LIBS)
 
 -include $(SRC_O:.o=.d) $(CMD_O:.o=.d)
 
