@@ -119,12 +119,12 @@ static int cmd_sign(const char *file)
 			.method = json_string_value(json_object_get(c, "method")),
 			.host = json_string_value(json_object_get(c, "host")),
 			.path = json_string_value(json_object_get(c, "path")),
-			.payload_hash = json_string_value(json_object_get(c, "payload_hash")),
 			.amz_date = json_string_value(json_object_get(c, "date")),
 			.query = qp, .headers = hp,
 		};
 		struct sigv4_result res;
 		struct err e;
+		char hash[65];
 		const char *k;
 		json_t *v;
 		size_t j;
@@ -137,6 +137,17 @@ static int cmd_sign(const char *file)
 			hp[r.nheaders].name = k;
 			hp[r.nheaders++].value = json_string_value(v);
 		}
+		/* As src/s3 does: the payload line is also a signed header. */
+		if (json_is_true(json_object_get(c, "unsigned"))) {
+			strcpy(hash, SIGV4_UNSIGNED_PAYLOAD);
+		} else {
+			const char *body = json_string_value(json_object_get(c, "body"));
+
+			sigv4_payload_hash(hash, body ? body : "", body ? strlen(body) : 0);
+		}
+		r.payload_hash = hash;
+		hp[r.nheaders].name = "x-amz-content-sha256";
+		hp[r.nheaders++].value = hash;
 		sigv4_result_init(&res);
 		if (sigv4_sign(&cred, &r, &res, &e) < 0) {
 			json_decref(cases);
