@@ -64,3 +64,14 @@ $PY -c 'import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(300000)
 expect_file_same "$T/out" "$T/obj" "every byte once, in order"
 expect_eq "$(grep -c '"path": "/bkt/resume-300000", "n": 2, "range": "bytes=150000-", "if_match": "\\"0123456789abcdef0123456789abcdef\\""' "$T/record")" 1 \
 	"the second request asks for the rest of the same object"
+
+# src/s3 retries a PUT through SlowDown (503) and sends the same bytes again.
+head -c 100000 /dev/urandom > "$T/obj2"
+sum2=$(sha256sum < "$T/obj2" | cut -d' ' -f1)
+run env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b AWS_ENDPOINT_URL_S3="$U" "$S3" put fail503-2 obj "$T/obj2"
+expect_rc 0 "an S3 PUT succeeds through two SlowDown answers"
+expect_eq "$(grep -c "\"path\": \"/fail503-2/obj\", \"length\": 100000, \"chunked\": false, \"sha256\": \"$sum2\"" "$T/record")" 3 \
+	"the whole object was sent each of the three times"
+run env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b AWS_ENDPOINT_URL_S3="$U" "$S3" put fail503-9 obj "$T/obj2"
+expect_rc 1 "an S3 PUT gives up after its attempts"
+expect_err "^s3-tool: s3 PUT 'fail503-9/obj': 503 SlowDown$" "with S3's error code"
