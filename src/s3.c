@@ -1070,12 +1070,30 @@ static long long s3_fill(long long (*rd)(void *, size_t, void *), void *ud,
 	return (long long)got;
 }
 
+size_t s3_part_size(size_t base, long long size_hint, size_t parts_done)
+{
+	size_t part = base ? base : S3_DEFAULT_PART;
+
+	if (part < S3_MIN_PART)
+		part = S3_MIN_PART; /* S3 refuses smaller parts but the last */
+	/* A known size picks a part size that fits from the start. */
+	while (size_hint > 0 &&
+	       (unsigned long long)size_hint / part >= S3_MAX_PARTS &&
+	       part < S3_MAX_PART)
+		part *= 2;
+	/* Unknown length: every 1000 parts, parts twice the size, so that
+	 * 10,000 parts hold more than S3's 5 TiB object limit. */
+	for (size_t k = parts_done / 1000; k > 0 && part < S3_MAX_PART; k--)
+		part *= 2;
+	return part < S3_MAX_PART ? part : (size_t)S3_MAX_PART;
+}
+
 int s3_upload(struct s3 *s, const char *bucket, const char *key,
 	      long long (*rd)(void *buf, size_t len, void *ud), void *ud,
 	      long long size_hint, const struct s3_put_options *opt,
 	      int *exists, struct err *e)
 {
-	size_t part = s->part_size ? s->part_size : S3_DEFAULT_PART;
+	size_t part = s3_part_size(s->part_size, size_hint, 0);
 	struct s3_part *parts = NULL;
 	char *upload_id = NULL;
 	char *buf = NULL;
@@ -1085,12 +1103,6 @@ int s3_upload(struct s3 *s, const char *bucket, const char *key,
 
 	if (exists)
 		*exists = 0;
-	if (part < S3_MIN_PART)
-		part = S3_MIN_PART; /* S3 refuses smaller parts but the last */
-	/* A known size picks a part size that fits from the start. */
-	while (size_hint > 0 && (unsigned long long)size_hint / part >= S3_MAX_PARTS &&
-	       part < S3_MAX_PART)
-		part *= 2;
 	buf = malloc(part);
 	if (!buf)
 		return err_set(e, "out of memory for a %zu-byte part", part);
@@ -1126,17 +1138,16 @@ int s3_upload(struct s3 *s, const char *bucket, const char *key,
 		nparts++;
 		if ((size_t)n < part)
 			break; /* the short last part */
-		/* Unknown length: every 1000 parts, parts twice the size, so
-		 * 10,000 parts hold more than S3's 5 TiB object limit. */
-		if (nparts % 1000 == 0 && part < S3_MAX_PART) {
-			char *bigger = realloc(buf, part * 2);
+		if (s3_part_size(s->part_size, size_hint, nparts) > part) {
+			size_t next = s3_part_size(s->part_size, size_hint, nparts);
+			char *bigger = realloc(buf, next);
 
 			if (!bigger) {
-				err_set(e, "out of memory for a %zu-byte part", part * 2);
+				err_set(e, "out of memory for a %zu-byte part", next);
 				goto abort;
 			}
 			buf = bigger;
-			part *= 2;
+			part = next;
 		}
 		n = s3_fill(rd, ud, buf, part);
 		if (n < 0) {

@@ -105,6 +105,13 @@ int s3_upload(struct s3 *s, const char *bucket, const char *key,
 	      long long size_hint, const struct s3_put_options *opt,
 	      int *exists, struct err *e);
 
+/*
+ * The part size s3_upload() uses after parts_done parts: base (0: 16 MiB,
+ * at least 5 MiB), doubled until size_hint fits 10,000 parts, and doubled
+ * again every 1000 parts (for streams of unknown length); at most 5 GiB.
+ */
+size_t s3_part_size(size_t base, long long size_hint, size_t parts_done);
+
 /* One page of ListObjectsV2. */
 struct s3_list {
 	struct s3_object *objects;

@@ -249,6 +249,25 @@ static void test_settings(void)
 		printf("# cannot remove %s\n", home);
 }
 
+static void test_part_size(void)
+{
+	const size_t MiB = 1 << 20;
+	unsigned long long total = 0;
+
+	CHECK(s3_part_size(0, -1, 0) == 16 * MiB, "the default part is 16 MiB");
+	CHECK(s3_part_size(MiB, -1, 0) == 5 * MiB, "never under S3's 5 MiB minimum");
+	CHECK(s3_part_size(0, 100LL * 1024 * MiB, 0) == 16 * MiB, "100 GiB fits 16 MiB parts");
+	CHECK(s3_part_size(0, 1024LL * 1024 * MiB, 0) == 128 * MiB, "1 TiB known: 128 MiB parts");
+	CHECK((1024ULL * 1024 * MiB) / s3_part_size(0, 1024LL * 1024 * MiB, 0) < 10000,
+	      "and those fit 10,000 parts");
+	CHECK(s3_part_size(0, -1, 999) == 16 * MiB, "unknown length: 16 MiB for the first 1000 parts");
+	CHECK(s3_part_size(0, -1, 1000) == 32 * MiB, "then 32 MiB");
+	for (size_t i = 0; i < 10000; i++)
+		total += s3_part_size(0, -1, i);
+	CHECK(total >= 5ULL << 40, "10,000 growing parts hold S3's 5 TiB object limit");
+	CHECK(s3_part_size(0, -1, 9999) <= (5ULL << 30), "and no part exceeds 5 GiB");
+}
+
 int main(void)
 {
 	const char *top = getenv("TOP");
@@ -257,5 +276,6 @@ int main(void)
 	test_rgw_answers();
 	test_hostile();
 	test_settings();
+	test_part_size();
 	return UNIT_DONE();
 }
