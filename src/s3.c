@@ -894,7 +894,8 @@ out:
 
 int s3_multipart_complete(struct s3 *s, const char *bucket, const char *key,
 			  const char *upload_id, const struct s3_part *parts,
-			  size_t nparts, int *exists, struct err *e)
+			  size_t nparts, const struct s3_put_options *opt,
+			  int *exists, struct err *e)
 {
 	struct sigv4_param q[] = { { "uploadId", upload_id } };
 	struct s3_call c = {
@@ -909,6 +910,8 @@ int s3_multipart_complete(struct s3 *s, const char *bucket, const char *key,
 
 	if (exists)
 		*exists = 0;
+	if (opt)
+		c.if_none_match = opt->if_none_match;
 	http_response_init(&res);
 	strbuf_addstr(&body, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 	for (size_t i = 0; i < nparts; i++) {
@@ -1159,7 +1162,7 @@ int s3_upload(struct s3 *s, const char *bucket, const char *key,
 			break;
 	}
 	if (s3_multipart_complete(s, bucket, key, upload_id, parts, nparts,
-				  exists, e) < 0)
+				  opt, exists, e) < 0)
 		goto abort;
 	ret = 0;
 	goto out;

@@ -150,9 +150,15 @@ int s3_multipart_create(struct s3 *s, const char *bucket, const char *key,
 int s3_multipart_part(struct s3 *s, const char *bucket, const char *key,
 		      const char *upload_id, int number, const void *data,
 		      size_t len, struct s3_part *part, struct err *e);
+/*
+ * With opt->if_none_match, the complete is conditional: S3 honours it
+ * (since 2024), Ceph RGW 16.2 ignores it and replaces the object. A create
+ * that must be conditional everywhere (a manifest) fits in one part.
+ */
 int s3_multipart_complete(struct s3 *s, const char *bucket, const char *key,
 			  const char *upload_id, const struct s3_part *parts,
-			  size_t nparts, int *exists, struct err *e);
+			  size_t nparts, const struct s3_put_options *opt,
+			  int *exists, struct err *e);
 int s3_multipart_abort(struct s3 *s, const char *bucket, const char *key,
 		       const char *upload_id, struct err *e);
 
