@@ -276,6 +276,8 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->method && !strcmp(req->method, "HEAD"))
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	if (req->path_as_is)
+		curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	if (req->proxy)
 		curl_easy_setopt(curl, CURLOPT_PROXY, req->proxy);
 	if (req->unix_socket)

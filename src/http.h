@@ -75,6 +75,9 @@ struct http_request {
 	/* Set non-zero from another thread to give up: checked during the
 	 * transfer and the back-off sleeps; http_do() then fails "cancelled". */
 	const volatile int *cancel;
+	/* Send the path exactly as given: no "/../" or "/./" squashed
+	 * (an S3 key may hold them, and the signature covers the path). */
+	int path_as_is;
 	/* A credential inside the URL (a ping key in the path): masked in
 	 * -v output and in logged URLs. */
 	const char *redact;

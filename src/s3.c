@@ -607,6 +607,7 @@ static int s3_do(struct s3 *s, const struct s3_call *c,
 
 	req.method = c->method;
 	req.url = url.buf;
+	req.path_as_is = 1; /* the key as signed, "../" and all */
 	req.headers = hp;
 	req.body = c->body;
 	req.body_len = c->body_len;

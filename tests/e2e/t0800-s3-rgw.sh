@@ -16,12 +16,15 @@ expect_rc 0 "a bucket is created"
 # Keys that need encoding in the path and in the signature.
 printf 'hello\n' > "$T/small"
 for k in 'plain.txt' 'with space' 'plus+sign' 'tilde~x' 'eq=sign&amp' \
-	"utf8-$(printf '\303\251\320\266\346\227\245')" 'dir/sub/x.native' 'star*(paren)'; do
+	"utf8-$(printf '\303\251\320\266\346\227\245')" 'dir/sub/x.native' 'star*(paren)' \
+	'dots/../up' './here' 'dir//double'; do
 	run "$S3" put "$B" "$k" "$T/small"
 	expect_rc 0 "put '$k'"
 	run "$S3" get "$B" "$k"
 	expect_file_same "$T/out" "$T/small" "get '$k' gives the bytes back"
 done
+run "$S3" list "$B" dots/
+expect_out '^dots/\.\./up	6$' "a key with '..' is stored under its own name"
 run "$S3" head "$B" 'with space'
 expect_out '^6 "b1946ac92492d2347c6235b4d2611184"$' "head gives size and ETag"
 run "$S3" head "$B" 'no such key'

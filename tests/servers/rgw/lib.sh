@@ -8,7 +8,7 @@ RGW_SECRET=saasctl-test-secret-1234567890
 # rgw_start: sets RGW_PORT, RGW_URL and RGW_START_SECS; exports
 # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3.
 rgw_start() {
-	need radosgw ceph-mon ceph-osd radosgw-admin monmaptool curl
+	need radosgw ceph-mon ceph-osd ceph radosgw-admin monmaptool curl
 	RGW_PORT=$(free_port)
 	RGW_DIR=$T/rgw
 	# Registered first, so that a failed start is cleaned up too.
