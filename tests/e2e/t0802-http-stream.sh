@@ -75,3 +75,19 @@ expect_eq "$(grep -c "\"path\": \"/fail503-2/obj\", \"length\": 100000, \"chunke
 run env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b AWS_ENDPOINT_URL_S3="$U" "$S3" put fail503-9 obj "$T/obj2"
 expect_rc 1 "an S3 PUT gives up after its attempts"
 expect_err "^s3-tool: s3 PUT 'fail503-9/obj': 503 SlowDown$" "with S3's error code"
+
+# DeleteObjects reports each key S3 refused, and sends a quiet, checksummed body.
+run env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b AWS_ENDPOINT_URL_S3="$U" "$S3" delete bkt ok1 'deny <&> one' ok2 deny2
+expect_rc 1 "a batch delete with refused keys fails"
+expect_err "^s3-tool: s3 POST 'bkt': 2 of 4 keys not deleted: 'deny <&> one': AccessDenied, 'deny2': AccessDenied$" \
+	"naming each refused key and why"
+expect_eq "$(grep -c '"keys": \["ok1", "deny <&> one", "ok2", "deny2"\], "quiet": true, "checksum_ok": true' "$T/record")" 1 \
+	"the keys went XML-escaped, in quiet mode, with the body's checksum"
+i=0; : > "$T/many"
+while [ $i -lt 2500 ]; do echo "k$i" >> "$T/many"; i=$((i + 1)); done
+# shellcheck disable=SC2046
+run env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b AWS_ENDPOINT_URL_S3="$U" "$S3" delete bkt $(cat "$T/many")
+expect_rc 0 "2500 keys are deleted"
+expect_eq "$($PY -c 'import json,sys
+print(" ".join(str(len(r["keys"])) for r in map(json.loads, open(sys.argv[1])) if r["method"] == "POST"))' "$T/record")" "4 1000 1000 500" \
+	"in batches of at most 1000"

@@ -10,12 +10,17 @@
   GET  /blob-503/SIZE       first 503 "busy", then as /blob
   GET  /drop/SIZE           Content-Length SIZE, half of it, then closes
   GET  /404                 404 with an S3 error body
+  POST /bkt?delete          DeleteObjects: keys starting with "deny" are
+                            refused with AccessDenied, the rest deleted
   GET  /bkt/resume-SIZE     an S3 object: the first GET drops after half;
                             a GET with Range: bytes=N- and the right
                             If-Match gets 206 and the rest
 Usage: server.py PORT RECORD-FILE (one JSON line per request)"""
+import base64
 import hashlib
+import html
 import json
+import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +78,20 @@ class H(BaseHTTPRequestHandler):
         if first.startswith("fail503-") and n <= int(first[8:]):
             return self.send(503, b"<Error><Code>SlowDown</Code></Error>")
         self.send(200, json.dumps(info).encode() + b"\n")
+
+    def do_POST(self):
+        # DeleteObjects: keys starting with "deny" are refused, one by one.
+        body, _ = self.read_body()
+        self.count()
+        keys = [html.unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", body.decode())]
+        record.write(json.dumps({
+            "method": "POST", "path": self.path, "keys": keys,
+            "quiet": "<Quiet>true</Quiet>" in body.decode(),
+            "checksum_ok": self.headers.get("x-amz-checksum-sha256") ==
+            base64.b64encode(hashlib.sha256(body).digest()).decode()}) + "\n")
+        out = "".join("<Error><Key>%s</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                      % html.escape(k) for k in keys if k.startswith("deny"))
+        self.send(200, ("<?xml version=\"1.0\"?><DeleteResult>%s</DeleteResult>" % out).encode())
 
     def do_GET(self):
         n = self.count()
