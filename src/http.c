@@ -81,9 +81,11 @@ static size_t http_write_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Streams, and bodies that take a while to send even from memory (an S3
+ * part), get no total time limit: a stall fails them instead. */
 static int http_streaming(const struct http_request *req)
 {
-	return req->body_read || req->on_body;
+	return req->body_read || req->on_body || req->body_len >= (1u << 20);
 }
 
 static size_t http_read_body(char *buf, size_t size, size_t nitems, void *ud)
@@ -233,11 +235,11 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 	if (http_streaming(req)) {
 		/* A large stream takes as long as it takes; a stalled one
 		 * fails (and is retried when it can be). */
-		if (req->timeout_ms > 0)
-			curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-					 req->timeout_ms);
+		long stall_s = req->timeout_ms > 0 ? req->timeout_ms / 1000 : 60;
+
 		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+				 stall_s > 0 ? stall_s : 1L);
 	} else if (req->timeout_ms >= 0)
 		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
 				 req->timeout_ms ? req->timeout_ms : 30000L);
@@ -465,8 +467,8 @@ int http_do(const struct http_request *req, struct http_response *res,
 			goto out;
 		if (req->deadline_ms > 0) {
 			long left = req->deadline_ms - (clock_now_ms() - start);
-			long per = req->timeout_ms > 0 ? req->timeout_ms
-				 : http_streaming(req) ? left : 30000L;
+			long per = http_streaming(req) ? left
+				 : req->timeout_ms > 0 ? req->timeout_ms : 30000L;
 
 			if (left < 1)
 				left = 1;

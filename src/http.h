@@ -61,7 +61,11 @@ struct http_request {
 	long long body_size;		/* with body_read: -1 unknown */
 	int (*on_body)(const void *data, size_t len, void *ud);
 	void *on_body_ud;
-	long timeout_ms;		/* per attempt; 0: 30 s */
+	/* Per attempt; 0: 30 s. With a streamed body (either way) or an
+	 * in-memory one of 1 MiB or more there is no limit on the whole
+	 * attempt, which takes as long as the data needs: timeout_ms (0: 60 s,
+	 * whole seconds) is then how long no byte may move. */
+	long timeout_ms;
 	long connect_timeout_ms;	/* 0: 10 s */
 	long deadline_ms;		/* total across retries; 0: one attempt */
 	int max_attempts;		/* 0: 1, or until the deadline */

@@ -91,3 +91,13 @@ expect_rc 0 "2500 keys are deleted"
 expect_eq "$($PY -c 'import json,sys
 print(" ".join(str(len(r["keys"])) for r in map(json.loads, open(sys.argv[1])) if r["method"] == "POST"))' "$T/record")" "4 1000 1000 500" \
 	"in batches of at most 1000"
+
+# A large body from memory (an S3 part) is not cut by the time limit while
+# it keeps moving (the limit is on a stall); a small one still is.
+head -c 2097152 /dev/urandom > "$T/part"
+run "$S3" http-put --memory --timeout-ms 1000 "$U/slow/p" "$T/part"
+expect_rc 0 "a 2 MiB body sent slowly from memory outlives a 1 s time limit"
+expect_out '"length": 2097152' "and arrives whole"
+head -c 500000 /dev/urandom > "$T/part-small"
+run "$S3" http-put --memory --timeout-ms 300 "$U/slow/q" "$T/part-small"
+expect_rc 1 "a small body still has the time limit"

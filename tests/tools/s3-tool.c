@@ -14,7 +14,8 @@
  *   s3-tool uploads B [PREFIX]      open multipart uploads: "KEY\tID"
  *   s3-tool mpu-start B K           starts an upload and leaves it open
  *   s3-tool sign FILE.json          Authorization of each case, one a line
- *   s3-tool http-put [--chunked] [--replayable] URL FILE   the answer's body on stdout
+ *   s3-tool http-put [--chunked|--replayable|--memory] [--timeout-ms N] URL FILE
+ *                                   the answer's body on stdout
  *   s3-tool http-get [--fail-at N] URL   the 2xx body on stdout; "status N
  *                                   streamed N attempts N" on stderr
  */
@@ -167,7 +168,8 @@ static int cmd_http(int argc, char **argv)
 	struct src src = { .fail_after = -1 };
 	struct strbuf file = STRBUF_INIT;
 	long long fail_at = -1;
-	int chunked = 0, replayable = 0, put = !strcmp(argv[0], "http-put");
+	int chunked = 0, replayable = 0, memory = 0;
+	int put = !strcmp(argv[0], "http-put");
 	int i, rc = 0;
 	struct err e;
 
@@ -178,6 +180,10 @@ static int cmd_http(int argc, char **argv)
 			replayable = 1;
 		else if (!strcmp(argv[i], "--fail-at") && i + 1 < argc)
 			fail_at = atoll(argv[++i]);
+		else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc)
+			req.timeout_ms = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--memory"))
+			memory = 1;
 	}
 	if (i >= argc)
 		return 2;
@@ -192,6 +198,14 @@ static int cmd_http(int argc, char **argv)
 			return 1;
 		}
 		req.method = "PUT";
+		if (memory) {
+			/* A plain in-memory body, as src/s3 sends a part. */
+			if (strbuf_read_fd(&file, src.fd, &e) < 0)
+				return fail(&e);
+			req.body = file.buf ? file.buf : "";
+			req.body_len = file.len;
+			goto send;
+		}
 		req.body_read = src_read;
 		req.body_ud = &src;
 		req.body_size = -1;
@@ -213,6 +227,7 @@ static int cmd_http(int argc, char **argv)
 		req.on_body = out_write;
 		req.on_body_ud = &fail_at;
 	}
+send:
 	http_response_init(&res);
 	if (http_do(&req, &res, &e) < 0) {
 		rc = fail(&e);

@@ -3,6 +3,7 @@
 
   PUT  /echo/...            200, JSON about the body it read: length, sha256,
                             chunked (true when sent with chunked encoding)
+  PUT  /slow/...            reads the body at 640 KiB/s
   PUT  /fail503-N/...       the first N requests to this path: the body is
                             read, then 503; afterwards as /echo. Every body
                             is recorded (see --record).
@@ -23,6 +24,7 @@ import json
 import re
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 counts = {}
@@ -69,6 +71,14 @@ class H(BaseHTTPRequestHandler):
             return counts[self.path]
 
     def do_PUT(self):
+        if self.path.startswith("/slow/"):
+            # Reads 64 KiB every 0.1 s: a 2 MiB body takes over 3 s.
+            left, body = int(self.headers.get("Content-Length", "0")), b""
+            while left > 0:
+                piece = self.rfile.read(min(65536, left))
+                body, left = body + piece, left - len(piece)
+                time.sleep(0.1)
+            return self.send(200, json.dumps({"length": len(body)}).encode() + b"\n")
         body, chunked = self.read_body()
         n = self.count()
         info = {"method": "PUT", "path": self.path, "length": len(body), "chunked": chunked,
