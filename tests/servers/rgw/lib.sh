@@ -14,7 +14,7 @@ rgw_start() {
 	# Registered first, so that a failed start is cleaned up too.
 	t_at_exit "$RGW_FIXTURE/stop.sh '$RGW_DIR'"
 	_t0=$(date +%s)
-	if ! "$RGW_FIXTURE/start.sh" "$RGW_DIR" "$RGW_PORT" "$RGW_ACCESS" "$RGW_SECRET" \
+	if ! RGW_OWNER_PID=$$ "$RGW_FIXTURE/start.sh" "$RGW_DIR" "$RGW_PORT" "$RGW_ACCESS" "$RGW_SECRET" \
 		> "$T/rgw-start.log" 2>&1; then
 		not_ok "the RGW test server starts" "$(tail -n 30 "$T/rgw-start.log")"
 		exit 1

@@ -6,9 +6,18 @@
 # Usage: start.sh DIR PORT ACCESS SECRET
 # Prints nothing on success; the daemons' pids are in DIR/run/*.pid
 # (stop.sh DIR ends them). Logs in DIR/log.
+# With RGW_OWNER_PID set, a watcher stops the cluster when that process
+# is gone, even if it was killed before its own clean-up ran.
 set -eu
 dir=$1 port=$2 access=$3 secret=$4
 mkdir -p "$dir/mon" "$dir/osd" "$dir/run" "$dir/log"
+if [ -n "${RGW_OWNER_PID:-}" ]; then
+	stop=$(cd "$(dirname "$0")" && pwd)/stop.sh
+	(
+		while kill -0 "$RGW_OWNER_PID" 2>/dev/null; do sleep 1; done
+		"$stop" "$dir"
+	) < /dev/null > /dev/null 2>&1 &
+fi
 monport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fsid=$(cat /proc/sys/kernel/random/uuid)
 conf=$dir/ceph.conf
