@@ -34,6 +34,7 @@ void http_response_init(struct http_response *res)
 {
 	res->status = 0;
 	res->attempts = 0;
+	res->streamed = 0;
 	strbuf_init(&res->body, 0);
 	strbuf_init(&res->headers, 1 << 20);
 }
@@ -44,13 +45,68 @@ void http_response_release(struct http_response *res)
 	strbuf_release(&res->headers);
 }
 
+/* Where the response body goes: the caller's on_body (2xx only) or res->body. */
+struct http_sink {
+	CURL *curl;
+	const struct http_request *req;
+	struct http_response *res;
+	int decided;
+	int to_caller;
+	int caller_failed;
+};
+
 static size_t http_write_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-	struct strbuf *sb = ud;
+	struct http_sink *sink = ud;
+	size_t n = size * nmemb;
 
-	if (strbuf_add(sb, ptr, size * nmemb) < 0)
+	if (!sink->decided) {
+		long status = 0;
+
+		curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+		sink->to_caller = sink->req->on_body && status >= 200 &&
+				  status < 300;
+		sink->decided = 1;
+	}
+	if (sink->to_caller) {
+		if (sink->req->on_body(ptr, n, sink->req->on_body_ud) < 0) {
+			sink->caller_failed = 1;
+			return 0;
+		}
+		sink->res->streamed += (long long)n;
+		return n;
+	}
+	if (strbuf_add(&sink->res->body, ptr, n) < 0)
 		return 0; /* over the cap: abort the transfer */
-	return size * nmemb;
+	return n;
+}
+
+/* Streams, and bodies that take a while to send even from memory (an S3
+ * part), get no total time limit: a stall fails them instead. */
+static int http_streaming(const struct http_request *req)
+{
+	return req->body_read || req->on_body || req->body_len >= (1u << 20);
+}
+
+static size_t http_read_body(char *buf, size_t size, size_t nitems, void *ud)
+{
+	const struct http_request *req = ud;
+	long long n = req->body_read(buf, size * nitems, req->body_ud);
+
+	if (n < 0 || (size_t)n > size * nitems)
+		return CURL_READFUNC_ABORT;
+	return (size_t)n;
+}
+
+static int http_seek_body(void *ud, curl_off_t offset, int origin)
+{
+	const struct http_request *req = ud;
+
+	/* libcurl rewinds to resend (a redirect, an auth round trip). */
+	if (offset != 0 || origin != SEEK_SET || !req->body_rewind)
+		return CURL_SEEKFUNC_CANTSEEK;
+	return req->body_rewind(req->body_ud) < 0 ? CURL_SEEKFUNC_FAIL
+						  : CURL_SEEKFUNC_OK;
 }
 
 static size_t http_write_header(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -176,7 +232,15 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 			 req->connect_timeout_ms ? req->connect_timeout_ms
 						 : 10000L);
-	if (req->timeout_ms >= 0)
+	if (http_streaming(req)) {
+		/* A large stream takes as long as it takes; a stalled one
+		 * fails (and is retried when it can be). */
+		long stall_s = req->timeout_ms > 0 ? req->timeout_ms / 1000 : 60;
+
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+				 stall_s > 0 ? stall_s : 1L);
+	} else if (req->timeout_ms >= 0)
 		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
 				 req->timeout_ms ? req->timeout_ms : 30000L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -187,7 +251,21 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 		/* 301/302/303 must not turn a POST into a GET silently either */
 		curl_easy_setopt(curl, CURLOPT_POSTREDIR, CURL_REDIR_POST_ALL);
 	}
-	if (req->body || (req->method && !strcmp(req->method, "POST"))) {
+	if (req->body_read) {
+		curl_off_t size = req->body_size >= 0 ? req->body_size : -1;
+
+		if (req->method && !strcmp(req->method, "POST")) {
+			curl_easy_setopt(curl, CURLOPT_POST, 1L);
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, size);
+		} else {
+			curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, size);
+		}
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, http_read_body);
+		curl_easy_setopt(curl, CURLOPT_READDATA, (void *)req);
+		curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, http_seek_body);
+		curl_easy_setopt(curl, CURLOPT_SEEKDATA, (void *)req);
+	} else if (req->body || (req->method && !strcmp(req->method, "POST"))) {
 		curl_easy_setopt(curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
 				 req->body ? req->body : "");
@@ -195,10 +273,13 @@ int http_easy_setup(CURL *curl, const struct http_request *req,
 				 (curl_off_t)req->body_len);
 	}
 	if (req->method && strcmp(req->method, "GET") &&
-	    strcmp(req->method, "POST"))
+	    strcmp(req->method, "POST") &&
+	    !(req->body_read && !strcmp(req->method, "PUT")))
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->method && !strcmp(req->method, "HEAD"))
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	if (req->path_as_is)
+		curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	if (req->proxy)
 		curl_easy_setopt(curl, CURLOPT_PROXY, req->proxy);
 	if (req->unix_socket)
@@ -367,6 +448,7 @@ int http_do(const struct http_request *req, struct http_response *res,
 
 	for (int attempt = 0; attempt < max_attempts; attempt++) {
 		struct curl_slist *hdrs = NULL;
+		struct http_sink sink = { curl, req, res, 0, 0, 0 };
 		long wait_ms = -1;
 		CURLcode cc;
 		int retry;
@@ -376,11 +458,17 @@ int http_do(const struct http_request *req, struct http_response *res,
 		strbuf_reset(&res->headers);
 		res->status = 0;
 		res->attempts = attempt + 1;
+		if (attempt > 0 && req->body_read &&
+		    req->body_rewind(req->body_ud) < 0) {
+			err_wrap(e, "cannot rewind the request body to retry");
+			goto out;
+		}
 		if (http_easy_setup(curl, req, &hdrs, e) < 0)
 			goto out;
 		if (req->deadline_ms > 0) {
 			long left = req->deadline_ms - (clock_now_ms() - start);
-			long per = req->timeout_ms ? req->timeout_ms : 30000L;
+			long per = http_streaming(req) ? left
+				 : req->timeout_ms > 0 ? req->timeout_ms : 30000L;
 
 			if (left < 1)
 				left = 1;
@@ -390,17 +478,25 @@ int http_do(const struct http_request *req, struct http_response *res,
 		curl_msg[0] = '\0';
 		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_msg);
 		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write_body);
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res->body);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION,
 				 http_write_header);
 		curl_easy_setopt(curl, CURLOPT_HEADERDATA, &res->headers);
 		cc = curl_easy_perform(curl);
 		curl_slist_free_all(hdrs);
 
-		if (cc == CURLE_ABORTED_BY_CALLBACK ||
-		    http_cancel_requested(req->cancel)) {
+		if (http_cancel_requested(req->cancel) ||
+		    (cc == CURLE_ABORTED_BY_CALLBACK && !req->body_read)) {
 			res->status = 0;
 			err_set(e, "cancelled");
+			goto out;
+		}
+		if (cc == CURLE_ABORTED_BY_CALLBACK) {
+			err_set(e, "cannot read the request body");
+			goto out;
+		}
+		if (sink.caller_failed) {
+			err_set(e, "cannot store the response body");
 			goto out;
 		}
 		if (cc == CURLE_WRITE_ERROR && res->body.max &&
@@ -431,6 +527,17 @@ int http_do(const struct http_request *req, struct http_response *res,
 			err_set(e, "%s", curl_msg[0] ? curl_msg
 						      : curl_easy_strerror(cc));
 		}
+		/* Bytes already handed over cannot be taken back, and a body
+		 * that cannot be rewound cannot be sent again (unless it never
+		 * left: no connection). */
+		if (res->streamed > 0) {
+			err_wrap(e, "connection lost after %lld bytes",
+				 res->streamed);
+			goto out;
+		}
+		if (req->body_read && !req->body_rewind &&
+		    cc != CURLE_COULDNT_CONNECT)
+			retry = 0;
 		if (!retry || attempt + 1 >= max_attempts)
 			break;
 		if (wait_ms < 0)

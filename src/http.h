@@ -32,13 +32,40 @@ struct http_tls {
 	const char *server_name;	/* SNI / name to verify, if not the host */
 };
 
+/*
+ * Streaming. A request body too large for memory is read through
+ * body_read (fill up to len bytes; 0 at the end, -1 on failure: the
+ * transfer stops and http_do() fails "cannot read the request body"; the
+ * caller keeps its own reason). body_size is its length, or -1 for
+ * unknown: sent with chunked transfer encoding. A streamed body is sent
+ * again on a retry only when body_rewind is set (it returns to the first
+ * byte, 0 or -1), e.g. a part held in memory; otherwise a request whose
+ * body was read at all is not retried.
+ *
+ * A response body is handed to on_body as it arrives, but only a 2xx one:
+ * the body of any other status (S3's XML error, a 503 before a retry)
+ * goes to res->body as without streaming. Once bytes went to on_body the
+ * request is not retried (they cannot be taken back): http_do() fails,
+ * and res->streamed says how many arrived, so the caller may resume with
+ * a Range request. on_body returns 0, or -1 to abort the transfer.
+ */
 struct http_request {
 	const char *method;		/* NULL: GET, or POST when body is set */
 	const char *url;
 	const char *const *headers;	/* NULL-terminated "Name: value" */
 	const void *body;
 	size_t body_len;
-	long timeout_ms;		/* per attempt; 0: 30 s */
+	long long (*body_read)(void *buf, size_t len, void *ud);
+	int (*body_rewind)(void *ud);
+	void *body_ud;
+	long long body_size;		/* with body_read: -1 unknown */
+	int (*on_body)(const void *data, size_t len, void *ud);
+	void *on_body_ud;
+	/* Per attempt; 0: 30 s. With a streamed body (either way) or an
+	 * in-memory one of 1 MiB or more there is no limit on the whole
+	 * attempt, which takes as long as the data needs: timeout_ms (0: 60 s,
+	 * whole seconds) is then how long no byte may move. */
+	long timeout_ms;
 	long connect_timeout_ms;	/* 0: 10 s */
 	long deadline_ms;		/* total across retries; 0: one attempt */
 	int max_attempts;		/* 0: 1, or until the deadline */
@@ -52,6 +79,9 @@ struct http_request {
 	/* Set non-zero from another thread to give up: checked during the
 	 * transfer and the back-off sleeps; http_do() then fails "cancelled". */
 	const volatile int *cancel;
+	/* Send the path exactly as given: no "/../" or "/./" squashed
+	 * (an S3 key may hold them, and the signature covers the path). */
+	int path_as_is;
 	/* A credential inside the URL (a ping key in the path): masked in
 	 * -v output and in logged URLs. */
 	const char *redact;
@@ -65,6 +95,7 @@ struct http_response {
 	struct strbuf body;
 	struct strbuf headers;		/* raw header block of the last hop */
 	int attempts;
+	long long streamed;		/* bytes handed to on_body */
 };
 
 /* Initialise libcurl once; cheap after the first call. */

@@ -13,7 +13,8 @@ PKGS="build-essential pkg-config libcurl4-openssl-dev libyaml-dev
 libjansson-dev libsodium-dev libgit2-dev libssh2-1-dev git ca-certificates curl openssl
 python3 python3-yaml python3-nacl python3-botocore zsh fish bash-completion
 man-db groff-base openssh-server openssh-client age hyperfine nodejs npm
-kubernetes-client time clickhouse-server clickhouse-client clickhouse-tools"
+kubernetes-client time clickhouse-server clickhouse-client clickhouse-tools
+radosgw ceph-mon ceph-osd awscli"
 
 missing=""
 for p in $PKGS; do
