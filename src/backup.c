@@ -766,19 +766,28 @@ int backup_run(struct store *st, struct clickhouse *ch,
 	if (http_global_init(e) < 0 || backup_lock(st, e) < 0)
 		goto out;
 	locked = 1;
-	{
-		int found = 0;
-		char *k = full_key(r->id, "manifest.json");
+	/* under the lock, a taken ID (a run in the same second) gets a
+	 * suffix; a given ID must be new */
+	for (int n = 2;; n++) {
+		struct store_list l;
+		char *prefix = full_key(r->id, "");
+		int r2 = store_list(st, prefix, &l, e);
 
-		if (store_head(st, k, &found, NULL, e) < 0) {
-			free(k);
+		free(prefix);
+		if (r2 < 0)
 			goto out;
-		}
-		free(k);
-		if (found) {
+		r2 = l.n != 0;
+		store_list_release(&l);
+		if (!r2)
+			break;
+		if (o->id || n > 99) {
 			err_set(e, "backup '%s' already exists", r->id);
 			goto out;
 		}
+		if (n == 2)
+			snprintf(r->id + strlen(r->id), sizeof(r->id) - strlen(r->id), "-%d", n);
+		else
+			snprintf(strrchr(r->id, '-'), 8, "-%d", n);
 	}
 	if (clickhouse_version(ch, version, sizeof(version), e) < 0 ||
 	    clickhouse_list_tables(ch, NULL, &all, e) < 0)
