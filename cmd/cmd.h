@@ -63,6 +63,10 @@ extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_checks_sync_entry;
 extern const struct cmd_entry cmd_checks_list_entry;
+/* ClickHouse backups */
+extern const struct cmd_entry cmd_backup_clickhouse_entry;
+extern const struct cmd_entry cmd_backup_list_entry;
+extern const struct cmd_entry cmd_restore_clickhouse_entry;
 /* Kubernetes */
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry *const cmd_table[];

@@ -12,13 +12,15 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec deploy rollback history logs help completion ping run checks' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec deploy rollback history logs backup restore help completion ping run checks' -- "$cur")) ;;
         esac
         return
     fi
     case $cmd in
         new) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'app' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
+        backup) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'clickhouse list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
+        restore) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'clickhouse' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         checks) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'sync list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
     esac
     local opts= what=
@@ -38,6 +40,9 @@ _saasctl() {
         'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
         'history') opts=' --json -n --help'; what=apps ;;
         'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;
+        'backup clickhouse') opts=' --url --db --table --store --encrypt-to --parallel --ping --help'; what='' ;;
+        'backup list') opts=' --store --json --help'; what='' ;;
+        'restore clickhouse') opts=' --store --url --db-map --table -k --drop-existing --help'; what='' ;;
         'help') opts=' --help'; what='' ;;
         'completion') opts=' --help'; what='' ;;
         'ping') opts=' --body-file --body-stdin --rid --create --soft --help'; what='' ;;

@@ -20,6 +20,8 @@ complete -c saasctl -n __fish_use_subcommand -a deploy -d 'pin a new image for a
 complete -c saasctl -n __fish_use_subcommand -a rollback -d 're-pin an app\'s previous image with a new commit and push it'
 complete -c saasctl -n __fish_use_subcommand -a history -d 'list an app\'s deploys and rollbacks from the git history'
 complete -c saasctl -n __fish_use_subcommand -a logs -d 'tail the logs of every pod of an app, nothing lost, nothing twice'
+complete -c saasctl -n __fish_use_subcommand -a backup -d 'subcommands'
+complete -c saasctl -n __fish_use_subcommand -a restore -d 'subcommands'
 complete -c saasctl -n __fish_use_subcommand -a help -d 'show the commands, or the usage and summary of one'
 complete -c saasctl -n __fish_use_subcommand -a completion -d 'print the shell completion script for bash, zsh or fish'
 complete -c saasctl -n __fish_use_subcommand -a ping -d 'send one ping to Healthchecks: start, success, fail, log or an exit code'
@@ -110,6 +112,24 @@ complete -c saasctl -n '__fish_seen_subcommand_from logs' -l max-streams
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l context
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l kubeconfig
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list' -a clickhouse -d 'back up ClickHouse tables to a store, streamed and verified'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l url
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l db
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l table
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l store
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l encrypt-to
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l parallel
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l ping
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list' -a list -d 'list the backups in a store, complete or not'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from list' -l store
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from list' -l json
+complete -c saasctl -n '__fish_seen_subcommand_from restore; and not __fish_seen_subcommand_from clickhouse' -a clickhouse -d 'restore a backup into ClickHouse, each object checked first'
+complete -c saasctl -n '__fish_seen_subcommand_from restore; and __fish_seen_subcommand_from clickhouse' -l store
+complete -c saasctl -n '__fish_seen_subcommand_from restore; and __fish_seen_subcommand_from clickhouse' -l url
+complete -c saasctl -n '__fish_seen_subcommand_from restore; and __fish_seen_subcommand_from clickhouse' -l db-map
+complete -c saasctl -n '__fish_seen_subcommand_from restore; and __fish_seen_subcommand_from clickhouse' -l table
+complete -c saasctl -n '__fish_seen_subcommand_from restore; and __fish_seen_subcommand_from clickhouse' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from restore; and __fish_seen_subcommand_from clickhouse' -l drop-existing
 complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-file
 complete -c saasctl -n '__fish_seen_subcommand_from ping' -l body-stdin
 complete -c saasctl -n '__fish_seen_subcommand_from ping' -l rid

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -1890,5 +1891,125 @@ out:
 	strbuf_release(&cols);
 	strbuf_release(&url);
 	strbuf_release(&plain);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* The import                                                        */
+
+struct insert_ctx {
+	int fd;
+	int read_failed;
+	int read_errno;
+	long status;
+	struct strbuf answer;
+};
+
+static size_t insert_read(char *buf, size_t size, size_t n, void *ud)
+{
+	struct insert_ctx *ic = ud;
+
+	for (;;) {
+		ssize_t r = read(ic->fd, buf, size * n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ic->read_failed = 1;
+			ic->read_errno = errno;
+			return CURL_READFUNC_ABORT;
+		}
+		return (size_t)r;
+	}
+}
+
+static size_t insert_write(char *data, size_t size, size_t n, void *ud)
+{
+	struct insert_ctx *ic = ud;
+
+	strbuf_add(&ic->answer, data, size * n);	/* capped */
+	return size * n;
+}
+
+int clickhouse_insert_fd(struct clickhouse *ch, const char *sql,
+			 const char *params, int fd, struct err *e)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct http_request req = { 0 };
+	struct curl_slist *hl = NULL;
+	struct insert_ctx ic;
+	CURL *curl = NULL;
+	CURLcode rc;
+	char *hdr[4] = { NULL, NULL, NULL, NULL };
+	int ret = -1;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.fd = fd;
+	strbuf_init(&ic.answer, 64 << 10);
+	strbuf_init(&url, 0);
+	if (ch_headers(ch, hdr) < 0 || ch_url(ch, &url, params) < 0 ||
+	    strbuf_addstr(&url, params && *params ? "&query=" : "query=") < 0 ||
+	    http_escape(&url, sql) < 0) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	if (http_global_init(e) < 0)
+		goto out;
+	curl = curl_easy_init();
+	if (!curl) {
+		err_set(e, "cannot start a transfer");
+		goto out;
+	}
+	/* the body is streamed: no Expect: 100-continue round trip */
+	hdr[3] = "Expect:";
+	if (!hdr[2]) {
+		hdr[2] = hdr[3];
+		hdr[3] = NULL;
+	}
+	req.method = "POST";
+	req.url = url.buf;
+	req.headers = (const char *const *)hdr;
+	req.timeout_ms = -1;
+	if (http_easy_setup(curl, &req, &hl, e) < 0)
+		goto out;
+	curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+	curl_easy_setopt(curl, CURLOPT_READFUNCTION, insert_read);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &ic);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, insert_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ic);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 300L);
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &ic.status);
+	if (ic.read_failed) {
+		errno = ic.read_errno;
+		err_errno(e, "cannot read the data to insert");
+		goto out;
+	}
+	if (ic.status && ic.status != 200) {
+		ch_status_error(e, ic.status, ic.answer.buf ? ic.answer.buf : "",
+				ic.answer.len);
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		err_set(e, "insert failed: %s", curl_easy_strerror(rc));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "clickhouse");
+	if (hdr[2] && !strcmp(hdr[2], "Expect:"))
+		hdr[2] = NULL;
+	hdr[3] = NULL;
+	if (curl)
+		curl_easy_cleanup(curl);
+	if (hl)
+		curl_slist_free_all(hl);
+	ch_headers_free(ch, hdr);
+	strbuf_release(&ic.answer);
+	strbuf_release(&url);
 	return ret;
 }

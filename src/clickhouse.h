@@ -234,6 +234,15 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 				clickhouse_sink_fn sink, void *ud,
 				struct clickhouse_export *st, struct err *e);
 
+/*
+ * Run an INSERT whose data is read from fd until its end and streamed to
+ * the server as the request body (chunked). params are extra URL
+ * parameters ("decompress=1&insert_allow_materialized_columns=1") or NULL.
+ * The statement travels in the URL, the data alone in the body.
+ */
+int clickhouse_insert_fd(struct clickhouse *ch, const char *sql,
+			 const char *params, int fd, struct err *e);
+
 /* Backquote an identifier for SQL (`a``b`). */
 int clickhouse_quote_ident(struct strbuf *out, const char *name);
 /* Quote a string literal for SQL ('it\'s'). */

@@ -13,7 +13,8 @@ Handled: GET/POST, the query in the URL `query` parameter and/or the body
 default_format, compress=1 (the answer in ClickHouse's compressed block
 framing, made by Debian's clickhouse-compressor: the same LZ4 frames as
 the server's), decompress=1 (the INSERT body in that framing),
-wait_end_of_query=1, users with X-ClickHouse-User/-Key, user/password
+wait_end_of_query=1, settings given as URL parameters on an INSERT
+(insert_allow_materialized_columns=1 ...), users with X-ClickHouse-User/-Key, user/password
 parameters or Basic auth, /ping, the X-ClickHouse-* headers and HTTP
 status codes derived from the exception code.
 
@@ -163,6 +164,23 @@ def content_type(fmt):
 FORMAT_RE = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
 STREAM_RE = re.compile(r"^\s*(\(?\s*SELECT|WITH)\b", re.I)
 READ_RE = re.compile(r"^\s*(\(?\s*SELECT|WITH|SHOW|DESC|DESCRIBE|EXISTS|EXPLAIN)\b", re.I)
+# URL parameters that are not settings.
+NOT_SETTINGS = {"query", "database", "query_id", "default_format", "compress",
+                "decompress", "wait_end_of_query", "user", "password",
+                "session_id", "session_timeout", "session_check"}
+SETTING_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def url_settings(params):
+    """The settings among the URL parameters, as a SETTINGS clause."""
+    kv = []
+    for k, v in params.items():
+        if k in NOT_SETTINGS or not SETTING_RE.match(k):
+            continue
+        kv.append("%s = '%s'" % (k, v.replace("\\", "\\\\").replace("'", "\\'")))
+    return (" SETTINGS " + ", ".join(kv)) if kv else ""
+
+
 INSERT_RE = re.compile(r"^\s*INSERT\s+INTO\s+(.*?)\s+FORMAT\s+(\w+)\s*;?\s*$", re.I | re.S)
 
 
@@ -358,7 +376,8 @@ class Handler(BaseHTTPRequestHandler):
             sql = "INSERT INTO %s FORMAT %s" % (table, in_fmt)
             err, _, stats = ch.query(sql + "\n", "TSV")
         else:
-            sql = "INSERT INTO %s FROM INFILE '%s' FORMAT %s" % (table, data_file, in_fmt)
+            sql = "INSERT INTO %s FROM INFILE '%s'%s FORMAT %s" % (
+                table, data_file, url_settings(params), in_fmt)
             err, _, stats = ch.query(sql, "TSV")
         if err:
             self.send_error_text(err, query_id, fmt)

@@ -1,0 +1,531 @@
+/*
+ * saasctl backup clickhouse | list, and restore clickhouse: arguments,
+ * settings and output. The work is src/backup.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "../src/backup.h"
+#include "../src/clock.h"
+#include "../src/hc.h"
+#include "../src/keys.h"
+#include "../src/monorepo.h"
+
+struct strv {
+	const char **v;
+	size_t n;
+};
+
+static void strv_add(struct strv *s, const char *x)
+{
+	s->v = realloc(s->v, (s->n + 1) * sizeof(*s->v));
+	if (!s->v)
+		abort();
+	s->v[s->n++] = x;
+}
+
+/* The monorepo when there is one: backups run from cron jobs too. */
+static int open_repo(struct cmd_ctx *ctx, struct monorepo **repo)
+{
+	struct err e = { "" };
+
+	if (monorepo_open_optional(repo, ctx->dir, &e) < 0)
+		return cmd_fail_err(ctx, &e);
+	return 0;
+}
+
+static int open_store(struct cmd_ctx *ctx, struct monorepo *repo,
+		      const char *flag, struct store **st)
+{
+	struct err e = { "" };
+	const char *url = flag ? flag :
+		repo ? monorepo_get(repo, "backups.store") :
+		getenv("SAASCTL_BACKUP_STORE");
+
+	if (store_open(st, url, &e) < 0)
+		return cmd_fail_err(ctx, &e);
+	return 0;
+}
+
+static int open_clickhouse(struct cmd_ctx *ctx, struct monorepo *repo,
+			   const char *flag, struct clickhouse *ch)
+{
+	struct err e = { "" };
+	const char *url = flag ? flag :
+		repo ? monorepo_get(repo, "clickhouse.url") :
+		getenv("SAASCTL_CLICKHOUSE_URL");
+	const char *user = repo ? monorepo_get(repo, "clickhouse.user") :
+		getenv("SAASCTL_CLICKHOUSE_USER");
+
+	if (!url)
+		return cmd_fail(ctx, "no ClickHouse URL (give --url, set "
+				"clickhouse.url or SAASCTL_CLICKHOUSE_URL)");
+	if (clickhouse_init(ch, url, user, NULL, &e) < 0)
+		return cmd_fail_err(ctx, &e);
+	return 0;
+}
+
+static void human(char *out, size_t n, uint64_t b)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+/* ---------------------------------------------------------------- */
+
+struct bk_out {
+	struct cmd_ctx *ctx;
+	int tty;
+	long long t0;
+};
+
+static void on_event(void *ud, const struct backup_event *ev)
+{
+	struct bk_out *o = ud;
+	char sz[32];
+
+	if (o->ctx->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s}", "event",
+				      ev->kind == BACKUP_EV_TABLE ? "table" :
+				      ev->kind == BACKUP_EV_PARTITION ? "partition" :
+				      "retry", "database", ev->database, "table",
+				      ev->table);
+
+		if (ev->partition)
+			json_object_set_new(j, "partition", json_string(ev->partition));
+		if (ev->kind != BACKUP_EV_RETRY) {
+			json_object_set_new(j, "rows", json_integer((json_int_t)ev->rows));
+			json_object_set_new(j, "bytes", json_integer((json_int_t)ev->bytes));
+		}
+		if (ev->kind == BACKUP_EV_TABLE)
+			json_object_set_new(j, "ok", json_boolean(!ev->error));
+		if (ev->error)
+			json_object_set_new(j, "error", json_string(ev->error));
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		fflush(stdout);
+		json_decref(j);
+		return;
+	}
+	if (ev->kind == BACKUP_EV_PARTITION && o->tty && !o->ctx->quiet) {
+		double secs = (double)(clock_now_ms() - o->t0) / 1000.0;
+
+		human(sz, sizeof(sz), ev->done_bytes);
+		fprintf(stderr, "\r\033[K%s  %.0f s  %s.%s %s", sz, secs,
+			ev->database, ev->table, ev->partition);
+		return;
+	}
+	if (ev->kind != BACKUP_EV_TABLE)
+		return;
+	if (o->tty && !o->ctx->quiet)
+		fputs("\r\033[K", stderr);
+	human(sz, sizeof(sz), ev->bytes);
+	if (ev->error)
+		printf("failed  %s.%s: %s\n", ev->database, ev->table, ev->error);
+	else
+		printf("ok      %s.%s  %" PRIu64 " rows  %s\n", ev->database,
+		       ev->table, ev->rows, sz);
+	fflush(stdout);
+}
+
+/* Public keys: paths relative to the monorepo root when from saasctl.yaml. */
+static int load_recipients(struct cmd_ctx *ctx, struct monorepo *repo,
+			   struct strv *flags, struct keys_public **out,
+			   size_t *n)
+{
+	const char *const *items = NULL;
+	size_t count = flags->n;
+	int from_repo = 0;
+	struct err e = { "" };
+
+	*out = NULL;
+	*n = 0;
+	if (!count && repo) {
+		count = monorepo_get_list(repo, "backups.encrypt_to", &items);
+		from_repo = 1;
+	} else {
+		items = flags->v;
+	}
+	if (!count)
+		return 0;
+	*out = calloc(count, sizeof(**out));
+	for (size_t i = 0; i < count; i++) {
+		char *path = from_repo && items[i][0] != '/' ?
+			monorepo_path(repo, items[i]) : strdup(items[i]);
+		int r = keys_public_load(&(*out)[i], path, &e);
+
+		free(path);
+		if (r < 0)
+			return cmd_fail_err(ctx, &e);
+	}
+	*n = count;
+	return 0;
+}
+
+static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "table", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
+		{ "encrypt-to", required_argument, NULL, 'E' },
+		{ "parallel", required_argument, NULL, 'P' },
+		{ "ping", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strv dbs = { 0 }, tables = { 0 }, enc = { 0 };
+	const char *url = NULL, *store_url = NULL, *ping = NULL;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct clickhouse ch = { 0 };
+	struct keys_public *recips = NULL;
+	struct backup_options o = { 0 };
+	struct backup_result r;
+	struct bk_out out = { ctx, 0, 0 };
+	struct hc hc;
+	int hc_on = 0, c, status = EXIT_FAIL;
+	char rid[37], summary[600], sz[32];
+	struct err e = { "" };
+	long parallel = 1;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'd': strv_add(&dbs, optarg); break;
+		case 't': strv_add(&tables, optarg); break;
+		case 's': store_url = optarg; break;
+		case 'E': strv_add(&enc, optarg); break;
+		case 'p': ping = optarg; break;
+		case 'P': {
+			char *end;
+
+			parallel = strtol(optarg, &end, 10);
+			if (*end || parallel < 1 || parallel > 64)
+				return cmd_usage_error(ctx, "--parallel wants 1 to 64, not '%s'",
+						       optarg);
+			break;
+		}
+		default:
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (open_repo(ctx, &repo) != 0)
+		goto done;
+	if (!dbs.n && repo) {
+		const char *const *items;
+		size_t n = monorepo_get_list(repo, "backups.databases", &items);
+
+		for (size_t i = 0; i < n; i++)
+			strv_add(&dbs, items[i]);
+	}
+	if (!ping && repo)
+		ping = monorepo_get(repo, "backups.ping");
+	if (open_store(ctx, repo, store_url, &st) != 0 ||
+	    open_clickhouse(ctx, repo, url, &ch) != 0 ||
+	    load_recipients(ctx, repo, &enc, &recips, &o.nrecipients) != 0)
+		goto done;
+	if (ping) {
+		if (hc_init(&hc, repo, &e) < 0) {
+			cmd_fail_err(ctx, &e);
+			goto done;
+		}
+		hc_on = 1;
+		hc_new_rid(rid);
+		if (hc_start(&hc, ping, rid, &e) < 0)
+			cmd_warn(ctx, "%s", e.msg);
+	}
+	o.databases = dbs.v;
+	o.ndatabases = dbs.n;
+	o.tables = tables.v;
+	o.ntables = tables.n;
+	o.recipients = recips;
+	o.parallel = (int)parallel;
+	o.on_event = on_event;
+	o.ud = &out;
+	out.tty = isatty(STDERR_FILENO);
+	out.t0 = clock_now_ms();
+	if (backup_run(st, &ch, &o, &r, &e) < 0) {
+		if (out.tty && !ctx->quiet)
+			fputs("\r\033[K", stderr);
+		snprintf(summary, sizeof(summary), "%s", e.msg);
+		if (ctx->json) {
+			json_t *j = json_pack("{s:s, s:s, s:b, s:s}", "event", "done",
+					      "id", r.id, "ok", 0, "error", e.msg);
+
+			json_dumpf(j, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(j);
+		}
+		cmd_fail_err(ctx, &e);
+		if (hc_on && hc_fail(&hc, ping, rid, summary, &e) < 0)
+			cmd_warn(ctx, "%s", e.msg);
+		goto done;
+	}
+	human(sz, sizeof(sz), r.bytes);
+	snprintf(summary, sizeof(summary),
+		 "backup %s: %" PRIu64 " tables, %" PRIu64 " rows, %s in %.1f s",
+		 r.id, r.tables, r.rows, sz,
+		 (double)(clock_now_ms() - out.t0) / 1000.0);
+	if (ctx->json) {
+		json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:b}", "event",
+				      "done", "id", r.id, "ok", 1, "tables",
+				      (json_int_t)r.tables, "rows", (json_int_t)r.rows,
+				      "bytes", (json_int_t)r.bytes, "encrypted",
+				      o.nrecipients > 0);
+
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		printf("%s\n", summary);
+	}
+	if (hc_on && hc_success(&hc, ping, rid, summary, &e) < 0)
+		cmd_warn(ctx, "%s", e.msg);
+	status = EXIT_OK;
+done:
+	if (hc_on)
+		hc_release(&hc);
+	free(dbs.v);
+	free(tables.v);
+	free(enc.v);
+	free(recips);
+	clickhouse_release(&ch);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+static int cmd_backup_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store_url = NULL;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct backup_infos l = { 0 };
+	struct err e = { "" };
+	int c, json = ctx->json, status = EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store_url = optarg; break;
+		case 'j': json = 1; break;
+		default:
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (open_repo(ctx, &repo) != 0 || open_store(ctx, repo, store_url, &st) != 0)
+		goto done;
+	if (backup_list(st, &l, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < l.n; i++)
+			json_array_append_new(a, json_pack(
+				"{s:s, s:s, s:b, s:b, s:I, s:I, s:I}", "id", l.v[i].id,
+				"time", l.v[i].time, "complete", l.v[i].complete,
+				"encrypted", l.v[i].encrypted, "bytes",
+				(json_int_t)l.v[i].bytes, "rows",
+				(json_int_t)l.v[i].rows, "tables",
+				(json_int_t)l.v[i].tables));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(a);
+	} else {
+		if (l.n)
+			printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  %s\n", "ID", "TIME",
+			       "SIZE", "TABLES", "ROWS", "ENCRYPTED", "STATE");
+		for (size_t i = 0; i < l.n; i++) {
+			char sz[32];
+
+			human(sz, sizeof(sz), l.v[i].bytes);
+			if (l.v[i].complete)
+				printf("%-18s  %-20s  %10s  %6" PRIu64 "  %12" PRIu64
+				       "  %-9s  complete\n", l.v[i].id, l.v[i].time,
+				       sz, l.v[i].tables, l.v[i].rows,
+				       l.v[i].encrypted ? "yes" : "no");
+			else
+				printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  incomplete\n",
+				       l.v[i].id, l.v[i].time, sz, "-", "-", "-");
+		}
+	}
+	status = EXIT_OK;
+done:
+	backup_infos_release(&l);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void on_restore(void *ud, const struct restore_event *ev)
+{
+	struct cmd_ctx *ctx = ud;
+
+	if (ctx->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s}", "event", ev->what,
+				      "database", ev->database, "table", ev->table);
+
+		if (ev->partition)
+			json_object_set_new(j, "partition", json_string(ev->partition));
+		json_object_set_new(j, "rows", json_integer((json_int_t)ev->rows));
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	} else if (ev->partition) {
+		printf("%-8s %s.%s partition %s  %" PRIu64 " rows\n", ev->what,
+		       ev->database, ev->table, ev->partition, ev->rows);
+	} else {
+		printf("%-8s %s.%s\n", ev->what, ev->database, ev->table);
+	}
+	fflush(stdout);
+}
+
+static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "store", required_argument, NULL, 's' },
+		{ "db-map", required_argument, NULL, 'm' },
+		{ "table", required_argument, NULL, 't' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "drop-existing", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strv maps = { 0 }, tables = { 0 };
+	const char *url = NULL, *store_url = NULL, *keyfile = NULL, *id;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct clickhouse ch = { 0 };
+	struct keys_secret *k = NULL;
+	struct restore_options o = { 0 };
+	struct restore_result r;
+	struct err e = { "" };
+	int c, drop = 0, status = EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":k:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 's': store_url = optarg; break;
+		case 'm':
+			if (!strchr(optarg, '=') || optarg[0] == '=' ||
+			    !strchr(optarg, '=')[1])
+				return cmd_usage_error(ctx, "--db-map wants OLD=NEW, not '%s'",
+						       optarg);
+			strv_add(&maps, optarg);
+			break;
+		case 't': strv_add(&tables, optarg); break;
+		case 'k': keyfile = optarg; break;
+		case 'D': drop = 1; break;
+		default:
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(ctx, "which backup? give its ID (saasctl backup list)");
+	id = argv[optind];
+	if (optind + 1 < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind + 1]);
+	if (open_repo(ctx, &repo) != 0 || open_store(ctx, repo, store_url, &st) != 0 ||
+	    open_clickhouse(ctx, repo, url, &ch) != 0)
+		goto done;
+	if (keyfile && keys_secret_load(&k, keyfile, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	o.db_map = maps.v;
+	o.ndb_map = maps.n;
+	o.tables = tables.v;
+	o.ntables = tables.n;
+	o.key = k;
+	o.drop_existing = drop;
+	o.on_event = on_restore;
+	o.ud = ctx;
+	if (restore_run(st, &ch, id, &o, &r, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (ctx->json) {
+		json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I}", "event",
+				      "done", "id", id, "ok", 1, "partitions",
+				      (json_int_t)r.partitions, "skipped",
+				      (json_int_t)r.skipped, "rows", (json_int_t)r.rows,
+				      "bytes", (json_int_t)r.bytes);
+
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		printf("restored %s: %" PRIu64 " partitions, %" PRIu64 " rows; %"
+		       PRIu64 " partitions already there\n", id, r.partitions,
+		       r.rows, r.skipped);
+	}
+	status = EXIT_OK;
+done:
+	keys_secret_free(k);
+	free(maps.v);
+	free(tables.v);
+	clickhouse_release(&ch);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+const struct cmd_entry cmd_backup_clickhouse_entry = {
+	.name = "backup clickhouse",
+	.usage = "[--url URL] [--db DB]... [--table GLOB]... [--store URL] "
+		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK]",
+	.summary = "back up ClickHouse tables to a store, streamed and verified",
+	.exec = cmd_backup_clickhouse,
+	.secrets = 1,
+};
+
+const struct cmd_entry cmd_backup_list_entry = {
+	.name = "backup list",
+	.usage = "[--store URL] [--json]",
+	.summary = "list the backups in a store, complete or not",
+	.exec = cmd_backup_list,
+};
+
+const struct cmd_entry cmd_restore_clickhouse_entry = {
+	.name = "restore clickhouse",
+	.usage = "ID [--store URL] [--url URL] [--db-map OLD=NEW]... "
+		 "[--table GLOB]... [-k KEYFILE] [--drop-existing]",
+	.summary = "restore a backup into ClickHouse, each object checked first",
+	.exec = cmd_restore_clickhouse,
+	.complete = COMPLETE_NONE,
+	.secrets = 1,
+};

@@ -1,0 +1,1795 @@
+/*
+ * ClickHouse backups and restores: see backup.h and saasctl-backup(5).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "backup.h"
+#include "http.h"
+#include "log.h"
+
+#define MANIFEST_FORMAT "saasctl-backup/1"
+#define HASH_BYTES 32
+#define MANIFEST_MAX (256u << 20)
+
+/* ---------------------------------------------------------------- */
+/* names and keys                                                    */
+
+int backup_escape_name(struct strbuf *out, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+			    (*p == '.' && p != (const unsigned char *)name);
+
+		if (plain ? strbuf_addch(out, (char)*p) < 0 :
+		    strbuf_addf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *obj_key(const char *fmt_kind, const char *db, const char *table,
+		     const char *partition, int enc)
+{
+	struct strbuf k = STRBUF_INIT;
+
+	strbuf_init(&k, 0);
+	strbuf_addf(&k, "%s/", fmt_kind);
+	backup_escape_name(&k, db);
+	strbuf_addch(&k, '/');
+	backup_escape_name(&k, table);
+	if (partition) {
+		strbuf_addch(&k, '/');
+		backup_escape_name(&k, partition);
+		strbuf_addstr(&k, ".native.lz4");
+	} else {
+		strbuf_addstr(&k, ".sql");
+	}
+	if (enc)
+		strbuf_addstr(&k, ".enc");
+	return strbuf_detach(&k, NULL);
+}
+
+static char *full_key(const char *id, const char *rel)
+{
+	char *k = NULL;
+
+	if (asprintf(&k, "%s/%s", id, rel) < 0)
+		abort();
+	return k;
+}
+
+static void now_rfc3339(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---------------------------------------------------------------- */
+/* objects: hashed, optionally encrypted, streamed                  */
+
+struct obj_writer {
+	struct store_writer *w;
+	crypto_generichash_state h;
+	const unsigned char *datakey;	/* NULL: plain */
+	crypto_secretstream_xchacha20poly1305_state ss;
+	unsigned char *chunk;
+	size_t fill;
+	unsigned char *cbuf;
+	const char *ad;			/* first chunk's additional data */
+	int first;
+};
+
+static int ow_put(struct obj_writer *ow, const void *data, size_t len,
+		  struct err *e)
+{
+	crypto_generichash_update(&ow->h, data, len);
+	return store_writer_write(ow->w, data, len, e);
+}
+
+static int ow_open(struct obj_writer *ow, struct store *st, const char *key,
+		   const unsigned char *datakey, const char *ad, struct err *e)
+{
+	unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+
+	memset(ow, 0, sizeof(*ow));
+	crypto_generichash_init(&ow->h, NULL, 0, HASH_BYTES);
+	ow->datakey = datakey;
+	ow->ad = ad;
+	ow->first = 1;
+	if (store_writer_open(st, key, -1, 0, &ow->w, e) < 0)
+		return -1;
+	if (!datakey)
+		return 0;
+	ow->chunk = malloc(BACKUP_CHUNK);
+	ow->cbuf = malloc(BACKUP_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES);
+	if (!ow->chunk || !ow->cbuf)
+		return err_set(e, "out of memory");
+	crypto_secretstream_xchacha20poly1305_init_push(&ow->ss, header, datakey);
+	return ow_put(ow, header, sizeof(header), e);
+}
+
+static int ow_push(struct obj_writer *ow, unsigned char tag, struct err *e)
+{
+	unsigned long long clen;
+	const char *ad = ow->first ? ow->ad : NULL;
+
+	crypto_secretstream_xchacha20poly1305_push(&ow->ss, ow->cbuf, &clen,
+						   ow->chunk, ow->fill,
+						   (const unsigned char *)ad,
+						   ad ? strlen(ad) : 0, tag);
+	ow->first = 0;
+	ow->fill = 0;
+	return ow_put(ow, ow->cbuf, (size_t)clen, e);
+}
+
+static int ow_write(void *ud, const void *data, size_t len, struct err *e)
+{
+	struct obj_writer *ow = ud;
+	const unsigned char *p = data;
+
+	if (!ow->datakey)
+		return ow_put(ow, data, len, e);
+	while (len) {
+		size_t n;
+
+		/* a full chunk goes out only when more follows: the last
+		 * one carries TAG_FINAL */
+		if (ow->fill == BACKUP_CHUNK && ow_push(ow, 0, e) < 0)
+			return -1;
+		n = BACKUP_CHUNK - ow->fill;
+		if (n > len)
+			n = len;
+		memcpy(ow->chunk + ow->fill, p, n);
+		ow->fill += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void ow_free(struct obj_writer *ow)
+{
+	free(ow->chunk);
+	free(ow->cbuf);
+	ow->chunk = ow->cbuf = NULL;
+}
+
+static void ow_abort(struct obj_writer *ow)
+{
+	store_writer_abort(ow->w);
+	ow->w = NULL;
+	ow_free(ow);
+}
+
+/* Commit; size and hex hash of what was stored. */
+static int ow_commit(struct obj_writer *ow, uint64_t *size,
+		     char hash[2 * HASH_BYTES + 1], struct err *e)
+{
+	unsigned char h[HASH_BYTES];
+	struct store_writer *w;
+
+	if (ow->datakey &&
+	    ow_push(ow, crypto_secretstream_xchacha20poly1305_TAG_FINAL, e) < 0) {
+		ow_abort(ow);
+		return -1;
+	}
+	crypto_generichash_final(&ow->h, h, sizeof(h));
+	sodium_bin2hex(hash, 2 * HASH_BYTES + 1, h, sizeof(h));
+	*size = store_writer_size(ow->w);
+	w = ow->w;
+	ow->w = NULL;
+	ow_free(ow);
+	return store_writer_commit(w, NULL, e);
+}
+
+/* Reading back: hash what is stored, decrypt, hand plain bytes on. */
+struct obj_reader {
+	crypto_generichash_state h;
+	const unsigned char *datakey;
+	crypto_secretstream_xchacha20poly1305_state ss;
+	unsigned char *cbuf, *plain;
+	size_t fill;
+	int header_done, final_seen, first;
+	const char *ad;
+	int (*out)(void *ud, const void *data, size_t len, struct err *e);
+	void *out_ud;
+	uint64_t size;
+};
+
+static int or_init(struct obj_reader *r, const unsigned char *datakey,
+		   const char *ad,
+		   int (*out)(void *, const void *, size_t, struct err *),
+		   void *ud, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	crypto_generichash_init(&r->h, NULL, 0, HASH_BYTES);
+	r->datakey = datakey;
+	r->ad = ad;
+	r->out = out;
+	r->out_ud = ud;
+	r->first = 1;
+	if (datakey) {
+		r->cbuf = malloc(BACKUP_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES);
+		r->plain = malloc(BACKUP_CHUNK);
+		if (!r->cbuf || !r->plain)
+			return err_set(e, "out of memory");
+	}
+	return 0;
+}
+
+static void or_release(struct obj_reader *r)
+{
+	free(r->cbuf);
+	free(r->plain);
+	r->cbuf = r->plain = NULL;
+}
+
+static int or_pull(struct obj_reader *r, int at_end, struct err *e)
+{
+	unsigned long long plen;
+	unsigned char tag;
+	const char *ad = r->first ? r->ad : NULL;
+
+	if (r->final_seen)
+		return err_set(e, "data after the end of the encrypted stream");
+	if (crypto_secretstream_xchacha20poly1305_pull(&r->ss, r->plain, &plen,
+						       &tag, r->cbuf, r->fill,
+						       (const unsigned char *)ad,
+						       ad ? strlen(ad) : 0) != 0)
+		return err_set(e, "the object does not decrypt (corrupt, or not "
+			       "this backup's)");
+	r->first = 0;
+	r->fill = 0;
+	if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+		r->final_seen = 1;
+	else if (at_end)
+		return err_set(e, "the encrypted object is truncated");
+	return plen ? r->out(r->out_ud, r->plain, (size_t)plen, e) : 0;
+}
+
+static int or_feed(void *ud, const void *data, size_t len, struct err *e)
+{
+	struct obj_reader *r = ud;
+	const unsigned char *p = data;
+	const size_t full = BACKUP_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES;
+
+	crypto_generichash_update(&r->h, data, len);
+	r->size += len;
+	if (!r->datakey)
+		return r->out(r->out_ud, data, len, e);
+	while (len) {
+		size_t want = r->header_done ? full :
+			crypto_secretstream_xchacha20poly1305_HEADERBYTES;
+		size_t n;
+
+		if (r->header_done && r->fill == full && or_pull(r, 0, e) < 0)
+			return -1;
+		n = want - r->fill;
+		if (n > len)
+			n = len;
+		memcpy(r->cbuf + r->fill, p, n);
+		r->fill += n;
+		p += n;
+		len -= n;
+		if (!r->header_done && r->fill == want) {
+			if (crypto_secretstream_xchacha20poly1305_init_pull(
+				    &r->ss, r->cbuf, r->datakey) != 0)
+				return err_set(e, "bad encryption header");
+			r->header_done = 1;
+			r->fill = 0;
+		}
+	}
+	return 0;
+}
+
+static int or_finish(struct obj_reader *r, char hash[2 * HASH_BYTES + 1],
+		     struct err *e)
+{
+	unsigned char h[HASH_BYTES];
+
+	crypto_generichash_final(&r->h, h, sizeof(h));
+	sodium_bin2hex(hash, 2 * HASH_BYTES + 1, h, sizeof(h));
+	if (!r->datakey)
+		return 0;
+	if (!r->header_done)
+		return err_set(e, "the encrypted object is truncated");
+	if (r->fill && or_pull(r, 1, e) < 0)
+		return -1;
+	if (!r->final_seen)
+		return err_set(e, "the encrypted object is truncated");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* the lock                                                          */
+
+int backup_lock(struct store *st, struct err *e)
+{
+	char host[256] = "", when[32];
+	struct strbuf body = STRBUF_INIT, cur = STRBUF_INIT;
+	int exists = 0, ret = -1;
+
+	gethostname(host, sizeof(host) - 1);
+	now_rfc3339(when);
+	strbuf_init(&body, 0);
+	strbuf_init(&cur, 0);
+	strbuf_addf(&body, "{\"pid\": %ld, \"host\": \"%s\", \"started\": \"%s\"}\n",
+		    (long)getpid(), host, when);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		json_t *j;
+		long pid;
+		const char *h, *since;
+
+		if (store_put(st, BACKUP_LOCK_KEY, body.buf, body.len,
+			      STORE_CREATE_EXCLUSIVE, &exists, e) == 0) {
+			ret = 0;
+			break;
+		}
+		if (!exists)
+			goto out;
+		if (store_get_buffer(st, BACKUP_LOCK_KEY, 4096, &cur, NULL, e) < 0)
+			goto out;
+		j = json_loadb(cur.buf, cur.len, 0, NULL);
+		pid = (long)json_integer_value(json_object_get(j, "pid"));
+		h = json_string_value(json_object_get(j, "host"));
+		since = json_string_value(json_object_get(j, "started"));
+		/* a run of this host that died: its lock is stale */
+		if (attempt == 0 && h && !strcmp(h, host) && pid > 0 &&
+		    kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			json_decref(j);
+			if (store_delete(st, BACKUP_LOCK_KEY, e) < 0)
+				goto out;
+			continue;
+		}
+		err_set(e, "another backup holds the lock '%s': pid %ld on %s "
+			"since %s", BACKUP_LOCK_KEY, pid, h ? h : "?",
+			since ? since : "?");
+		json_decref(j);
+		goto out;
+	}
+out:
+	strbuf_release(&body);
+	strbuf_release(&cur);
+	return ret;
+}
+
+void backup_unlock(struct store *st)
+{
+	struct err e;
+
+	store_delete(st, BACKUP_LOCK_KEY, &e);
+}
+
+/* ---------------------------------------------------------------- */
+/* backup                                                            */
+
+struct bk_table {
+	struct clickhouse_table *t;
+	char *mv;			/* an inner table: its view */
+	struct clickhouse_partitions parts;
+	json_t *jparts;			/* manifest entries, by index */
+	size_t remaining;
+	int failed;
+	uint64_t rows, bytes;
+	char *schema_key;
+	char schema_hash[2 * HASH_BYTES + 1];
+	uint64_t schema_size;
+};
+
+struct bk_job {
+	size_t table, part;
+};
+
+struct bk_run {
+	struct store *st;
+	struct clickhouse *ch;
+	const struct backup_options *o;
+	const char *id;
+	unsigned char *datakey;
+	struct bk_table *tables;
+	size_t ntables;
+	struct bk_job *jobs;
+	size_t njobs, next;
+	pthread_mutex_t mu;
+	json_t *objects;
+	struct backup_result *r;
+	uint64_t done_bytes;
+	int stop;
+};
+
+static int table_selected(const struct backup_options *o,
+			  const struct clickhouse_table *t)
+{
+	char full[1024];
+
+	if (o->ndatabases) {
+		size_t i;
+
+		for (i = 0; i < o->ndatabases; i++)
+			if (!strcmp(o->databases[i], t->database))
+				break;
+		if (i == o->ndatabases)
+			return 0;
+	}
+	if (!o->ntables)
+		return 1;
+	snprintf(full, sizeof(full), "%s.%s", t->database, t->name);
+	for (size_t i = 0; i < o->ntables; i++)
+		if (!fnmatch(o->tables[i], full, 0) ||
+		    !fnmatch(o->tables[i], t->name, 0))
+			return 1;
+	return 0;
+}
+
+static int is_inner(const char *name)
+{
+	return !strncmp(name, ".inner.", 7) || !strncmp(name, ".inner_id.", 10);
+}
+
+/* The view an inner table belongs to. */
+static char *inner_owner(struct clickhouse *ch, const char *db,
+			 const char *name, struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, out = STRBUF_INIT;
+	char *ret = NULL;
+
+	if (!strncmp(name, ".inner.", 7))
+		return strdup(name + 7);
+	strbuf_init(&q, 0);
+	strbuf_init(&out, 4096);
+	/* the view's UUID names it; where UUIDs read as zero (chdb), the
+	 * view and its inner table share their data path */
+	strbuf_addstr(&q, "SELECT name FROM system.tables WHERE database = ");
+	clickhouse_quote_string(&q, db);
+	strbuf_addstr(&q, " AND engine = 'MaterializedView' AND (toString(uuid) = ");
+	clickhouse_quote_string(&q, name + 10);
+	strbuf_addstr(&q, " OR (notEmpty(data_paths) AND data_paths = (SELECT "
+		      "data_paths FROM system.tables WHERE database = ");
+	clickhouse_quote_string(&q, db);
+	strbuf_addstr(&q, " AND name = ");
+	clickhouse_quote_string(&q, name);
+	strbuf_addstr(&q, "))) FORMAT TabSeparatedRaw");
+	if (clickhouse_query(ch, q.buf, 0, &out, e) == 0) {
+		strbuf_setlen(&out, strcspn(out.buf, "\n"));
+		if (out.len)
+			ret = strdup(out.buf);
+		else
+			err_set(e, "no view owns '%s.%s'", db, name);
+	}
+	strbuf_release(&q);
+	strbuf_release(&out);
+	return ret;
+}
+
+static json_t *obj_json(const char *key, uint64_t size, const char *hash)
+{
+	return json_pack("{s:s, s:I, s:s}", "key", key, "size", (json_int_t)size,
+			 "blake2b", hash);
+}
+
+static void emit(struct bk_run *b, const struct backup_event *ev)
+{
+	if (b->o->on_event)
+		b->o->on_event(b->o->ud, ev);
+}
+
+static int fingerprint_now(struct bk_run *b, struct bk_table *bt,
+			   const char *pid, char fp[65], struct err *e)
+{
+	struct clickhouse_partitions ps;
+
+	if (clickhouse_engine_is_mergetree(bt->t->engine))
+		return clickhouse_partition_fingerprint(b->ch, bt->t->database,
+							bt->t->name, pid, fp, e);
+	if (clickhouse_list_partitions(b->ch, bt->t->database, bt->t->name,
+				       bt->t->engine, &ps, e) < 0)
+		return -1;
+	memcpy(fp, ps.v[0].fingerprint, 65);
+	clickhouse_partitions_release(&ps);
+	return 0;
+}
+
+/* One partition, as a consistent snapshot. Called unlocked. */
+static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
+		      json_t **entry, uint64_t *bytes_out, struct err *e)
+{
+	struct clickhouse_partition *p = &bt->parts.v[pi];
+	int mt = clickhouse_engine_is_mergetree(bt->t->engine);
+	const char *pid = mt ? p->id : NULL;
+	char *rel = obj_key("data", bt->t->database, bt->t->name, p->id,
+			    b->datakey != NULL);
+	char *key = full_key(b->id, rel);
+	char fp1[65], fp2[65], hash[2 * HASH_BYTES + 1];
+	int ret = -1;
+
+	memcpy(fp1, p->fingerprint, 65);
+	for (int attempt = 0; attempt < BACKUP_SNAPSHOT_TRIES; attempt++) {
+		struct obj_writer ow;
+		struct clickhouse_export ex;
+		uint64_t rows, sum, size;
+
+		if (attempt && fingerprint_now(b, bt, pid, fp1, e) < 0)
+			goto out;
+		if (clickhouse_partition_stats(b->ch, bt->t->database,
+					       bt->t->name, pid, &rows, &sum, e) < 0)
+			goto out;
+		if (ow_open(&ow, b->st, key, b->datakey, rel, e) < 0) {
+			ow_abort(&ow);
+			goto out;
+		}
+		if (clickhouse_export_partition(b->ch, bt->t->database,
+						bt->t->name, pid, ow_write, &ow,
+						&ex, e) < 0) {
+			ow_abort(&ow);
+			goto out;
+		}
+		if (fingerprint_now(b, bt, pid, fp2, e) < 0) {
+			ow_abort(&ow);
+			goto out;
+		}
+		if (strcmp(fp1, fp2)) {
+			struct backup_event ev = { .kind = BACKUP_EV_RETRY,
+				.database = bt->t->database, .table = bt->t->name,
+				.partition = p->id };
+
+			ow_abort(&ow);
+			pthread_mutex_lock(&b->mu);
+			emit(b, &ev);
+			pthread_mutex_unlock(&b->mu);
+			log_debug("backup: '%s.%s' partition %s changed during "
+				  "its export; again", bt->t->database,
+				  bt->t->name, p->id);
+			continue;
+		}
+		if (ex.rows != rows) {
+			ow_abort(&ow);
+			err_set(e, "the export of partition %s has %" PRIu64
+				" rows, the server counted %" PRIu64, p->id,
+				ex.rows, rows);
+			goto out;
+		}
+		if (ow_commit(&ow, &size, hash, e) < 0)
+			goto out;
+		*entry = json_pack("{s:s, s:I, s:s, s:s, s:o}", "id", p->id,
+				   "rows", (json_int_t)rows, "checksum",
+				   "", "fingerprint", fp1, "object",
+				   obj_json(rel, size, hash));
+		{
+			char cs[24];
+
+			snprintf(cs, sizeof(cs), "%" PRIu64, sum);
+			json_object_set_new(*entry, "checksum", json_string(cs));
+		}
+		*bytes_out = size;
+		p->rows = rows;
+		ret = 0;
+		goto out;
+	}
+	err_set(e, "partition %s kept changing during %d exports", p->id,
+		BACKUP_SNAPSHOT_TRIES);
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot back up '%s.%s'", bt->t->database, bt->t->name);
+	free(rel);
+	free(key);
+	return ret;
+}
+
+static void table_done(struct bk_run *b, struct bk_table *bt, const char *error)
+{
+	struct backup_event ev = { .kind = BACKUP_EV_TABLE,
+		.database = bt->t->database, .table = bt->t->name,
+		.rows = bt->rows, .bytes = bt->bytes, .error = error,
+		.done_bytes = b->done_bytes };
+
+	emit(b, &ev);
+}
+
+static void *worker(void *ud)
+{
+	struct bk_run *b = ud;
+
+	for (;;) {
+		struct bk_job job;
+		struct bk_table *bt;
+		json_t *entry = NULL;
+		uint64_t bytes = 0;
+		struct err e = { { 0 } };
+		int r;
+
+		pthread_mutex_lock(&b->mu);
+		if (b->next >= b->njobs) {
+			pthread_mutex_unlock(&b->mu);
+			return NULL;
+		}
+		job = b->jobs[b->next++];
+		bt = &b->tables[job.table];
+		pthread_mutex_unlock(&b->mu);
+
+		r = export_one(b, bt, job.part, &entry, &bytes, &e);
+
+		pthread_mutex_lock(&b->mu);
+		if (r < 0) {
+			if (!bt->failed && !b->r->first_error[0])
+				snprintf(b->r->first_error,
+					 sizeof(b->r->first_error), "%s", e.msg);
+			if (!bt->failed) {
+				bt->failed = 1;
+				b->r->failed_tables++;
+				table_done(b, bt, e.msg);
+			}
+		} else {
+			struct backup_event ev = { .kind = BACKUP_EV_PARTITION,
+				.database = bt->t->database,
+				.table = bt->t->name,
+				.partition = bt->parts.v[job.part].id,
+				.rows = bt->parts.v[job.part].rows,
+				.bytes = bytes };
+
+			json_array_set_new(bt->jparts, job.part, entry);
+			json_array_append(b->objects, json_object_get(entry, "object"));
+			bt->rows += bt->parts.v[job.part].rows;
+			bt->bytes += bytes;
+			b->done_bytes += bytes;
+			ev.done_bytes = b->done_bytes;
+			b->r->partitions++;
+			b->r->objects++;
+			emit(b, &ev);
+		}
+		if (--bt->remaining == 0 && !bt->failed)
+			table_done(b, bt, NULL);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+static int write_schema(struct bk_run *b, struct bk_table *bt, struct err *e)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct obj_writer ow;
+	char *rel = obj_key("schema", bt->t->database, bt->t->name, NULL,
+			    b->datakey != NULL);
+	char *key = full_key(b->id, rel);
+	int ret = -1;
+
+	strbuf_init(&sql, 0);
+	if (clickhouse_show_create(b->ch, bt->t->database, bt->t->name, &sql, e) < 0)
+		goto out;
+	if (ow_open(&ow, b->st, key, b->datakey, rel, e) < 0) {
+		ow_abort(&ow);
+		goto out;
+	}
+	if (ow_write(&ow, sql.buf, sql.len, e) < 0) {
+		ow_abort(&ow);
+		goto out;
+	}
+	if (ow_commit(&ow, &bt->schema_size, bt->schema_hash, e) < 0)
+		goto out;
+	bt->schema_key = rel;
+	rel = NULL;
+	json_array_append_new(b->objects, obj_json(bt->schema_key,
+						   bt->schema_size,
+						   bt->schema_hash));
+	b->r->objects++;
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot back up the schema of '%s.%s'",
+			 bt->t->database, bt->t->name);
+	free(rel);
+	free(key);
+	strbuf_release(&sql);
+	return ret;
+}
+
+static json_t *encryption_json(struct bk_run *b)
+{
+	json_t *rs = json_array();
+
+	for (size_t i = 0; i < b->o->nrecipients; i++) {
+		const struct keys_public *pub = &b->o->recipients[i];
+		unsigned char sealed[crypto_box_SEALBYTES + 32];
+		char *b64;
+		size_t n = sodium_base64_ENCODED_LEN(sizeof(sealed),
+						     sodium_base64_VARIANT_ORIGINAL);
+
+		crypto_box_seal(sealed, b->datakey, 32, pub->pk);
+		b64 = malloc(n);
+		sodium_bin2base64(b64, n, sealed, sizeof(sealed),
+				  sodium_base64_VARIANT_ORIGINAL);
+		json_array_append_new(rs, json_pack("{s:s, s:s}", "key_id",
+						    pub->id_hex, "data_key", b64));
+		free(b64);
+	}
+	return json_pack("{s:s, s:s, s:i, s:o}", "data_key_wrap",
+			 "crypto_box_seal (X25519)", "cipher",
+			 "crypto_secretstream_xchacha20poly1305", "chunk",
+			 BACKUP_CHUNK, "recipients", rs);
+}
+
+int backup_run(struct store *st, struct clickhouse *ch,
+	       const struct backup_options *o, struct backup_result *r,
+	       struct err *e)
+{
+	struct clickhouse_tables all = { 0 };
+	struct bk_run b;
+	char version[64] = "", started[32], finished[32];
+	pthread_t *threads = NULL;
+	int nthreads, locked = 0, ret = -1;
+	json_t *manifest = NULL, *jtables = NULL;
+	char *text = NULL, *mkey = NULL;
+
+	memset(&b, 0, sizeof(b));
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&b.mu, NULL);
+	b.st = st;
+	b.ch = ch;
+	b.o = o;
+	b.r = r;
+	b.objects = json_array();
+	now_rfc3339(started);
+	if (o->id) {
+		snprintf(r->id, sizeof(r->id), "%s", o->id);
+	} else {
+		time_t t = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(r->id, sizeof(r->id), "%Y%m%dT%H%M%SZ", &tm);
+	}
+	b.id = r->id;
+	if (store_key_check(r->id, e) < 0 || strchr(r->id, '/')) {
+		err_set(e, "'%s' is not a usable backup ID", r->id);
+		goto out;
+	}
+	if (http_global_init(e) < 0 || backup_lock(st, e) < 0)
+		goto out;
+	locked = 1;
+	/* under the lock, a taken ID (a run in the same second) gets a
+	 * suffix; a given ID must be new */
+	for (int n = 2;; n++) {
+		struct store_list l;
+		char *prefix = full_key(r->id, "");
+		int r2 = store_list(st, prefix, &l, e);
+
+		free(prefix);
+		if (r2 < 0)
+			goto out;
+		r2 = l.n != 0;
+		store_list_release(&l);
+		if (!r2)
+			break;
+		if (o->id || n > 99) {
+			err_set(e, "backup '%s' already exists", r->id);
+			goto out;
+		}
+		if (n == 2)
+			snprintf(r->id + strlen(r->id), sizeof(r->id) - strlen(r->id), "-%d", n);
+		else
+			snprintf(strrchr(r->id, '-'), 8, "-%d", n);
+	}
+	if (clickhouse_version(ch, version, sizeof(version), e) < 0 ||
+	    clickhouse_list_tables(ch, NULL, &all, e) < 0)
+		goto out;
+	if (o->nrecipients) {
+		b.datakey = sodium_malloc(32);
+		if (!b.datakey) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		randombytes_buf(b.datakey, 32);
+	}
+	b.tables = calloc(all.n + 1, sizeof(*b.tables));
+	for (size_t i = 0; i < all.n; i++) {
+		struct clickhouse_table *t = &all.v[i];
+		struct bk_table *bt;
+
+		if (t->kind == CLICKHOUSE_SKIP || !table_selected(o, t))
+			continue;
+		bt = &b.tables[b.ntables++];
+		bt->t = t;
+		bt->jparts = json_array();
+		if (is_inner(t->name) &&
+		    !(bt->mv = inner_owner(ch, t->database, t->name, e)))
+			goto out;
+	}
+	if (!b.ntables) {
+		err_set(e, "no table matches");
+		goto out;
+	}
+	/* schemas first, then the partitions to export */
+	for (size_t i = 0; i < b.ntables; i++) {
+		struct bk_table *bt = &b.tables[i];
+
+		if (write_schema(&b, bt, e) < 0)
+			goto out;
+		if (bt->t->kind != CLICKHOUSE_DATA)
+			continue;
+		if (clickhouse_list_partitions(ch, bt->t->database, bt->t->name,
+					       bt->t->engine, &bt->parts, e) < 0)
+			goto out;
+		bt->remaining = bt->parts.n;
+		for (size_t k = 0; k < bt->parts.n; k++)
+			json_array_append_new(bt->jparts, json_null());
+		b.jobs = realloc(b.jobs, (b.njobs + bt->parts.n + 1) * sizeof(*b.jobs));
+		for (size_t k = 0; k < bt->parts.n; k++)
+			b.jobs[b.njobs++] = (struct bk_job){ i, k };
+	}
+	for (size_t i = 0; i < b.ntables; i++)
+		if (b.tables[i].t->kind == CLICKHOUSE_DATA && !b.tables[i].parts.n)
+			table_done(&b, &b.tables[i], NULL);
+	nthreads = o->parallel > 0 ? o->parallel : 1;
+	if ((size_t)nthreads > b.njobs)
+		nthreads = b.njobs ? (int)b.njobs : 1;
+	threads = calloc((size_t)nthreads, sizeof(*threads));
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&threads[i], NULL, worker, &b);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	r->tables = b.ntables;
+	for (size_t i = 0; i < b.ntables; i++) {
+		r->rows += b.tables[i].rows;
+		r->bytes += b.tables[i].bytes + b.tables[i].schema_size;
+	}
+	if (r->failed_tables) {
+		err_set(e, "%" PRIu64 " of %zu tables failed; no manifest was "
+			"written: %s", r->failed_tables, b.ntables,
+			r->first_error);
+		goto out;
+	}
+
+	jtables = json_array();
+	for (size_t i = 0; i < b.ntables; i++) {
+		struct bk_table *bt = &b.tables[i];
+		json_t *jt = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:O}",
+				       "database", bt->t->database, "name",
+				       bt->t->name, "engine", bt->t->engine,
+				       "kind", clickhouse_kind_name(bt->t->kind),
+				       "schema", bt->schema_key, "rows",
+				       (json_int_t)bt->rows, "bytes",
+				       (json_int_t)bt->bytes, "partitions",
+				       bt->jparts);
+
+		if (bt->mv)
+			json_object_set_new(jt, "inner_of", json_string(bt->mv));
+		json_array_append_new(jtables, jt);
+	}
+	now_rfc3339(finished);
+	manifest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+			     "format", MANIFEST_FORMAT, "id", r->id, "time",
+			     started, "finished", finished, "server_version",
+			     version, "tables_count", (json_int_t)b.ntables,
+			     "rows", (json_int_t)r->rows, "bytes",
+			     (json_int_t)r->bytes, "tables", jtables, "objects",
+			     json_incref(b.objects));
+	jtables = NULL;
+	json_object_set_new(manifest, "encryption",
+			    b.datakey ? encryption_json(&b) : json_null());
+	text = json_dumps(manifest, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	mkey = full_key(r->id, "manifest.json");
+	if (!text || store_put(st, mkey, text, strlen(text),
+			       STORE_CREATE_EXCLUSIVE, NULL, e) < 0) {
+		if (!text)
+			err_set(e, "out of memory");
+		err_wrap(e, "cannot write the manifest");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (locked)
+		backup_unlock(st);
+	for (size_t i = 0; i < b.ntables; i++) {
+		clickhouse_partitions_release(&b.tables[i].parts);
+		json_decref(b.tables[i].jparts);
+		free(b.tables[i].mv);
+		free(b.tables[i].schema_key);
+	}
+	free(b.tables);
+	free(b.jobs);
+	free(threads);
+	if (b.datakey)
+		sodium_free(b.datakey);
+	json_decref(b.objects);
+	json_decref(jtables);
+	json_decref(manifest);
+	free(text);
+	free(mkey);
+	clickhouse_tables_release(&all);
+	pthread_mutex_destroy(&b.mu);
+	if (ret < 0)
+		err_wrap(e, "backup");
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* listing                                                           */
+
+static int info_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct backup_info *)a)->id,
+		      ((const struct backup_info *)b)->id);
+}
+
+int backup_list(struct store *st, struct backup_infos *out, struct err *e)
+{
+	struct store_list l = { 0 };
+	struct strbuf mb = STRBUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	strbuf_init(&mb, 0);
+	if (store_list(st, "", &l, e) < 0)
+		goto out;
+	out->v = calloc(l.n + 1, sizeof(*out->v));
+	for (size_t i = 0; i < l.n; i++) {
+		const char *k = l.v[i].key, *slash = strchr(k, '/');
+		struct backup_info *bi;
+
+		if (!slash)
+			continue;
+		if (!out->n || strncmp(out->v[out->n - 1].id, k, (size_t)(slash - k)) ||
+		    out->v[out->n - 1].id[slash - k]) {
+			bi = &out->v[out->n++];
+			bi->id = strndup(k, (size_t)(slash - k));
+			{
+				char t[32];
+				time_t mt = (time_t)l.v[i].mtime;
+				struct tm tm;
+
+				gmtime_r(&mt, &tm);
+				strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				bi->time = strdup(t);
+			}
+		}
+		bi = &out->v[out->n - 1];
+		bi->bytes += l.v[i].size;
+		if (!strcmp(slash + 1, "manifest.json"))
+			bi->complete = 1;
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		struct backup_info *bi = &out->v[i];
+		char *k;
+		json_t *m;
+
+		if (!bi->complete)
+			continue;
+		k = full_key(bi->id, "manifest.json");
+		if (store_get_buffer(st, k, MANIFEST_MAX, &mb, NULL, e) < 0) {
+			free(k);
+			goto out;
+		}
+		free(k);
+		m = json_loadb(mb.buf, mb.len, 0, NULL);
+		if (!m || strcmp(json_string_value(json_object_get(m, "format")) ?: "",
+				 MANIFEST_FORMAT)) {
+			/* unreadable: not good */
+			bi->complete = 0;
+			json_decref(m);
+			continue;
+		}
+		free(bi->time);
+		bi->time = strdup(json_string_value(json_object_get(m, "time")) ?: "");
+		bi->rows = (uint64_t)json_integer_value(json_object_get(m, "rows"));
+		bi->tables = json_array_size(json_object_get(m, "tables"));
+		bi->encrypted = json_is_object(json_object_get(m, "encryption"));
+		bi->server_version = strdup(json_string_value(
+			json_object_get(m, "server_version")) ?: "");
+		json_decref(m);
+	}
+	qsort(out->v, out->n, sizeof(*out->v), info_cmp);
+	ret = 0;
+out:
+	if (ret < 0)
+		backup_infos_release(out);
+	store_list_release(&l);
+	strbuf_release(&mb);
+	return ret;
+}
+
+void backup_infos_release(struct backup_infos *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].id);
+		free(l->v[i].time);
+		free(l->v[i].server_version);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---------------------------------------------------------------- */
+/* restore                                                           */
+
+struct rs_run {
+	struct store *st;
+	struct clickhouse *ch;
+	const struct restore_options *o;
+	const char *id;
+	json_t *manifest;
+	unsigned char *datakey;		/* sodium_malloc, or NULL */
+	struct restore_result *r;
+};
+
+static const char *map_db(const struct restore_options *o, const char *db)
+{
+	size_t n = strlen(db);
+
+	for (size_t i = 0; i < o->ndb_map; i++)
+		if (!strncmp(o->db_map[i], db, n) && o->db_map[i][n] == '=')
+			return o->db_map[i] + n + 1;
+	return db;
+}
+
+/*
+ * Rewrite database names in a CREATE statement: "old." and "`old`." as
+ * whole identifiers outside string literals become "`new`.".
+ */
+static int rewrite_dbs(const struct restore_options *o, const char *sql,
+		       struct strbuf *out)
+{
+	const char *p = sql;
+	char quote = 0;
+
+	strbuf_reset(out);
+	while (*p) {
+		int done = 0;
+
+		if (quote) {
+			if (*p == '\\' && p[1]) {
+				strbuf_add(out, p, 2);
+				p += 2;
+				continue;
+			}
+			if (*p == quote)
+				quote = 0;
+			strbuf_addch(out, *p++);
+			continue;
+		}
+		if (*p == '\'') {
+			quote = *p;
+			strbuf_addch(out, *p++);
+			continue;
+		}
+		if (p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+				  p[-1] == '.' || p[-1] == '`')) {
+			for (size_t i = 0; i < o->ndb_map && !done; i++) {
+				const char *eq = strchr(o->db_map[i], '=');
+				size_t n = (size_t)(eq - o->db_map[i]);
+				int bq = *p == '`';
+				const char *name = p + bq;
+
+				if (strncmp(name, o->db_map[i], n) ||
+				    (bq && name[n] != '`'))
+					continue;
+				if (name[n + bq] != '.')
+					continue;
+				strbuf_addch(out, '`');
+				strbuf_addstr(out, eq + 1);
+				strbuf_addstr(out, "`.");
+				p = name + n + bq + 1;
+				done = 1;
+			}
+			if (done)
+				continue;
+			if (*p == '`') {
+				/* copy a quoted identifier whole */
+				const char *end = strchr(p + 1, '`');
+
+				if (end) {
+					strbuf_add(out, p, (size_t)(end - p + 1));
+					p = end + 1;
+					continue;
+				}
+			}
+		}
+		strbuf_addch(out, *p++);
+	}
+	return 0;
+}
+
+static int rs_sql(struct rs_run *rs, struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int rs_sql(struct rs_run *rs, struct err *e, const char *fmt, ...)
+{
+	struct strbuf q = STRBUF_INIT, out = STRBUF_INIT;
+	va_list ap;
+	int r;
+
+	strbuf_init(&q, 0);
+	strbuf_init(&out, 1 << 20);
+	va_start(ap, fmt);
+	strbuf_vaddf(&q, fmt, ap);
+	va_end(ap);
+	r = clickhouse_query(rs->ch, q.buf, 0, &out, e);
+	strbuf_release(&q);
+	strbuf_release(&out);
+	return r;
+}
+
+/* "`db`.`table`" into a static-ish buffer owned by the caller. */
+static char *qname(const char *db, const char *table)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	strbuf_init(&s, 0);
+	clickhouse_quote_ident(&s, db);
+	strbuf_addch(&s, '.');
+	clickhouse_quote_ident(&s, table);
+	return strbuf_detach(&s, NULL);
+}
+
+static int table_exists(struct rs_run *rs, const char *db, const char *table,
+			int *exists, struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, out = STRBUF_INIT;
+	char *qn = qname(db, table);
+	int r;
+
+	strbuf_init(&q, 0);
+	strbuf_init(&out, 4096);
+	strbuf_addf(&q, "EXISTS TABLE %s FORMAT TabSeparated", qn);
+	r = clickhouse_query(rs->ch, q.buf, 0, &out, e);
+	*exists = r == 0 && out.len && out.buf[0] == '1';
+	free(qn);
+	strbuf_release(&q);
+	strbuf_release(&out);
+	return r;
+}
+
+/* Read a whole object (schema), checked against its manifest entry. */
+static int rs_read_small(struct rs_run *rs, const char *rel, json_t *obj,
+			 struct strbuf *out, struct err *e);
+
+static int buf_out(void *ud, const void *data, size_t len, struct err *e)
+{
+	if (strbuf_add(ud, data, len) < 0)
+		return err_set(e, "object too big");
+	return 0;
+}
+
+static json_t *find_object(struct rs_run *rs, const char *rel)
+{
+	json_t *objs = json_object_get(rs->manifest, "objects"), *o;
+	size_t i;
+
+	json_array_foreach(objs, i, o)
+		if (!strcmp(json_string_value(json_object_get(o, "key")) ?: "", rel))
+			return o;
+	return NULL;
+}
+
+static int rs_read_small(struct rs_run *rs, const char *rel, json_t *obj,
+			 struct strbuf *out, struct err *e)
+{
+	struct obj_reader rd;
+	char hash[2 * HASH_BYTES + 1];
+	char *key = full_key(rs->id, rel);
+	int ret = -1;
+
+	strbuf_reset(out);
+	out->max = 16u << 20;
+	if (or_init(&rd, rs->datakey, rel, buf_out, out, e) < 0)
+		goto out;
+	if (store_get(rs->st, key, or_feed, &rd, NULL, e) < 0 ||
+	    or_finish(&rd, hash, e) < 0)
+		goto out;
+	if (!obj || strcmp(hash, json_string_value(json_object_get(obj, "blake2b")) ?: "")) {
+		err_set(e, "'%s' does not match its BLAKE2b in the manifest", rel);
+		goto out;
+	}
+	ret = 0;
+out:
+	or_release(&rd);
+	free(key);
+	if (ret < 0)
+		err_wrap(e, "cannot read '%s'", rel);
+	return ret;
+}
+
+/* The restore pipe: a thread reads the object into the INSERT's body. */
+struct pump {
+	struct rs_run *rs;
+	const char *rel;
+	int fd;
+	struct obj_reader rd;
+	char hash[2 * HASH_BYTES + 1];
+	int failed;
+	struct err e;
+};
+
+static int fd_out(void *ud, const void *data, size_t len, struct err *e)
+{
+	struct pump *pu = ud;
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(pu->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_errno(e, "cannot pass the data on");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void *pump_main(void *ud)
+{
+	struct pump *pu = ud;
+	char *key = full_key(pu->rs->id, pu->rel);
+	sigset_t set;
+
+	/* a failed INSERT closes the pipe: EPIPE, not a signal */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (store_get(pu->rs->st, key, or_feed, &pu->rd, NULL, &pu->e) < 0 ||
+	    or_finish(&pu->rd, pu->hash, &pu->e) < 0)
+		pu->failed = 1;
+	close(pu->fd);
+	free(key);
+	return NULL;
+}
+
+/* Stream one data object into stage; check its hash. */
+static int stage_object(struct rs_run *rs, const char *stage_q, const char *rel,
+			json_t *obj, uint64_t *bytes, struct err *e)
+{
+	struct pump pu;
+	pthread_t th;
+	int fds[2], ret = -1, ins;
+	struct strbuf sql = STRBUF_INIT;
+	struct err ie = { { 0 } };
+
+	memset(&pu, 0, sizeof(pu));
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return err_errno(e, "cannot make a pipe");
+	pu.rs = rs;
+	pu.rel = rel;
+	pu.fd = fds[1];
+	if (or_init(&pu.rd, rs->datakey, rel, fd_out, &pu, e) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		or_release(&pu.rd);
+		return -1;
+	}
+	strbuf_init(&sql, 0);
+	strbuf_addf(&sql, "INSERT INTO %s FORMAT Native", stage_q);
+	pthread_create(&th, NULL, pump_main, &pu);
+	ins = clickhouse_insert_fd(rs->ch, sql.buf,
+				   "decompress=1&insert_allow_materialized_columns=1",
+				   fds[0], &ie);
+	close(fds[0]);
+	pthread_join(th, NULL);
+	if (pu.failed) {
+		*e = pu.e;
+		goto out;
+	}
+	if (strcmp(pu.hash, json_string_value(json_object_get(obj, "blake2b")) ?: "")) {
+		err_set(e, "'%s' does not match its BLAKE2b in the manifest "
+			"(corrupt); nothing of it was restored", rel);
+		goto out;
+	}
+	if (ins < 0) {
+		*e = ie;
+		goto out;
+	}
+	*bytes = pu.rd.size;
+	ret = 0;
+out:
+	or_release(&pu.rd);
+	strbuf_release(&sql);
+	return ret;
+}
+
+static int stats_of(struct rs_run *rs, const char *db, const char *table,
+		    const char *pid, uint64_t *rows, uint64_t *sum,
+		    struct err *e)
+{
+	return clickhouse_partition_stats(rs->ch, db, table, pid, rows, sum, e);
+}
+
+static uint64_t ju64(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (json_is_string(v))
+		return strtoull(json_string_value(v), NULL, 10);
+	return (uint64_t)json_integer_value(v);
+}
+
+static void rs_emit(struct rs_run *rs, const char *db, const char *table,
+		    const char *part, const char *what, uint64_t rows,
+		    uint64_t bytes)
+{
+	struct restore_event ev = { db, table, part, what, rows, bytes };
+
+	if (rs->o->on_event)
+		rs->o->on_event(rs->o->ud, &ev);
+}
+
+/*
+ * Does the target hold only what this backup would put there (partitions
+ * equal to the manifest's, or none)? *foreign is set otherwise.
+ */
+static int target_foreign(struct rs_run *rs, const char *db, const char *table,
+			  const char *engine, json_t *jparts, int *foreign,
+			  struct err *e)
+{
+	struct clickhouse_partitions ps;
+	int mt = clickhouse_engine_is_mergetree(engine);
+
+	*foreign = 0;
+	if (clickhouse_list_partitions(rs->ch, db, table, engine, &ps, e) < 0)
+		return -1;
+	for (size_t i = 0; i < ps.n && !*foreign; i++) {
+		json_t *jp = NULL;
+		size_t k;
+		uint64_t rows, sum;
+		int match = 0;
+
+		if (!mt && ps.v[i].rows == 0)
+			continue;
+		json_array_foreach(jparts, k, jp)
+			if (!strcmp(json_string_value(json_object_get(jp, "id")) ?: "",
+				    ps.v[i].id))
+				break;
+		if (k < json_array_size(jparts)) {
+			if (stats_of(rs, db, table, mt ? ps.v[i].id : NULL,
+				     &rows, &sum, e) < 0) {
+				clickhouse_partitions_release(&ps);
+				return -1;
+			}
+			match = rows == ju64(jp, "rows") &&
+				sum == ju64(jp, "checksum");
+		}
+		if (!match)
+			*foreign = 1;
+	}
+	clickhouse_partitions_release(&ps);
+	return 0;
+}
+
+/* Restore the data of one table (source entry jt) into db.table. */
+static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
+			const char *table, struct err *e)
+{
+	const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
+	json_t *jparts = json_object_get(jt, "partitions"), *jp;
+	int mt = clickhouse_engine_is_mergetree(engine);
+	char *tq = qname(db, table), *sq = NULL, stage[512];
+	size_t i;
+	int ret = -1, staged = 0;
+
+	snprintf(stage, sizeof(stage), "_saasctl_restore_%s", table);
+	sq = qname(db, stage);
+	json_array_foreach(jparts, i, jp) {
+		const char *pid = json_string_value(json_object_get(jp, "id")) ?: "";
+		json_t *obj = json_object_get(jp, "object");
+		const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+		uint64_t want = ju64(jp, "rows"), sum_want = ju64(jp, "checksum");
+		uint64_t rows, sum, bytes = 0;
+		struct strbuf pq = STRBUF_INIT;
+
+		if (stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
+			goto out;
+		if (rows == want && sum == sum_want) {
+			rs->r->skipped++;
+			rs_emit(rs, db, table, pid, "skipped", rows, 0);
+			continue;
+		}
+		if (want == 0)
+			continue;
+		if (!staged) {
+			if (rs_sql(rs, e, "DROP TABLE IF EXISTS %s", sq) < 0 ||
+			    rs_sql(rs, e, "CREATE TABLE %s AS %s", sq, tq) < 0)
+				goto out;
+			staged = 1;
+		} else if (rs_sql(rs, e, "DROP TABLE IF EXISTS %s", sq) < 0 ||
+			   rs_sql(rs, e, "CREATE TABLE %s AS %s", sq, tq) < 0) {
+			goto out;
+		}
+		if (stage_object(rs, sq, rel, obj, &bytes, e) < 0)
+			goto out;
+		if (stats_of(rs, db, stage, mt ? pid : NULL, &rows, &sum, e) < 0)
+			goto out;
+		if (rows != want || sum != sum_want) {
+			err_set(e, "partition %s staged %" PRIu64 " rows (checksum "
+				"%" PRIu64 "), the manifest says %" PRIu64
+				" (%" PRIu64 ")", pid, rows, sum, want, sum_want);
+			goto out;
+		}
+		strbuf_init(&pq, 0);
+		clickhouse_quote_string(&pq, pid);
+		if (mt) {
+			if (rs_sql(rs, e, "ALTER TABLE %s REPLACE PARTITION ID %s FROM %s",
+				   tq, pq.buf, sq) < 0) {
+				strbuf_release(&pq);
+				goto out;
+			}
+		} else {
+			/* Log and Memory: the whole table is this partition */
+			if (rs_sql(rs, e, "INSERT INTO %s SELECT * FROM %s", tq, sq) < 0) {
+				strbuf_release(&pq);
+				goto out;
+			}
+		}
+		strbuf_release(&pq);
+		if (stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
+			goto out;
+		if (rows != want || sum != sum_want) {
+			err_set(e, "partition %s has %" PRIu64 " rows after the "
+				"restore, the manifest says %" PRIu64, pid, rows, want);
+			goto out;
+		}
+		rs->r->partitions++;
+		rs->r->rows += rows;
+		rs->r->bytes += bytes;
+		rs_emit(rs, db, table, pid, "restored", rows, bytes);
+	}
+	ret = 0;
+out:
+	if (staged) {
+		struct err de;
+
+		rs_sql(rs, &de, "DROP TABLE IF EXISTS %s", sq);
+	}
+	if (ret < 0)
+		err_wrap(e, "cannot restore '%s.%s'", db, table);
+	free(tq);
+	free(sq);
+	return ret;
+}
+
+/* Restore order of a schema-only table. */
+static int schema_rank(const char *engine)
+{
+	static const char *const queues[] = { "Kafka", "RabbitMQ", "NATS",
+		"FileLog", "S3Queue", "AzureQueue", "RedisStreams", NULL };
+
+	if (!strcmp(engine, "Distributed"))
+		return 2;
+	for (int i = 0; queues[i]; i++)
+		if (!strcmp(engine, queues[i]))
+			return 3;
+	return 1;
+}
+
+static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
+			      const char *table, struct err *e)
+{
+	struct strbuf sql = STRBUF_INIT, rw = STRBUF_INIT;
+	const char *rel = json_string_value(json_object_get(jt, "schema")) ?: "";
+	int exists = 0, ret = -1;
+
+	strbuf_init(&sql, 0);
+	strbuf_init(&rw, 0);
+	if (table_exists(rs, db, table, &exists, e) < 0)
+		goto out;
+	if (exists) {
+		ret = 0;
+		goto out;
+	}
+	if (rs_read_small(rs, rel, find_object(rs, rel), &sql, e) < 0)
+		goto out;
+	rewrite_dbs(rs->o, sql.buf, &rw);
+	if (rs_sql(rs, e, "%s", rw.buf) < 0)
+		goto out;
+	rs->r->tables++;
+	rs_emit(rs, db, table, NULL, "created", 0, 0);
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot create '%s.%s'", db, table);
+	strbuf_release(&sql);
+	strbuf_release(&rw);
+	return ret;
+}
+
+/* The inner table of a view in the target. */
+static int target_inner(struct rs_run *rs, const char *db, const char *mv,
+			char **out, struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, res = STRBUF_INIT;
+	char name[1024];
+	int exists = 0, ret = -1;
+
+	*out = NULL;
+	snprintf(name, sizeof(name), ".inner.%s", mv);
+	if (table_exists(rs, db, name, &exists, e) < 0)
+		return -1;
+	if (exists) {
+		*out = strdup(name);
+		return 0;
+	}
+	strbuf_init(&q, 0);
+	strbuf_init(&res, 4096);
+	strbuf_addstr(&q, "SELECT name FROM system.tables WHERE database = ");
+	clickhouse_quote_string(&q, db);
+	strbuf_addstr(&q, " AND startsWith(name, '.inner_id.') AND "
+		      "(substring(name, 11) = (SELECT toString(uuid) FROM "
+		      "system.tables WHERE database = ");
+	clickhouse_quote_string(&q, db);
+	strbuf_addstr(&q, " AND name = ");
+	clickhouse_quote_string(&q, mv);
+	strbuf_addstr(&q, ") OR data_paths = (SELECT data_paths FROM "
+		      "system.tables WHERE database = ");
+	clickhouse_quote_string(&q, db);
+	strbuf_addstr(&q, " AND name = ");
+	clickhouse_quote_string(&q, mv);
+	strbuf_addstr(&q, ")) FORMAT TabSeparatedRaw");
+	if (clickhouse_query(rs->ch, q.buf, 0, &res, e) < 0)
+		goto out;
+	strbuf_setlen(&res, strcspn(res.buf, "\n"));
+	snprintf(name, sizeof(name), "%s", res.buf);
+	if (!res.len) {
+		err_set(e, "the view '%s.%s' has no inner table", db, mv);
+		goto out;
+	}
+	*out = strdup(name);
+	ret = 0;
+out:
+	strbuf_release(&q);
+	strbuf_release(&res);
+	return ret;
+}
+
+static int table_wanted(const struct restore_options *o, const char *db,
+			const char *name)
+{
+	char full[1024];
+
+	if (!o->ntables)
+		return 1;
+	snprintf(full, sizeof(full), "%s.%s", db, name);
+	for (size_t i = 0; i < o->ntables; i++)
+		if (!fnmatch(o->tables[i], full, 0) || !fnmatch(o->tables[i], name, 0))
+			return 1;
+	return 0;
+}
+
+static int open_data_key(struct rs_run *rs, struct err *e)
+{
+	json_t *enc = json_object_get(rs->manifest, "encryption"), *rc;
+	size_t i;
+
+	if (!json_is_object(enc))
+		return 0;
+	if (!rs->o->key)
+		return err_set(e, "backup '%s' is encrypted: give its key with -k KEYFILE",
+			       rs->id);
+	json_array_foreach(json_object_get(enc, "recipients"), i, rc) {
+		const char *kid = json_string_value(json_object_get(rc, "key_id")) ?: "";
+		const char *b64 = json_string_value(json_object_get(rc, "data_key")) ?: "";
+		unsigned char sealed[crypto_box_SEALBYTES + 32];
+		size_t n = 0;
+
+		if (strcmp(kid, rs->o->key->pub.id_hex))
+			continue;
+		if (sodium_base642bin(sealed, sizeof(sealed), b64, strlen(b64),
+				      NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) ||
+		    n != sizeof(sealed))
+			return err_set(e, "the manifest's data key for %s is damaged", kid);
+		rs->datakey = sodium_malloc(32);
+		if (!rs->datakey)
+			return err_set(e, "out of memory");
+		if (crypto_box_seal_open(rs->datakey, sealed, sizeof(sealed),
+					 rs->o->key->pub.pk, rs->o->key->sk) != 0)
+			return err_set(e, "the data key does not open with key %s "
+				       "(wrong key)", kid);
+		return 0;
+	}
+	{
+		struct strbuf ids = STRBUF_INIT;
+
+		strbuf_init(&ids, 0);
+		json_array_foreach(json_object_get(enc, "recipients"), i, rc)
+			strbuf_addf(&ids, "%s%s", i ? ", " : "",
+				    json_string_value(json_object_get(rc, "key_id")) ?: "?");
+		err_set(e, "backup '%s' is not encrypted to key %s (its recipients: %s)",
+			rs->id, rs->o->key->pub.id_hex, ids.buf ? ids.buf : "none");
+		strbuf_release(&ids);
+		return -1;
+	}
+}
+
+int restore_run(struct store *st, struct clickhouse *ch, const char *id,
+		const struct restore_options *o, struct restore_result *r,
+		struct err *e)
+{
+	struct rs_run rs;
+	struct strbuf mb = STRBUF_INIT;
+	json_t *tables, *jt;
+	char *mkey = NULL;
+	size_t i;
+	int found = 0, ret = -1;
+
+	memset(&rs, 0, sizeof(rs));
+	memset(r, 0, sizeof(*r));
+	rs.st = st;
+	rs.ch = ch;
+	rs.o = o;
+	rs.id = id;
+	rs.r = r;
+	strbuf_init(&mb, 0);
+	for (i = 0; i < o->ndb_map; i++) {
+		const char *eq = strchr(o->db_map[i], '=');
+
+		if (!eq || eq == o->db_map[i] || !eq[1]) {
+			err_set(e, "--db-map '%s' is not OLD=NEW", o->db_map[i]);
+			goto out;
+		}
+	}
+	if (store_key_check(id, e) < 0 || strchr(id, '/')) {
+		err_set(e, "'%s' is not a backup ID", id);
+		goto out;
+	}
+	mkey = full_key(id, "manifest.json");
+	if (store_get_buffer(st, mkey, MANIFEST_MAX, &mb, &found, e) < 0)
+		goto out;
+	if (!found) {
+		err_set(e, "backup '%s' has no manifest (it is incomplete, or "
+			"does not exist)", id);
+		goto out;
+	}
+	rs.manifest = json_loadb(mb.buf, mb.len, 0, NULL);
+	if (!rs.manifest || strcmp(json_string_value(json_object_get(
+			rs.manifest, "format")) ?: "", MANIFEST_FORMAT)) {
+		err_set(e, "the manifest of '%s' is not %s", id, MANIFEST_FORMAT);
+		goto out;
+	}
+	if (http_global_init(e) < 0 || open_data_key(&rs, e) < 0)
+		goto out;
+	tables = json_object_get(rs.manifest, "tables");
+
+	/* before touching anything: tables that hold other data */
+	json_array_foreach(tables, i, jt) {
+		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+		const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
+		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+		const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
+		const char *mv = json_string_value(json_object_get(jt, "inner_of"));
+		const char *db = map_db(o, sdb);
+		char *inner = NULL;
+		int exists = 0, foreign = 0;
+
+		if (strcmp(kind, "data") || !table_wanted(o, sdb, mv ? mv : name))
+			continue;
+		if (mv) {
+			if (table_exists(&rs, db, mv, &exists, e) < 0)
+				goto out;
+			if (exists && target_inner(&rs, db, mv, &inner, e) < 0)
+				goto out;
+		} else if (table_exists(&rs, db, name, &exists, e) < 0) {
+			goto out;
+		}
+		if (exists && target_foreign(&rs, db, inner ? inner : name, engine,
+					     json_object_get(jt, "partitions"),
+					     &foreign, e) < 0) {
+			free(inner);
+			goto out;
+		}
+		free(inner);
+		if (!foreign)
+			continue;
+		if (!o->drop_existing) {
+			err_set(e, "table '%s.%s' exists and holds other data; "
+				"restore refuses to touch it without --drop-existing",
+				db, mv ? mv : name);
+			goto out;
+		}
+		{
+			char *dq = qname(db, mv ? mv : name);
+			int r2 = rs_sql(&rs, e, "DROP TABLE %s", dq);
+
+			free(dq);
+			if (r2 < 0)
+				goto out;
+		}
+		rs_emit(&rs, db, mv ? mv : name, NULL, "dropped", 0, 0);
+	}
+
+	/* databases */
+	json_array_foreach(tables, i, jt) {
+		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+		struct strbuf q = STRBUF_INIT;
+		int r2;
+
+		strbuf_init(&q, 0);
+		clickhouse_quote_ident(&q, map_db(o, sdb));
+		r2 = rs_sql(&rs, e, "CREATE DATABASE IF NOT EXISTS %s", q.buf);
+		strbuf_release(&q);
+		if (r2 < 0)
+			goto out;
+	}
+	/* tables that hold data, then their data */
+	json_array_foreach(tables, i, jt) {
+		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+		const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
+		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+
+		if (strcmp(kind, "data") || json_object_get(jt, "inner_of") ||
+		    !table_wanted(o, sdb, name))
+			continue;
+		if (create_from_schema(&rs, jt, map_db(o, sdb), name, e) < 0)
+			goto out;
+	}
+	json_array_foreach(tables, i, jt) {
+		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+		const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
+		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+
+		if (strcmp(kind, "data") || json_object_get(jt, "inner_of") ||
+		    !table_wanted(o, sdb, name))
+			continue;
+		if (restore_data(&rs, jt, map_db(o, sdb), name, e) < 0)
+			goto out;
+	}
+	/* views (with their inner tables' data), Distributed, queues */
+	for (int rank = 1; rank <= 3; rank++) {
+		json_array_foreach(tables, i, jt) {
+			const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+			const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
+			const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+			const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
+			const char *db = map_db(o, sdb);
+			json_t *inner_jt = NULL, *x;
+			size_t k;
+			char *inner = NULL;
+
+			if (!strcmp(kind, "data") || schema_rank(engine) != rank ||
+			    !table_wanted(o, sdb, name))
+				continue;
+			if (create_from_schema(&rs, jt, db, name, e) < 0)
+				goto out;
+			json_array_foreach(tables, k, x) {
+				const char *of = json_string_value(json_object_get(x, "inner_of"));
+
+				if (of && !strcmp(of, name) &&
+				    !strcmp(json_string_value(json_object_get(x, "database")) ?: "", sdb))
+					inner_jt = x;
+			}
+			if (!inner_jt)
+				continue;
+			if (target_inner(&rs, db, name, &inner, e) < 0 ||
+			    restore_data(&rs, inner_jt, db, inner, e) < 0) {
+				free(inner);
+				goto out;
+			}
+			free(inner);
+		}
+	}
+	ret = 0;
+out:
+	if (rs.datakey)
+		sodium_free(rs.datakey);
+	json_decref(rs.manifest);
+	strbuf_release(&mb);
+	free(mkey);
+	if (ret < 0)
+		err_wrap(e, "restore '%s'", id);
+	return ret;
+}

@@ -1,0 +1,155 @@
+#ifndef SAASCTL_BACKUP_H
+#define SAASCTL_BACKUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clickhouse.h"
+#include "err.h"
+#include "keys.h"
+#include "store.h"
+
+/*
+ * ClickHouse backups in a store (store.h), over the HTTP interface only.
+ * saasctl-backup(5) documents the layout and the manifest:
+ *
+ *   <id>/schema/<db>/<table>.sql                  SHOW CREATE, every table
+ *   <id>/data/<db>/<table>/<partition>.native.lz4[.enc]
+ *   <id>/manifest.json                            written last
+ *   saasctl.lock                                  while a backup runs
+ *
+ * Names in keys are escaped: bytes outside [A-Za-z0-9_.-], and a leading
+ * '.', become %XX ('.inner.mv' is '%2Einner.mv').
+ *
+ * A backup without manifest.json is incomplete: never listed as good,
+ * never restored. The manifest is written only when every table
+ * succeeded; it lists every object with its size and BLAKE2b-256, and per
+ * partition the rows, the order-independent checksum and the fingerprint
+ * they were taken under.
+ *
+ * A partition is exported as a consistent snapshot: fingerprint, count
+ * and checksum, export, fingerprint again; a changed fingerprint means an
+ * insert or mutation raced the export and the partition is exported again
+ * (at most BACKUP_SNAPSHOT_TRIES times). The rows counted in the exported
+ * Native blocks must equal the count taken under the same fingerprint:
+ * that is what catches an answer that was short or empty but said 200.
+ *
+ * With recipients, a random 32-byte data key is made per backup and
+ * sealed to each recipient's X25519 public key (crypto_box_seal); each
+ * object is encrypted with crypto_secretstream_xchacha20poly1305 in
+ * chunks of BACKUP_CHUNK bytes, its key within the backup as additional
+ * data of the first chunk. The backup machine needs public keys only.
+ *
+ * Restore stages each partition into a temporary table, checks the
+ * object's BLAKE2b (and, encrypted, its authentication) and the staged
+ * rows and checksum, and only then moves the partition in (REPLACE
+ * PARTITION ... FROM for the MergeTree family; INSERT ... SELECT for Log
+ * and Memory tables, whose whole content is one partition). A partition
+ * whose target already holds exactly the manifest's rows and checksum is
+ * skipped, so a rerun after a crash neither duplicates nor redoes work.
+ */
+
+#define BACKUP_SNAPSHOT_TRIES 5
+#define BACKUP_CHUNK 65536
+#define BACKUP_LOCK_KEY "saasctl.lock"
+
+enum backup_event_kind {
+	BACKUP_EV_TABLE,	/* a table is done (or failed: error set) */
+	BACKUP_EV_PARTITION,	/* a partition is done */
+	BACKUP_EV_RETRY,	/* a partition changed during its export */
+};
+
+struct backup_event {
+	enum backup_event_kind kind;
+	const char *database, *table, *partition;
+	uint64_t rows, bytes;
+	uint64_t done_bytes;	/* whole run so far */
+	const char *error;	/* NULL on success */
+};
+/* Called from worker threads, one at a time. */
+typedef void (*backup_event_fn)(void *ud, const struct backup_event *ev);
+
+struct backup_options {
+	const char *const *databases;	/* NULL/0: every database */
+	size_t ndatabases;
+	const char *const *tables;	/* fnmatch globs on "db.table" or "table" */
+	size_t ntables;
+	const struct keys_public *recipients;
+	size_t nrecipients;
+	int parallel;			/* partitions exported at once; 0: 1 */
+	const char *id;			/* NULL: the UTC start time */
+	backup_event_fn on_event;
+	void *ud;
+};
+
+struct backup_result {
+	char id[64];
+	uint64_t tables, partitions, rows, bytes, objects;
+	uint64_t failed_tables;
+	char first_error[2048];
+};
+
+/*
+ * Take a backup. Takes the store's lock first: when another run holds
+ * it, fails with "locked by pid N on HOST since TIME". Returns -1 when
+ * any table failed; then no manifest was written (the objects already
+ * written stay, as an incomplete backup).
+ */
+int backup_run(struct store *st, struct clickhouse *ch,
+	       const struct backup_options *o, struct backup_result *r,
+	       struct err *e);
+
+/* ---- the lock ---- */
+/* Take the lock (an exclusive create). A lock left by a dead process of
+ * this host is taken over. */
+int backup_lock(struct store *st, struct err *e);
+void backup_unlock(struct store *st);
+
+/* ---- listing ---- */
+struct backup_info {
+	char *id;
+	char *time;		/* RFC 3339, UTC */
+	int complete;
+	int encrypted;
+	uint64_t bytes, rows, tables;
+	char *server_version;	/* NULL when incomplete */
+};
+struct backup_infos {
+	struct backup_info *v;
+	size_t n;
+};
+/* Every backup in the store, oldest first. */
+int backup_list(struct store *st, struct backup_infos *out, struct err *e);
+void backup_infos_release(struct backup_infos *l);
+
+/* ---- restore ---- */
+struct restore_event {
+	const char *database, *table, *partition;
+	const char *what;	/* "created", "restored", "skipped", "verified" */
+	uint64_t rows, bytes;
+};
+typedef void (*restore_event_fn)(void *ud, const struct restore_event *ev);
+
+struct restore_options {
+	const char *const *db_map;	/* "OLD=NEW" */
+	size_t ndb_map;
+	const char *const *tables;	/* globs as for backups */
+	size_t ntables;
+	const struct keys_secret *key;	/* for encrypted backups */
+	int drop_existing;
+	restore_event_fn on_event;
+	void *ud;
+};
+
+struct restore_result {
+	uint64_t tables, partitions, skipped, rows, bytes;
+};
+
+int restore_run(struct store *st, struct clickhouse *ch, const char *id,
+		const struct restore_options *o, struct restore_result *r,
+		struct err *e);
+
+/* Key escaping, for tests. */
+int backup_escape_name(struct strbuf *out, const char *name);
+
+#endif

@@ -1,0 +1,179 @@
+# Sourced by tests/e2e/t0901 (18.16) and t0902 (26.7, chdb) after a server
+# was started: saasctl backup / restore against it, to a file:// store.
+# Needs URL, VERSION (18 or 26), PASSWORD and q (runs SQL with curl).
+STORE=file://$T/store
+mkdir -p "$T/store"
+export SAASCTL_CLICKHOUSE_URL=$URL SAASCTL_BACKUP_STORE=$STORE
+
+lc=""
+[ "$VERSION" = 26 ] && lc=", lc LowCardinality(String)"
+q "CREATE DATABASE src"
+q "CREATE TABLE src.events (d Date, n UInt64, s String, ns Nullable(String), arr Array(UInt32)$lc,
+	m UInt64 MATERIALIZED n * 2, a UInt64 ALIAS n + 1)
+	ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY n"
+cols="d, n, s, ns, arr"; [ -n "$lc" ] && cols="$cols, lc"
+lcv=""; [ -n "$lc" ] && lcv=", toString(number % 7)"
+# 202401: 500 rows, far under 1 MiB; 202402: 300000 rows, several MiB
+q "INSERT INTO src.events ($cols) SELECT toDate('2024-01-01') + number % 28, number,
+	toString(number), if(number % 3 = 0, NULL, 'x'), [number, 2]$lcv FROM numbers(500)"
+q "INSERT INTO src.events ($cols) SELECT toDate('2024-02-01') + number % 28, 1000 + number,
+	concat('row ', toString(number)), NULL, []$lcv FROM numbers(300000)"
+q "CREATE TABLE src.logt (x UInt8, s String) ENGINE = TinyLog"
+q "INSERT INTO src.logt VALUES (1, 'a'), (2, 'b'), (3, 'c')"
+q "CREATE TABLE src.stripe (x UInt32) ENGINE = StripeLog"
+q "INSERT INTO src.stripe SELECT number FROM numbers(1000)"
+q "CREATE TABLE src.mem (x String) ENGINE = Memory"
+q "INSERT INTO src.mem VALUES ('one'), ('two')"
+q "CREATE MATERIALIZED VIEW src.mv ENGINE = MergeTree ORDER BY n AS SELECT n, s FROM src.events"
+q "INSERT INTO src.events ($cols) SELECT toDate('2024-03-01'), 5000000 + number, 'late', NULL, []$lcv FROM numbers(10)"
+q "CREATE VIEW src.v AS SELECT n FROM src.events"
+
+# what a table holds: rows and an order-independent checksum
+sig() { q "SELECT count(), sum(cityHash64(*)) FROM $1.$2"; }
+same_tables() { # DB NAME: every table of src has the same content in DB
+	for t in events logt stripe mem mv; do
+		expect_eq "$(sig "$1" $t)" "$(sig src $t)" "$2: '$t' has the same rows and checksum"
+	done
+	expect_eq "$(q "SELECT sum(m) FROM $1.events")" "$(q "SELECT sum(m) FROM src.events")" \
+		"$2: the MATERIALIZED column is restored"
+}
+
+saas backup clickhouse --db src
+expect_rc 0 "a backup succeeds"
+expect_out '^ok +src\.events +300510 rows' "one line per table"
+expect_out '^backup [0-9]{8}T[0-9]{6}Z(-[0-9]+)?: 7 tables, ' "a summary line"
+ID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
+[ -f "$T/store/$ID/manifest.json" ] && ok "the manifest is written" || not_ok "the manifest is written"
+[ -f "$T/store/$ID/data/src/events/202401.native.lz4" ] && ok "a partition under 1 MiB is an object" ||
+	not_ok "a partition under 1 MiB is an object" "$(ls -R "$T/store")"
+[ -f "$T/store/$ID/schema/src/v.sql" ] && ok "a view's schema is kept" || not_ok "a view's schema is kept"
+[ ! -e "$T/store/saasctl.lock" ] && ok "the lock is released" || not_ok "the lock is released"
+$PY - "$T/store/$ID/manifest.json" > "$T/m" <<'PY'
+import json, sys, hashlib, os
+m = json.load(open(sys.argv[1])); root = os.path.dirname(sys.argv[1])
+bad = [o["key"] for o in m["objects"]
+       if hashlib.blake2b(open(os.path.join(root, o["key"]), "rb").read(), digest_size=32).hexdigest() != o["blake2b"]
+       or os.path.getsize(os.path.join(root, o["key"])) != o["size"]]
+ev = [t for t in m["tables"] if t["name"] == "events"][0]
+print(len(m["objects"]), len(bad), m["rows"], ",".join("%s:%d" % (p["id"], p["rows"]) for p in ev["partitions"]))
+PY
+expect_eq "$(cat "$T/m")" "14 0 301525 202401:500,202402:300000,202403:10" \
+	"the manifest lists every object with its size and BLAKE2b, and rows per partition"
+
+saas restore clickhouse "$ID" --db-map src=dst
+expect_rc 0 "a restore into a new database succeeds"
+expect_out '^restored .*: 7 partitions, 301525 rows' "the restore says what it did"
+same_tables dst "restore"
+saas restore clickhouse "$ID" --db-map src=dst
+expect_rc 0 "a second restore succeeds"
+expect_out ': 0 partitions, 0 rows; 7 partitions already there' "a rerun restores nothing again"
+expect_eq "$(q "SELECT count() FROM dst.events")" "300510" "a rerun does not duplicate rows"
+
+q "INSERT INTO dst.mem VALUES ('other')"
+saas restore clickhouse "$ID" --db-map src=dst --table mem
+expect_rc 1 "a table holding other data is refused"
+expect_err "table 'dst\\.mem' exists and holds other data.*--drop-existing" "and the error says why"
+saas restore clickhouse "$ID" --db-map src=dst --table mem --drop-existing
+expect_rc 0 "--drop-existing replaces it"
+expect_eq "$(sig dst mem)" "$(sig src mem)" "with the backup's rows"
+
+# --json: NDJSON events while backing up, one array for the list
+saas --json backup clickhouse --db src --table 'ev*'
+expect_rc 0 "a backup of one table with --json"
+$PY -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert ev[-1]["event"] == "done" and ev[-1]["ok"] and ev[-1]["rows"] == 300510, ev[-1]
+assert any(e["event"] == "table" and e["table"] == "events" and e["ok"] for e in ev)
+' "$T/out" && ok "--json gives NDJSON events ending with done" || not_ok "--json gives NDJSON events ending with done" "$(cat "$T/out" "$T/err")"
+saas backup list --json
+$PY -c '
+import json, sys
+l = json.load(open(sys.argv[1]))
+assert len(l) == 2 and all(b["complete"] and b["rows"] > 0 and b["bytes"] > 0 and b["time"] for b in l), l
+' "$T/out" && ok "backup list --json: an array with id, time, complete, bytes, rows" ||
+	not_ok "backup list --json" "$(cat "$T/out")"
+
+# encrypted: only public keys to back up; the wrong key is refused first
+"$SAASCTL" keygen --name right --out "$T" >/dev/null 2>&1
+"$SAASCTL" keygen --name wrong --out "$T" >/dev/null 2>&1
+saas backup clickhouse --db src --encrypt-to "$T/right.pub" --parallel 3
+expect_rc 0 "an encrypted backup succeeds with --parallel 3"
+EID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
+ls "$T/store/$EID/data/src/events/" | grep -q '^202402\.native\.lz4\.enc$' && ok "encrypted objects end in .enc" ||
+	not_ok "encrypted objects end in .enc"
+grep -c 'row 1' "$T/store/$EID/data/src/events/202401.native.lz4.enc" >/dev/null && not_ok "no plain text in the objects" ||
+	ok "no plain text in the objects"
+saas restore clickhouse "$EID" --db-map src=enc -k "$T/wrong.key"
+expect_rc 1 "the wrong key fails"
+expect_err "is not encrypted to key [0-9a-f]{16}" "with a clear error"
+expect_eq "$(q "SELECT count() FROM system.databases WHERE name = 'enc'")" "0" "before anything was created"
+saas restore clickhouse "$EID" --db-map src=enc
+expect_rc 1 "no key fails"
+expect_err "is encrypted: give its key with -k KEYFILE" "and says which option"
+saas restore clickhouse "$EID" --db-map src=enc -k "$T/right.key"
+expect_rc 0 "the right key restores"
+same_tables enc "encrypted restore"
+
+# a flipped byte: restore fails before the data reaches the table
+cp -r "$T/store/$ID" "$T/store/corrupt"
+f=$T/store/corrupt/data/src/logt/all.native.lz4
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$f"
+saas restore clickhouse corrupt --db-map src=bad
+expect_rc 1 "a corrupt object fails the restore"
+expect_err "logt" "the error names the table"
+expect_eq "$(q "SELECT count() FROM bad.logt")" "0" "nothing of the corrupt object reached the table"
+expect_eq "$(q "SELECT count() FROM system.tables WHERE database = 'bad' AND name LIKE '_saasctl_restore_%'")" "0" \
+	"the staging table is gone"
+
+# incomplete backups are never good
+rm "$T/store/corrupt/manifest.json"
+saas backup list --json
+$PY -c '
+import json, sys
+l = {b["id"]: b for b in json.load(open(sys.argv[1]))}
+assert l["corrupt"]["complete"] is False, l
+' "$T/out" && ok "a backup without a manifest is listed as incomplete" || not_ok "incomplete listing" "$(cat "$T/out")"
+saas backup list
+expect_out '^corrupt .* incomplete$' "the table says incomplete"
+saas restore clickhouse corrupt --db-map src=bad2
+expect_rc 1 "an incomplete backup is never restored"
+expect_err "has no manifest" "and says why"
+
+# the lock: a live holder makes a second run exit 1 and name it
+sleep 300 & holder=$!
+printf '{"pid": %d, "host": "%s", "started": "2026-01-01T00:00:00Z"}\n' "$holder" "$(hostname)" > "$T/store/saasctl.lock"
+saas backup clickhouse --db src
+expect_rc 1 "a second run exits 1 while the lock is held"
+expect_err "pid $holder on $(hostname) since 2026-01-01T00:00:00Z" "and says who holds it"
+kill "$holder"; wait "$holder" 2>/dev/null
+saas backup clickhouse --db src --table logt
+expect_rc 0 "a lock left by a dead process is taken over"
+
+# a run killed mid-export leaves no manifest
+q "CREATE TABLE src.big (n UInt64, s String) ENGINE = MergeTree ORDER BY n"
+q "INSERT INTO src.big SELECT number, toString(cityHash64(number)) FROM numbers(6000000)"
+before=$(find "$T/store" -name manifest.json | wc -l)
+"$SAASCTL" backup clickhouse --db src --table big > "$T/kill.out" 2>&1 & bpid=$!
+# kill it once the export is writing its object
+i=0
+until tmpf=$(find "$T/store" -name '.all.native.lz4.tmp-*' 2>/dev/null); [ -n "$tmpf" ] || [ $i -gt 2000 ]; do
+	i=$((i + 1)); kill -0 "$bpid" 2>/dev/null || break
+done
+kill -9 "$bpid" 2>/dev/null && ok "the run was killed mid-export" || not_ok "the run was killed mid-export" "it ended first: $(cat "$T/kill.out")"
+wait "$bpid" 2>/dev/null
+KID=${tmpf#"$T/store/"}; KID=${KID%%/*}
+expect_eq "$(find "$T/store" -name manifest.json | wc -l)" "$before" "a killed run writes no manifest"
+saas backup list --json
+$PY -c '
+import json, sys
+l = {b["id"]: b for b in json.load(open(sys.argv[1]))}
+assert l[sys.argv[2]]["complete"] is False, l
+' "$T/out" "$KID" && ok "and is never listed as good" || not_ok "a killed run is never listed as good" "$KID" "$(cat "$T/out")"
+rm -f "$T/store/saasctl.lock"
+
+# the password travels in a header, never in argv or a message
+SAASCTL_CLICKHOUSE_PASSWORD="nope $PASSWORD" saas backup clickhouse --db src
+expect_rc 1 "a wrong password fails"
+grep -q "$PASSWORD" "$T/err" "$T/out" && not_ok "the password is never printed" || ok "the password is never printed"
+unset SAASCTL_CLICKHOUSE_URL SAASCTL_BACKUP_STORE
