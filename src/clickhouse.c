@@ -888,30 +888,28 @@ out:
 /* ---------------------------------------------------------------- */
 /* The client                                                        */
 
-int clickhouse_quote_ident(struct strbuf *out, const char *name)
+/* s between two q characters, with q and backslash escaped by a backslash. */
+static int quote_with(struct strbuf *out, const char *s, char q)
 {
-	if (strbuf_addch(out, '`') < 0)
+	if (strbuf_addch(out, q) < 0)
 		return -1;
-	for (const char *p = name; *p; p++) {
-		if ((*p == '`' || *p == '\\') && strbuf_addch(out, '\\') < 0)
+	for (const char *p = s; *p; p++) {
+		if ((*p == q || *p == '\\') && strbuf_addch(out, '\\') < 0)
 			return -1;
 		if (strbuf_addch(out, *p) < 0)
 			return -1;
 	}
-	return strbuf_addch(out, '`');
+	return strbuf_addch(out, q);
+}
+
+int clickhouse_quote_ident(struct strbuf *out, const char *name)
+{
+	return quote_with(out, name, '`');
 }
 
 int clickhouse_quote_string(struct strbuf *out, const char *s)
 {
-	if (strbuf_addch(out, '\'') < 0)
-		return -1;
-	for (const char *p = s; *p; p++) {
-		if ((*p == '\'' || *p == '\\') && strbuf_addch(out, '\\') < 0)
-			return -1;
-		if (strbuf_addch(out, *p) < 0)
-			return -1;
-	}
-	return strbuf_addch(out, '\'');
+	return quote_with(out, s, '\'');
 }
 
 int clickhouse_init(struct clickhouse *ch, const char *url, const char *user,
