@@ -430,6 +430,7 @@ struct remote_state {
 	char cert_err[8192];
 	struct strbuf remote_msg;	/* "remote:" lines from the server */
 	char rejected[1024];		/* first ref the server refused */
+	int moved;			/* ...because the ref moved under it */
 	/* A local remote pushed to through `git receive-pack` (see below). */
 	const char *rp_path;		/* its folder */
 	char rp_why[600];		/* why it needs receive-pack, for errors */
@@ -698,14 +699,38 @@ static int sideband_cb(const char *str, int len, void *payload)
 	return 0;
 }
 
+/*
+ * Did the server refuse a ref because another push got to it first? A
+ * receive-pack that found the ref locked, or moved under it, answers
+ * "failed to update ref" ("failed to lock" in older gits); one that checks
+ * fast-forwards itself answers "non-fast-forward" or "fetch first". When
+ * the ref was only locked, a fetch right away still shows the old tip, so
+ * the push is not judged by the tip: it is retried after a back-off, as
+ * when the client sees the branch moved. A hook's refusal is not.
+ */
+static int ref_moved_status(const char *status)
+{
+	static const char *const moved[] = {
+		"failed to lock", "failed to update ref", "cannot lock ref",
+		"non-fast-forward", "fetch first", "stale info",
+	};
+
+	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++)
+		if (strstr(status, moved[i]))
+			return 1;
+	return 0;
+}
+
 static int update_reference_cb(const char *refname, const char *status,
 			       void *payload)
 {
 	struct remote_state *st = payload;
 
-	if (status && !st->rejected[0])
+	if (status && !st->rejected[0]) {
 		snprintf(st->rejected, sizeof(st->rejected), "'%s' %s",
 			 refname, status);
+		st->moved = ref_moved_status(status);
+	}
 	return 0;
 }
 
@@ -1295,7 +1320,7 @@ int gitops_push(struct gitops *g, const char *remote, const char *branch,
 		struct strbuf lines = STRBUF_INIT;
 
 		remote_lines(&lines, &st.remote_msg);
-		*why = GITOPS_PUSH_REFUSED;
+		*why = st.moved ? GITOPS_PUSH_STALE : GITOPS_PUSH_REFUSED;
 		err_set(e, "push to '%s' rejected: %s%s%s", remote, st.rejected,
 			lines.len ? ": " : "", lines.len ? lines.buf : "");
 		strbuf_release(&lines);

@@ -423,6 +423,43 @@ expect_eq "$(git --git-dir="$HR" log --format=%s "$base..main" | sort | tr '\n' 
 	"deploy(race1): ghcr.io/acme/race1:1 → ghcr.io/acme/race1:3|deploy(race2): ghcr.io/acme/race2:1 → ghcr.io/acme/race2:3|deploy(race3): ghcr.io/acme/race3:1 → ghcr.io/acme/race3:3|" \
 	"all 3 racing commits land through the hooks"
 
+# The branch moves while receive-pack holds the push (another push won the
+# ref's lock first): the server answers "failed to update ref", and the
+# deploy fetches and tries again, as when it sees the branch moved.
+clone_remote "$HR" "$T/mover"
+(cd "$T/mover" && echo "moved under the push" > moved.txt && git add moved.txt &&
+	git commit -qm "a push that wins the lock" && git push -q origin HEAD:refs/heads/side 2>/dev/null)
+side=$(git --git-dir="$HR" rev-parse side)
+cat > "$HR/hooks/pre-receive" <<HOOK
+#!/bin/sh
+cat > /dev/null
+[ -e "$T/moved-once" ] && exit 0
+touch "$T/moved-once"
+env -u GIT_QUARANTINE_PATH git update-ref refs/heads/main $side
+HOOK
+git -C "$H" pull -q --rebase origin main 2>/dev/null
+saas -C "$H" deploy web --image ghcr.io/acme/web:v4.1
+expect_rc 0 "a push that lost the ref's lock on the server is retried and succeeds"
+expect_err 'push rejected: the remote branch moved; fetching and trying again \(attempt 2 of 5\)' "losing the lock counts as the branch having moved"
+expect_eq "$(git --git-dir="$HR" rev-parse main~1)" "$side" "the retried commit builds on the commit that won"
+expect_eq "$(git --git-dir="$HR" show main:moved.txt)" "moved under the push" "the winner's change is kept"
+
+# Another push holds the ref's lock: the branch has not moved yet, but it
+# will. The server answers "failed to update ref" here too, and the deploy
+# backs off and tries again rather than calling it a refusal.
+cat > "$HR/hooks/pre-receive" <<HOOK
+#!/bin/sh
+cat > /dev/null
+[ -e "$T/locked-once" ] && exit 0
+touch "$T/locked-once" refs/heads/main.lock
+(sleep 0.2; rm -f refs/heads/main.lock) > /dev/null 2>&1 &
+HOOK
+before=$(git --git-dir="$HR" rev-parse main)
+saas -C "$H" deploy web --image ghcr.io/acme/web:v4.2
+expect_rc 0 "a push that found the ref locked on the server is retried and succeeds"
+expect_err 'push rejected: the remote branch moved; fetching and trying again \(attempt 2 of 5\)' "a locked ref is retried"
+expect_eq "$(git --git-dir="$HR" rev-parse main~1)" "$before" "the retried commit lands on the unchanged tip"
+
 # A non-bare remote with the branch checked out: refused as git push
 # refuses (receive.denyCurrentBranch), its work tree untouched; with
 # updateInstead its work tree follows.
