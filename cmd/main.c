@@ -31,6 +31,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_unseal_entry,
 	&cmd_secrets_rekey_entry,
 	&cmd_secrets_verify_entry,
+	&cmd_secrets_apply_entry,
 	&cmd_exec_entry,
 	&cmd_deploy_entry,
 	&cmd_rollback_entry,
