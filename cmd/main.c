@@ -32,6 +32,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_secrets_rekey_entry,
 	&cmd_secrets_verify_entry,
 	&cmd_secrets_apply_entry,
+	&cmd_secrets_install_entry,
+	&cmd_secrets_install_key_entry,
 	&cmd_exec_entry,
 	&cmd_deploy_entry,
 	&cmd_rollback_entry,

@@ -21,9 +21,11 @@
 #include "../src/kube.h"
 #include "../src/kubesecret.h"
 #include "../src/monorepo.h"
+#include "../src/scaffold.h"
 #include "../src/sealed.h"
 #include "../src/secret.h"
 #include "../src/strbuf.h"
+#include "../src/yamltree.h"
 
 /* One SealedSecret to apply and where it came from. */
 struct apply_one {
@@ -205,15 +207,27 @@ out:
 	sealed_plain_release(&plain);
 }
 
-/* Does the file mention SealedSecret at all? Cheap filter for the walk. */
-static int apply_mentions_sealed(const char *path)
+/*
+ * Does the file hold a SealedSecret document? Files that only mention the
+ * kind (the CRD, RBAC rules) are not ours to load.
+ */
+static int apply_holds_sealed(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct yamltree *t = NULL;
 	struct err e = { "" };
 	int r = 0;
 
-	if (strbuf_read_file(&sb, path, 0, &e) == 0)
-		r = strstr(sb.buf, SEALED_KIND) != NULL;
+	if (strbuf_read_file(&sb, path, 0, &e) == 0 &&
+	    strstr(sb.buf, SEALED_KIND) != NULL) {
+		/* one that does not parse is for sealed_file_load to report */
+		if (yamltree_parse_text(&t, path, sb.buf, sb.len, NULL, &e) < 0)
+			r = 1;
+		for (size_t d = 0; !r && t && d < t->ndocs; d++)
+			r = t->docs[d].root &&
+				sealed_is_sealed_secret(t->docs[d].root);
+	}
+	yamltree_free(t);
 	strbuf_release(&sb);
 	return r;
 }
@@ -275,12 +289,9 @@ static int cmd_secrets_apply(struct cmd_ctx *ctx, int argc, char **argv)
 		status = cmd_usage_error(ctx, "no key: pass -k KEYFILE, the cluster's secret key (repeat it during a rotation)");
 		goto out;
 	}
-	r.keys = calloc(nkeyfiles, sizeof(*r.keys));
-	if (!r.keys)
-		abort();
-	for (; r.nkeys < nkeyfiles; r.nkeys++)
-		if (keys_secret_load(&r.keys[r.nkeys], keyfiles[r.nkeys], &e) < 0)
-			goto fail;
+	if (keys_secret_load_all(&r.keys, &r.nkeys, keyfiles, nkeyfiles,
+				 &e) < 0)
+		goto fail;
 	if (from_cluster) {
 		if (monorepo_open_optional(&repo, ctx->dir, &e) < 0)
 			goto fail;
@@ -344,7 +355,7 @@ static int cmd_secrets_apply(struct cmd_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < nfound; i++) {
 			char *abs = monorepo_path(repo, found[i]);
 
-			if (apply_mentions_sealed(abs) &&
+			if (apply_holds_sealed(abs) &&
 			    sealed_file_load(&files[nfiles], abs, &e) < 0) {
 				/* one bad file does not stop the others */
 				r.failed++;
@@ -429,5 +440,135 @@ const struct cmd_entry cmd_secrets_apply_entry = {
 	.usage = "[-k KEYFILE]... [--from-repo | --from-cluster] [-n NS] [--dry-run] [--kubeconfig FILE] [--context NAME]",
 	.summary = "open every SealedSecret with the cluster key and write the Secrets that changed",
 	.exec = cmd_secrets_apply,
+	.secrets = 1,
+};
+
+/* ---- install, install-key ---- */
+
+static int cmd_secrets_install(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	char *dir = NULL, **created = NULL, **kept = NULL;
+	size_t ncreated = 0, nkept = 0;
+	struct monorepo *repo = NULL;
+	struct err e = { "" };
+	int c, status = EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		default:
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (!out) {
+		if (monorepo_open(&repo, ctx->dir, &e) < 0)
+			goto fail;
+		dir = monorepo_path(repo, SCAFFOLD_SECRETS_DIR);
+	} else if (!(dir = strdup(out))) {
+		abort();
+	}
+	if (scaffold_secrets_install(dir, &created, &ncreated, &kept, &nkept,
+				     &e) < 0) {
+		err_wrap(&e, "cannot write the manifests to '%s'", dir);
+		goto fail;
+	}
+	for (size_t i = 0; i < ncreated; i++)
+		printf("created %s\n", created[i]);
+	for (size_t i = 0; i < nkept; i++)
+		cmd_info(ctx, "kept %s: it exists", kept[i]);
+	cmd_info(ctx, "next: apply them, then load the cluster key with 'saasctl secrets install-key -k KEYFILE'");
+	status = fflush(stdout) ? cmd_fail(ctx, "cannot write output") : EXIT_OK;
+	goto out;
+fail:
+	status = cmd_fail_err(ctx, &e);
+out:
+	for (size_t i = 0; i < ncreated; i++)
+		free(created[i]);
+	for (size_t i = 0; i < nkept; i++)
+		free(kept[i]);
+	free(created);
+	free(kept);
+	free(dir);
+	monorepo_free(repo);
+	return status;
+}
+
+const struct cmd_entry cmd_secrets_install_entry = {
+	.name = "secrets install",
+	.usage = "[--out DIR]",
+	.summary = "write the CRD, RBAC and controller manifests of sealed secrets in the cluster",
+	.exec = cmd_secrets_install,
+};
+
+static int cmd_secrets_install_key(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "context", required_argument, NULL, 'X' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *keyfile = NULL, *ns = KUBESECRET_NAMESPACE;
+	struct kube_options ko = { 0 };
+	struct kube_client *kc = NULL;
+	struct keys_secret *k = NULL;
+	struct monorepo *repo = NULL;
+	struct err e = { "" };
+	int c, status = EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":k:n:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keyfile = optarg; break;
+		case 'n': ns = optarg; break;
+		case 'K': ko.kubeconfig = optarg; break;
+		case 'X': ko.context = optarg; break;
+		default:
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (!keyfile)
+		return cmd_usage_error(ctx, "no key: pass -k KEYFILE, the cluster's secret key");
+	if (keys_secret_load(&k, keyfile, &e) < 0 ||
+	    monorepo_open_optional(&repo, ctx->dir, &e) < 0)
+		goto fail;
+	if (repo && !ko.context)
+		ko.context = monorepo_get(repo, "cluster.context");
+	if (repo && !ko.kubeconfig)
+		ko.kubeconfig = monorepo_get(repo, "cluster.kubeconfig");
+	if (kube_client_new(&kc, &ko, &e) < 0 ||
+	    kubesecret_install_key(kc, ns, k, &e) < 0)
+		goto fail;
+	cmd_info(ctx, "loaded key ID %s into Secret '%s/%s' as '%s.key'",
+		 k->pub.id_hex, ns, KUBESECRET_KEY_SECRET, k->pub.id_hex);
+	status = EXIT_OK;
+	goto out;
+fail:
+	status = cmd_fail_err(ctx, &e);
+out:
+	keys_secret_free(k);
+	kube_client_free(kc);
+	monorepo_free(repo);
+	return status;
+}
+
+const struct cmd_entry cmd_secrets_install_key_entry = {
+	.name = "secrets install-key",
+	.usage = "-k KEYFILE [-n NS] [--kubeconfig FILE] [--context NAME]",
+	.summary = "load the cluster's secret key into the cluster as a Secret, through the API",
+	.exec = cmd_secrets_install_key,
 	.secrets = 1,
 };

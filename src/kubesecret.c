@@ -350,3 +350,37 @@ int kubesecret_from_object(struct sealed_secret *out, json_t *obj,
 	free(text);
 	return ret;
 }
+
+int kubesecret_install_key(struct kube_client *kc, const char *ns,
+			   const struct keys_secret *k, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT, body = STRBUF_INIT;
+	char *line = NULL;
+	size_t len = 0;
+	int ret = -1;
+
+	if (keys_secret_format_plain(&line, &len, k, e) < 0)
+		return -1;
+	strbuf_grow(&body, 1024);
+	strbuf_addstr(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"" KUBESECRET_KEY_SECRET "\",\"namespace\":");
+	kubesecret_json_str(&body, ns);
+	strbuf_addstr(&body, ",\"labels\":{\"app.kubernetes.io/name\":\"saasctl-secrets\"}},\"type\":\"Opaque\",\"data\":{\"");
+	strbuf_addf(&body, "%s.key\":\"", k->pub.id_hex);
+	secret_base64(&body, line, len);
+	strbuf_addstr(&body, "\"}}");
+	strbuf_addstr(&path, "/api/v1/namespaces/");
+	http_escape(&path, ns);
+	strbuf_addf(&path, "/secrets/" KUBESECRET_KEY_SECRET "?fieldManager=saasctl-key-%s&force=true",
+		    k->pub.id_hex);
+	ret = kube_request_json(kc, "PATCH", path.buf,
+				"application/apply-patch+yaml", body.buf,
+				body.len, NULL, NULL, e);
+	if (ret < 0)
+		err_wrap(e, "cannot load key ID %s into Secret '%s/%s'",
+			 k->pub.id_hex, ns, KUBESECRET_KEY_SECRET);
+	sodium_memzero(body.buf, body.len);
+	strbuf_release(&body);
+	strbuf_release(&path);
+	keys_passphrase_free(line, len);
+	return ret;
+}

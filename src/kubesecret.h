@@ -31,6 +31,9 @@
 #define KUBESECRET_MANAGER "saasctl"
 #define KUBESECRET_HASH_ANNOTATION "saasctl.dev/sealed-hash"
 #define KUBESECRET_PATH "/apis/saasctl.dev/v1"
+/* Where 'secrets install' puts the controller and its key. */
+#define KUBESECRET_NAMESPACE "saasctl-secrets"
+#define KUBESECRET_KEY_SECRET "saasctl-cluster-key"
 
 /* The SealedSecret object a Secret belongs to (from the cluster). */
 struct kubesecret_owner {
@@ -76,6 +79,15 @@ int kubesecret_apply(struct kube_client *kc, const struct sealed_plain *p,
  */
 int kubesecret_from_object(struct sealed_secret *out, json_t *obj,
 			   struct err *e);
+
+/*
+ * Put k into the Secret saasctl-cluster-key of namespace ns as the item
+ * "<KEYID>.key" (an unencrypted key file), with server-side apply under a
+ * field manager of its own, so that loading a second key during a
+ * rotation keeps the first. The key goes in the request body only.
+ */
+int kubesecret_install_key(struct kube_client *kc, const char *ns,
+			   const struct keys_secret *k, struct err *e);
 
 /* The sealed-hash annotation of p as applied (for tests). */
 int kubesecret_hash(struct strbuf *out, const struct sealed_plain *p,
