@@ -114,3 +114,32 @@ saas secrets apply
 expect_rc 2 "apply without a key is a usage error"
 saas secrets apply -k keys/cluster.key --from-repo --from-cluster
 expect_rc 2 "--from-repo and --from-cluster are exclusive"
+
+# --from-cluster: the cluster's SealedSecret objects, each Secret owned by
+# its SealedSecret, so deleting one deletes the other.
+kube_start '{'"$kube_tokens"'}' cl
+KUBECONFIG=$T/kc-cl; export KUBECONFIG
+kube_config "$KUBECONFIG" '    token: tok-alice'
+"$SAASCTL" secrets install --out "$T/inst" > /dev/null 2>&1
+api() { curl -s -X "$1" --cacert "$T/pki/ca.crt" -H 'Authorization: Bearer tok-alice' ${3:+-H "Content-Type: $3"} ${4:+--data-binary "@$4"} "$KURL$2"; }
+tojson() { $PY -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' "$1" > "$2"; }
+tojson "$T/inst/crd.yaml" "$T/crd.json"
+api POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions application/json "$T/crd.json" > /dev/null
+for ns in web api; do
+	tojson manifests/apps/$ns/app.sealed.yaml "$T/$ns.json"
+	api POST /apis/saasctl.dev/v1/namespaces/$ns/sealedsecrets application/json "$T/$ns.json" > /dev/null
+done
+saas secrets apply --from-cluster -k keys/cluster.key
+expect_rc 0 "--from-cluster applies the cluster's SealedSecrets"
+expect_out '^created web/app: password, username$' "--from-cluster creates the Secrets"
+uid=$(api GET /apis/saasctl.dev/v1/namespaces/web/sealedsecrets/app | $PY -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["uid"])')
+api GET /api/v1/namespaces/web/secrets/app | $PY -c '
+import json, sys
+r = json.load(sys.stdin)["metadata"]["ownerReferences"]
+assert r == [{"apiVersion": "saasctl.dev/v1", "kind": "SealedSecret", "name": "app",
+              "uid": sys.argv[1], "controller": True, "blockOwnerDeletion": True}], r' "$uid" \
+	&& ok "the Secret's owner is its SealedSecret" || not_ok "the Secret's owner is its SealedSecret"
+saas secrets apply --from-cluster -k keys/cluster.key -n web
+expect_out '^unchanged web/app$' "a second --from-cluster run writes nothing"
+api DELETE /apis/saasctl.dev/v1/namespaces/web/sealedsecrets/app > /dev/null
+expect_eq "$(api GET /api/v1/namespaces/web/secrets/app | $PY -c 'import json,sys; print(json.load(sys.stdin)["code"])')" 404 "deleting the SealedSecret deletes its Secret"
