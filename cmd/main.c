@@ -34,6 +34,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_secrets_apply_entry,
 	&cmd_secrets_install_entry,
 	&cmd_secrets_install_key_entry,
+	&cmd_secrets_controller_entry,
 	&cmd_exec_entry,
 	&cmd_deploy_entry,
 	&cmd_rollback_entry,

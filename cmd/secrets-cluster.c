@@ -7,9 +7,11 @@
  * are up to date. Runs once: a CI deploy step, a Job, an init container.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -24,6 +26,7 @@
 #include "../src/scaffold.h"
 #include "../src/sealed.h"
 #include "../src/secret.h"
+#include "../src/secretctl.h"
 #include "../src/strbuf.h"
 #include "../src/yamltree.h"
 
@@ -570,5 +573,108 @@ const struct cmd_entry cmd_secrets_install_key_entry = {
 	.usage = "-k KEYFILE [-n NS] [--kubeconfig FILE] [--context NAME]",
 	.summary = "load the cluster's secret key into the cluster as a Secret, through the API",
 	.exec = cmd_secrets_install_key,
+	.secrets = 1,
+};
+
+/* ---- controller ---- */
+
+static void controller_on_signal(int sig)
+{
+	(void)sig;
+	secretctl_interrupt();
+}
+
+static void controller_log(void *ud, const char *line)
+{
+	struct cmd_ctx *ctx = ud;
+	char now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (ctx->quiet)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s %s\n", now, line);
+}
+
+static int cmd_secrets_controller(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "health-addr", required_argument, NULL, 'H' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "context", required_argument, NULL, 'X' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char **keyfiles = calloc((size_t)argc + 1, sizeof(char *));
+	struct secretctl_options so = { 0 };
+	struct kube_options ko = { 0 };
+	struct kube_client *kc = NULL;
+	struct keys_secret **keys = NULL;
+	size_t nkeyfiles = 0, nkeys = 0;
+	struct sigaction sa;
+	struct err e = { "" };
+	int c, status = EXIT_FAIL;
+
+	if (!keyfiles)
+		abort();
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":k:n:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keyfiles[nkeyfiles++] = optarg; break;
+		case 'n': so.namespace = optarg; break;
+		case 'H': so.health_addr = optarg; break;
+		case 'K': ko.kubeconfig = optarg; break;
+		case 'X': ko.context = optarg; break;
+		default:
+			status = cmd_option_error(ctx, c, argv);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		status = cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!nkeyfiles) {
+		status = cmd_usage_error(ctx, "no key: pass -k KEYFILE or a folder of key files (the mounted key Secret)");
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = controller_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (keys_secret_load_all(&keys, &nkeys, keyfiles, nkeyfiles, &e) < 0 ||
+	    kube_client_new(&kc, &ko, &e) < 0)
+		goto fail;
+	so.keys = keys;
+	so.nkeys = nkeys;
+	so.log = controller_log;
+	so.ud = ctx;
+	if (secretctl_run(kc, &so, &e) < 0)
+		goto fail;
+	controller_log(ctx, "stopped");
+	status = EXIT_OK;
+	goto out;
+fail:
+	status = cmd_fail_err(ctx, &e);
+out:
+	for (size_t i = 0; i < nkeys; i++)
+		keys_secret_free(keys[i]);
+	free(keys);
+	free(keyfiles);
+	kube_client_free(kc);
+	return status;
+}
+
+const struct cmd_entry cmd_secrets_controller_entry = {
+	.name = "secrets controller",
+	.usage = "[-k KEYFILE]... [--namespace NS] [--health-addr 127.0.0.1:PORT] [--kubeconfig FILE] [--context NAME]",
+	.summary = "keep the Secret of every SealedSecret of the cluster, until stopped",
+	.exec = cmd_secrets_controller,
 	.secrets = 1,
 };

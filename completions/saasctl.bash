@@ -18,7 +18,7 @@ _saasctl() {
     fi
     case $cmd in
         new) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'app' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
-        secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify apply install install-key' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
+        secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify apply install install-key controller' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         checks) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'sync list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
     esac
     local opts= what=
@@ -36,6 +36,7 @@ _saasctl() {
         'secrets apply') opts=' -k --from-repo --from-cluster -n --dry-run --kubeconfig --context --help'; what='' ;;
         'secrets install') opts=' --out --help'; what='' ;;
         'secrets install-key') opts=' -k -n --kubeconfig --context --help'; what='' ;;
+        'secrets controller') opts=' -k --namespace --health-addr --kubeconfig --context --help'; what='' ;;
         'exec') opts=' -k --help'; what=apps ;;
         'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
         'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;

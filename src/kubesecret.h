@@ -31,6 +31,7 @@
 #define KUBESECRET_MANAGER "saasctl"
 #define KUBESECRET_HASH_ANNOTATION "saasctl.dev/sealed-hash"
 #define KUBESECRET_PATH "/apis/saasctl.dev/v1"
+#define KUBESECRET_PATH_NS KUBESECRET_PATH "/namespaces/"
 /* Where 'secrets install' puts the controller and its key. */
 #define KUBESECRET_NAMESPACE "saasctl-secrets"
 #define KUBESECRET_KEY_SECRET "saasctl-cluster-key"
