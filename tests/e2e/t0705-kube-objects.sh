@@ -38,6 +38,11 @@ expect_out '^NAMESPACE +NAME +SYNCED +REASON +AGE' "with the CRD's printer colum
 expect_out '^api +app ' "it lists every namespace"
 expect_out '^web +app ' "in order"
 
+p1=$(api GET '/apis/saasctl.dev/v1/sealedsecrets?limit=1')
+expect_eq "$(echo "$p1" | field '([i["metadata"]["namespace"] for i in d["items"]], d["metadata"]["remainingItemCount"])')" "(['api'], 1)" "a list pages with limit"
+cont=$(echo "$p1" | field 'd["metadata"]["continue"]')
+expect_eq "$(api GET "/apis/saasctl.dev/v1/sealedsecrets?limit=1&continue=$cont" | field '([i["metadata"]["namespace"] for i in d["items"]], d["metadata"].get("continue"))')" "(['web'], None)" "and goes on with the continue token"
+
 # the status subresource
 api PUT /apis/saasctl.dev/v1/namespaces/web/sealedsecrets/app application/json \
 	'{"apiVersion": "saasctl.dev/v1", "kind": "SealedSecret", "metadata": {"name": "app", "namespace": "web"}, "spec": {"encryptedData": {"A": "y"}}, "status": {"conditions": [{"type": "Synced", "status": "True"}]}}' > "$T/put.json"

@@ -719,10 +719,18 @@ class Handler(BaseHTTPRequestHandler):
         if verb == "list":
             if "as=Table" in self.headers.get("Accept", ""):
                 return self.send_json(200, objects.table(res, objs, rv))
+            # pages, as the real server: limit, and a continue token
+            meta = {"resourceVersion": str(rv)}
+            start = int(q.get("continue") or 0)
+            limit = int(q.get("limit") or 0)
+            if limit > 0:
+                if start + limit < len(objs):
+                    meta["continue"] = str(start + limit)
+                    meta["remainingItemCount"] = len(objs) - start - limit
+                objs = objs[start:start + limit]
             return self.send_json(200, {"kind": res.kind + "List",
                                         "apiVersion": res.api_version,
-                                        "metadata": {"resourceVersion": str(rv)},
-                                        "items": objs})
+                                        "metadata": meta, "items": objs})
         if verb == "get":
             return self.send_json(200, out)
         self.send_json(code, out)
