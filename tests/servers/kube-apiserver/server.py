@@ -23,11 +23,23 @@ Injected faults, for log and watch streams: dropped connections
 (drop_every_ms), clean EOFs mid-run (eof_every_ms), stalls (stall_ms),
 429 with Retry-After on every Nth log request (throttle_every).
 
+Every other resource lives in a generic object store (objects.py): built-in
+Secrets, ConfigMaps, ServiceAccounts, Events, RBAC and CRDs, and every
+resource a created CRD serves; list (paged), get, watch, create, update,
+delete with the owner-reference cascade, merge patch, server-side apply
+with field managers, the status subresource. Scenario keys for it:
+  "objects": [...]   objects created at start, in order (a CRD first)
+  "deny": [{"namespace": NS, "resource": "secrets", "verbs": [...],
+            "user": U}]   403 for what matches (every key optional)
+POST /_fixture/compact compacts now: open watches end with 410, and
+watches from older versions get 410.
+
 Usage: server.py --port PORT --scenario FILE [--certs DIR] [--record FILE]
   --certs DIR: serve TLS with DIR/server.crt and verify client certs
   against DIR/ca.crt (see mkcerts.sh); without it, plain HTTP.
   --record FILE: append one JSON line per request (method, path, query,
-  user), for tests to check what the server received.
+  user, accept, content_type, body), for tests to check what the server
+  received.
 The scenario format is described in README.md next to this file.
 """
 import argparse
