@@ -92,6 +92,16 @@ expect_eq "$(( $(patches) - before ))" 1 "a changed item makes one write"
 grep '"method": "PATCH"' "$REQ" | tail -1 | grep -q '/namespaces/api/secrets/app' && ok "the write goes to the changed Secret" || not_ok "the write goes to the changed Secret"
 [ "$(secret api app | $PY -c 'import base64,json,sys; print(base64.b64decode(json.load(sys.stdin)["data"]["DATABASE_URL"]).decode())')" = plain-db-new-0b5e ] && ok "the new value is in the cluster" || not_ok "the new value is in the cluster"
 
+saas --json secrets apply -k keys/cluster.key --dry-run
+expect_rc 1 "--json: the forbidden namespace still fails the run"
+$PY - "$T/out" <<'PY' && ok "--json prints one document with counts and one entry per Secret" || not_ok "--json prints one document with counts and one entry per Secret" "$(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["dry_run"] is True and d["unchanged"] == 2 and d["failed"] == 1, d
+by = {(x["namespace"], x["action"]) for x in d["secrets"]}
+assert by == {("web", "unchanged"), ("api", "unchanged"), ("locked", "failed")}, by
+PY
+
 # A key that is no recipient is refused by key ID, and the rest goes on.
 saas secrets apply -k keys/other.key -n web
 expect_rc 1 "a key that is not a recipient fails"
