@@ -53,7 +53,9 @@ extern const struct cmd_entry cmd_apps_entry;
 extern const struct cmd_entry cmd_get_entry;
 extern const struct cmd_entry cmd_lint_entry;
 extern const struct cmd_entry cmd_keygen_entry, cmd_seal_entry, cmd_unseal_entry,
-	cmd_secrets_rekey_entry, cmd_secrets_verify_entry, cmd_exec_entry;
+	cmd_secrets_rekey_entry, cmd_secrets_verify_entry, cmd_exec_entry,
+	cmd_secrets_apply_entry, cmd_secrets_install_entry,
+	cmd_secrets_install_key_entry, cmd_secrets_controller_entry;
 /* GitOps rollouts */
 extern const struct cmd_entry cmd_deploy_entry;
 extern const struct cmd_entry cmd_rollback_entry;

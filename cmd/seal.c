@@ -21,6 +21,7 @@
 #include "../src/log.h"
 #include "../src/monorepo.h"
 #include "../src/sealed.h"
+#include "../src/secret.h"
 
 /* A source of items, in command-line order. */
 enum source_kind { SRC_LITERAL, SRC_FILE, SRC_ENV_FILE };
@@ -510,153 +511,6 @@ const struct cmd_entry cmd_seal_entry = {
 
 /* ---- unseal ---- */
 
-/* A value as one shell word: bare when safe, else in single quotes. */
-static void env_quote(struct strbuf *out, const char *v, size_t len)
-{
-	int bare = 1;
-
-	for (size_t i = 0; i < len && bare; i++)
-		bare = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			      "0123456789_./:@%+,=-", v[i]) && v[i];
-	if (bare && len) {
-		strbuf_add(out, v, len);
-		return;
-	}
-	strbuf_addch(out, '\'');
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] == '\'')
-			strbuf_addstr(out, "'\\''");
-		else
-			strbuf_addch(out, v[i]);
-	}
-	strbuf_addch(out, '\'');
-}
-
-static int cmp_kv_key(const void *a, const void *b)
-{
-	return strcmp(((const struct sealed_kv *)a)->key,
-		      ((const struct sealed_kv *)b)->key);
-}
-
-static void b64(struct strbuf *out, const char *v, size_t len)
-{
-	size_t need = sodium_base64_ENCODED_LEN(len,
-						sodium_base64_VARIANT_ORIGINAL);
-
-	strbuf_grow(out, need);
-	sodium_bin2base64(out->buf + out->len, need, (const unsigned char *)v,
-			  len, sodium_base64_VARIANT_ORIGINAL);
-	out->len += need - 1;
-}
-
-static void secret_yaml(struct strbuf *out, struct sealed_plain *p)
-{
-	strbuf_addstr(out, "apiVersion: v1\nkind: Secret\nmetadata:\n");
-	if (p->nannotations) {
-		qsort(p->annotations, p->nannotations, sizeof(*p->annotations),
-		      cmp_kv_key);
-		strbuf_addstr(out, "  annotations:\n");
-		for (size_t i = 0; i < p->nannotations; i++) {
-			strbuf_addstr(out, "    ");
-			sealed_yaml_scalar(out, p->annotations[i].key,
-					   strlen(p->annotations[i].key));
-			strbuf_addstr(out, ": ");
-			sealed_yaml_scalar(out, p->annotations[i].value,
-					   p->annotations[i].value_len);
-			strbuf_addch(out, '\n');
-		}
-	}
-	if (p->nlabels) {
-		qsort(p->labels, p->nlabels, sizeof(*p->labels), cmp_kv_key);
-		strbuf_addstr(out, "  labels:\n");
-		for (size_t i = 0; i < p->nlabels; i++) {
-			strbuf_addstr(out, "    ");
-			sealed_yaml_scalar(out, p->labels[i].key,
-					   strlen(p->labels[i].key));
-			strbuf_addstr(out, ": ");
-			sealed_yaml_scalar(out, p->labels[i].value,
-					   p->labels[i].value_len);
-			strbuf_addch(out, '\n');
-		}
-	}
-	strbuf_addstr(out, "  name: ");
-	sealed_yaml_scalar(out, p->name, strlen(p->name));
-	if (p->namespace) {
-		strbuf_addstr(out, "\n  namespace: ");
-		sealed_yaml_scalar(out, p->namespace, strlen(p->namespace));
-	}
-	strbuf_addstr(out, "\ntype: ");
-	sealed_yaml_scalar(out, p->type, strlen(p->type));
-	strbuf_addstr(out, p->nitems ? "\ndata:\n" : "\ndata: {}\n");
-	if (p->nitems > 1)
-		qsort(p->items, p->nitems, sizeof(*p->items), cmp_kv_key);
-	for (size_t i = 0; i < p->nitems; i++) {
-		strbuf_addstr(out, "  ");
-		sealed_yaml_scalar(out, p->items[i].key, strlen(p->items[i].key));
-		strbuf_addstr(out, ": ");
-		b64(out, p->items[i].value, p->items[i].value_len);
-		strbuf_addch(out, '\n');
-	}
-}
-
-static json_t *secret_json(struct sealed_plain *p)
-{
-	json_t *meta = json_pack("{s:s}", "name", p->name);
-	json_t *data = json_object();
-	struct strbuf sb = STRBUF_INIT;
-
-	if (p->namespace)
-		json_object_set_new(meta, "namespace", json_string(p->namespace));
-	if (p->nlabels) {
-		json_t *l = json_object();
-
-		for (size_t i = 0; i < p->nlabels; i++)
-			json_object_set_new(l, p->labels[i].key,
-					    json_string(p->labels[i].value));
-		json_object_set_new(meta, "labels", l);
-	}
-	if (p->nannotations) {
-		json_t *a = json_object();
-
-		for (size_t i = 0; i < p->nannotations; i++)
-			json_object_set_new(a, p->annotations[i].key,
-					    json_string(p->annotations[i].value));
-		json_object_set_new(meta, "annotations", a);
-	}
-	for (size_t i = 0; i < p->nitems; i++) {
-		strbuf_reset(&sb);
-		b64(&sb, p->items[i].value, p->items[i].value_len);
-		json_object_set_new(data, p->items[i].key, json_string(sb.buf));
-	}
-	if (sb.buf)
-		sodium_memzero(sb.buf, sb.len);
-	strbuf_release(&sb);
-	return json_pack("{s:s, s:s, s:o, s:s, s:o}", "apiVersion", "v1",
-			 "kind", "Secret", "metadata", meta, "type", p->type,
-			 "data", data);
-}
-
-static int env_lines(struct strbuf *out, const struct sealed_plain *p,
-		     struct err *e)
-{
-	char label[512];
-
-	snprintf(label, sizeof(label), "%s%s%s", p->namespace ? p->namespace : "",
-		 p->namespace ? "/" : "", p->name);
-	for (size_t i = 0; i < p->nitems; i++) {
-		if (!sealed_env_name_ok(p->items[i].key))
-			return err_set(e, "cannot print '%s' item '%s' as env: not a valid variable name",
-				       label, p->items[i].key);
-		if (memchr(p->items[i].value, '\0', p->items[i].value_len))
-			return err_set(e, "cannot print '%s' item '%s' as env: the value holds a NUL byte",
-				       label, p->items[i].key);
-		strbuf_addf(out, "%s=", p->items[i].key);
-		env_quote(out, p->items[i].value, p->items[i].value_len);
-		strbuf_addch(out, '\n');
-	}
-	return 0;
-}
-
 static int cmd_unseal(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -730,7 +584,7 @@ static int cmd_unseal(struct cmd_ctx *ctx, int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < f.nsecrets; i++) {
 			if (!strcmp(format, "env")) {
-				if (env_lines(&out, &plain[i], &e) < 0)
+				if (secret_env(&out, &plain[i], &e) < 0)
 					goto fail;
 				continue;
 			}

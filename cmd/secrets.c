@@ -22,6 +22,7 @@
 #include "../src/log.h"
 #include "../src/monorepo.h"
 #include "../src/sealed.h"
+#include "../src/secret.h"
 
 /* A public key by ID from a pool; NULL when absent. */
 static const struct keys_public *pool_find(const struct keys_public *pool,
@@ -31,158 +32,6 @@ static const struct keys_public *pool_find(const struct keys_public *pool,
 		if (!strcmp(pool[i].id_hex, hex))
 			return &pool[i];
 	return NULL;
-}
-
-static int has_id(char *const *ids, size_t n, const char *hex)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(ids[i], hex))
-			return 1;
-	return 0;
-}
-
-/* The recipients of s: spec.recipients, or the wraps of its first item. */
-static int current_recipients(const struct sealed_secret *s, char ***out,
-			      size_t *n, struct err *e)
-{
-	struct sealed_item it;
-
-	*out = calloc(SEALED_MAX_RECIPIENTS + 1, sizeof(char *));
-	*n = 0;
-	if (!*out)
-		abort();
-	if (s->nrecipients) {
-		for (size_t i = 0; i < s->nrecipients; i++)
-			(*out)[(*n)++] = strdup(s->recipients[i]);
-		return 0;
-	}
-	if (!s->nitems)
-		return 0;
-	if (sealed_item_decode(&it, s->items[0].value, s->items[0].value_len,
-			       e) < 0)
-		return err_wrap(e, "item '%s'", s->items[0].key);
-	for (size_t i = 0; i < it.nwraps; i++) {
-		char hex[KEYS_ID_HEX];
-
-		sealed_item_wrap_id(&it, i, hex);
-		(*out)[(*n)++] = strdup(hex);
-	}
-	sealed_item_release(&it);
-	return 0;
-}
-
-static void free_ids(char **ids, size_t n)
-{
-	for (size_t i = 0; ids && i < n; i++)
-		free(ids[i]);
-	free(ids);
-}
-
-/*
- * Rekey one SealedSecret in place: returns 1 when it changed, 0 when it
- * already had that recipient set, -1 on error.
- */
-static int rekey_secret(struct sealed_secret *s, const struct keys_secret *k,
-			const struct keys_public *pool, size_t npool,
-			const struct keys_public *add, size_t nadd,
-			char *const *remove, size_t nremove, struct err *e)
-{
-	struct keys_public *next = NULL;
-	char **cur = NULL, label[512];
-	size_t ncur = 0, nnext = 0;
-	int removing = 0, adding = 0, ret = -1;
-	struct strbuf item = STRBUF_INIT;
-
-	sealed_secret_label(s, label, sizeof(label));
-	if (current_recipients(s, &cur, &ncur, e) < 0)
-		goto out;
-	for (size_t i = 0; i < nremove; i++) {
-		if (!has_id(cur, ncur, remove[i])) {
-			err_set(e, "key ID %s is not a recipient of '%s'",
-				remove[i], label);
-			goto out;
-		}
-		removing = 1;
-	}
-	next = calloc(ncur + nadd + 1, sizeof(*next));
-	if (!next)
-		abort();
-	for (size_t i = 0; i < ncur; i++) {
-		const struct keys_public *p;
-
-		if (has_id(remove, nremove, cur[i]))
-			continue;
-		p = pool_find(pool, npool, cur[i]);
-		if (!p) {
-			err_set(e, "no public key for recipient key ID %s of '%s': pass its .pub with --add-recipient or list it in saasctl.yaml",
-				cur[i], label);
-			goto out;
-		}
-		next[nnext++] = *p;
-	}
-	for (size_t i = 0; i < nadd; i++) {
-		if (has_id(cur, ncur, add[i].id_hex) &&
-		    !has_id(remove, nremove, add[i].id_hex))
-			continue;
-		if (pool_find(next, nnext, add[i].id_hex))
-			continue;
-		next[nnext++] = add[i];
-		adding = 1;
-	}
-	if (!nnext) {
-		err_set(e, "cannot remove every recipient of '%s'", label);
-		goto out;
-	}
-	if (!removing && !adding) {
-		ret = 0;
-		goto out;
-	}
-	for (size_t i = 0; i < s->nitems; i++) {
-		struct sealed_binding b;
-		struct sealed_item it;
-		unsigned char *v = NULL;
-		size_t len = 0;
-		int r;
-
-		sealed_secret_binding(s, s->items[i].key, &b);
-		if (sealed_item_decode(&it, s->items[i].value,
-				       s->items[i].value_len, e) < 0) {
-			err_wrap(e, "cannot rekey '%s' item '%s'", label,
-				 s->items[i].key);
-			goto out;
-		}
-		strbuf_reset(&item);
-		if (removing) {
-			/* A removed recipient may have kept the item keys:
-			 * draw new ones, so the value needs re-encrypting. */
-			r = sealed_item_open(&it, &b, k, &v, &len, e);
-			if (r == 0)
-				r = sealed_item_seal(&item, &b, v, len, next,
-						     nnext, e);
-			sealed_value_free(v, len);
-		} else {
-			r = sealed_item_rewrap(&item, &it, &b, k, next, nnext,
-					       e);
-		}
-		sealed_item_release(&it);
-		if (r < 0) {
-			err_wrap(e, "cannot rekey '%s' item '%s'", label,
-				 s->items[i].key);
-			goto out;
-		}
-		log_debug("rekeyed '%s' item '%s' for %zu recipients", label,
-			  s->items[i].key, nnext);
-		sealed_secret_set_item(s, s->items[i].key,
-				       strlen(s->items[i].key), item.buf,
-				       item.len);
-	}
-	sealed_secret_set_recipients(s, next, nnext);
-	ret = 1;
-out:
-	strbuf_release(&item);
-	free_ids(cur, ncur);
-	free(next);
-	return ret;
 }
 
 static int cmd_rekey(struct cmd_ctx *ctx, int argc, char **argv)
@@ -277,7 +126,7 @@ static int cmd_rekey(struct cmd_ctx *ctx, int argc, char **argv)
 			goto fail;
 		}
 		for (size_t i = 0; i < files[f].nsecrets; i++) {
-			int r = rekey_secret(&files[f].secrets[i], k, pool,
+			int r = secret_rekey(&files[f].secrets[i], k, pool,
 					     npool, add, nadd, remove, nremove,
 					     &e);
 
@@ -386,55 +235,29 @@ static void problem(struct verify *v, const char *file, unsigned line,
 	printf("%*s%s\n", 4, "", msg);
 }
 
+struct verify_at {
+	struct verify *v;
+	const char *file, *label;
+};
+
+static void verify_problem(void *ud, unsigned line, const char *item,
+			   const char *msg)
+{
+	struct verify_at *at = ud;
+
+	problem(at->v, at->file, line, at->label, item, "%s", msg);
+}
+
 static void verify_secret(struct verify *v, const char *file,
 			  const struct ynode *root, const struct sealed_secret *s)
 {
 	char label[512];
 	size_t before = v->nproblems;
+	struct verify_at at = { v, file, label };
 
 	sealed_secret_label(s, label, sizeof(label));
 	v->checked++;
-	if (!s->nrecipients)
-		problem(v, file, s->line, label, NULL, "spec.recipients is empty");
-	if (!s->nitems)
-		problem(v, file, s->line, label, NULL, "spec.encryptedData is empty");
-	for (size_t i = 0; i < s->nitems; i++) {
-		const struct sealed_kv *kv = &s->items[i];
-		struct sealed_item it;
-		struct err e = { "" };
-		struct strbuf ids = STRBUF_INIT;
-		int same;
-
-		if (sealed_item_decode(&it, kv->value, kv->value_len, &e) < 0) {
-			problem(v, file, kv->line, label, kv->key, "%s", e.msg);
-			continue;
-		}
-		same = it.nwraps == s->nrecipients;
-		for (size_t w = 0; w < it.nwraps; w++) {
-			char hex[KEYS_ID_HEX];
-
-			sealed_item_wrap_id(&it, w, hex);
-			strbuf_addf(&ids, "%s%s", w ? ", " : "", hex);
-			same &= has_id(s->recipients, s->nrecipients, hex);
-		}
-		if (!same && s->nrecipients)
-			problem(v, file, kv->line, label, kv->key,
-				"sealed to %s, which is not spec.recipients",
-				ids.buf);
-		strbuf_release(&ids);
-		if (v->k) {
-			struct sealed_binding b;
-			unsigned char *val = NULL;
-			size_t len = 0;
-
-			sealed_secret_binding(s, kv->key, &b);
-			if (sealed_item_open(&it, &b, v->k, &val, &len, &e) < 0)
-				problem(v, file, kv->line, label, kv->key,
-					"cannot open: %s", e.msg);
-			sealed_value_free(val, len);
-		}
-		sealed_item_release(&it);
-	}
+	secret_check(s, v->k, verify_problem, &at);
 	if (v->nconf) {
 		struct strbuf msg = STRBUF_INIT;
 		struct err e = { "" };

@@ -18,7 +18,7 @@ _saasctl() {
     fi
     case $cmd in
         new) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'app' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
-        secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
+        secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify apply install install-key controller' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         backup) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'clickhouse list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         restore) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'clickhouse' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         checks) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'sync list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
@@ -35,6 +35,10 @@ _saasctl() {
         'unseal') opts=' -k -o --help'; what=files ;;
         'secrets rekey') opts=' -k --add-recipient --remove-recipient --help'; what=files ;;
         'secrets verify') opts=' -k --help'; what=files ;;
+        'secrets apply') opts=' -k --from-repo --from-cluster -n --dry-run --kubeconfig --context --help'; what='' ;;
+        'secrets install') opts=' --out --help'; what='' ;;
+        'secrets install-key') opts=' -k -n --kubeconfig --context --help'; what='' ;;
+        'secrets controller') opts=' -k --namespace --health-addr --kubeconfig --context --help'; what='' ;;
         'exec') opts=' -k --help'; what=apps ;;
         'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
         'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;

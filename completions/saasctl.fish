@@ -61,14 +61,35 @@ complete -c saasctl -n '__fish_seen_subcommand_from seal' -F
 complete -c saasctl -n '__fish_seen_subcommand_from unseal' -s k
 complete -c saasctl -n '__fish_seen_subcommand_from unseal' -s o
 complete -c saasctl -n '__fish_seen_subcommand_from unseal' -F
-complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify' -a rekey -d 're-wrap SealedSecrets for added or removed recipients, offline'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify apply install install-key controller' -a rekey -d 're-wrap SealedSecrets for added or removed recipients, offline'
 complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -s k
 complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -l add-recipient
 complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -l remove-recipient
 complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from rekey' -F
-complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify' -a verify -d 'check every SealedSecret: structure, key IDs, recipients; with -k that each item opens'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify apply install install-key controller' -a verify -d 'check every SealedSecret: structure, key IDs, recipients; with -k that each item opens'
 complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from verify' -s k
 complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from verify' -F
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify apply install install-key controller' -a apply -d 'open every SealedSecret with the cluster key and write the Secrets that changed'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from apply' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from apply' -l from-repo
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from apply' -l from-cluster
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from apply' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from apply' -l dry-run
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from apply' -l kubeconfig
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from apply' -l context
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify apply install install-key controller' -a install -d 'write the CRD, RBAC and controller manifests of sealed secrets in the cluster'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from install' -l out
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify apply install install-key controller' -a install-key -d 'load the cluster\'s secret key into the cluster as a Secret, through the API'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from install-key' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from install-key' -s n
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from install-key' -l kubeconfig
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from install-key' -l context
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and not __fish_seen_subcommand_from rekey verify apply install install-key controller' -a controller -d 'keep the Secret of every SealedSecret of the cluster, until stopped'
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from controller' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from controller' -l namespace
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from controller' -l health-addr
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from controller' -l kubeconfig
+complete -c saasctl -n '__fish_seen_subcommand_from secrets; and __fish_seen_subcommand_from controller' -l context
 complete -c saasctl -n '__fish_seen_subcommand_from exec' -s k
 complete -c saasctl -n '__fish_seen_subcommand_from exec' -a '(saasctl apps --names 2>/dev/null)'
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l image

@@ -1,5 +1,8 @@
+#define _GNU_SOURCE
+
 #include "keys.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -671,4 +674,110 @@ out:
 	sodium_free(buf);
 	sodium_free(again);
 	return ret;
+}
+
+int keys_secret_format_plain(char **out, size_t *len,
+			     const struct keys_secret *k, struct err *e)
+{
+	enum { LINE = 512 };
+	char b64[128];
+	int n;
+
+	*out = sodium_malloc(LINE);
+	*len = 0;
+	if (!*out)
+		return err_set(e, "cannot allocate key memory");
+	sodium_bin2base64(b64, sizeof(b64), k->sk, KEYS_SECRET_BYTES,
+			  b64_variant);
+	n = snprintf(*out, LINE, "%s %s plain %s\n", SECRET_TAG,
+		     k->pub.id_hex, b64);
+	sodium_memzero(b64, sizeof(b64));
+	*len = (size_t)n;
+	return 0;
+}
+
+static int keys_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int keys_add(struct keys_secret ***out, size_t *n, const char *path,
+		    struct err *e)
+{
+	struct keys_secret *k = NULL, **na;
+
+	if (keys_secret_load(&k, path, e) < 0)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*out)[i]->pub.id_hex, k->pub.id_hex)) {
+			keys_secret_free(k);
+			return 0;
+		}
+	na = realloc(*out, (*n + 1) * sizeof(*na));
+	if (!na)
+		abort();
+	*out = na;
+	(*out)[(*n)++] = k;
+	return 0;
+}
+
+int keys_secret_load_all(struct keys_secret ***out, size_t *n,
+			 const char *const *paths, size_t npaths,
+			 struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < npaths; i++) {
+		struct stat st;
+		DIR *d;
+		struct dirent *de;
+		char **names = NULL;
+		size_t nnames = 0, before = *n;
+		int r = 0;
+
+		if (stat(paths[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+			if (keys_add(out, n, paths[i], e) < 0)
+				goto fail;
+			continue;
+		}
+		if (!(d = opendir(paths[i]))) {
+			err_errno(e, "cannot read '%s'", paths[i]);
+			goto fail;
+		}
+		while ((de = readdir(d))) {
+			size_t l = strlen(de->d_name);
+
+			/* a Secret volume's own "..data" links are skipped */
+			if (de->d_name[0] == '.' || l < 5 ||
+			    strcmp(de->d_name + l - 4, ".key"))
+				continue;
+			names = realloc(names, (nnames + 1) * sizeof(char *));
+			if (!names || asprintf(&names[nnames], "%s/%s", paths[i],
+					       de->d_name) < 0)
+				abort();
+			nnames++;
+		}
+		closedir(d);
+		qsort(names, nnames, sizeof(char *), keys_cmp_str);
+		for (size_t j = 0; j < nnames; j++) {
+			if (!r && keys_add(out, n, names[j], e) < 0)
+				r = -1;
+			free(names[j]);
+		}
+		free(names);
+		if (r < 0)
+			goto fail;
+		if (*n == before) {
+			err_set(e, "no key files (*.key) in '%s'", paths[i]);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	for (size_t i = 0; i < *n; i++)
+		keys_secret_free((*out)[i]);
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return -1;
 }

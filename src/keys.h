@@ -82,6 +82,25 @@ int keys_secret_load(struct keys_secret **out, const char *path,
 		     struct err *e);
 
 /*
+ * The unencrypted key file line of k ("x25519-secret KEYID plain ...\n")
+ * into out (sodium_malloc'd, free with keys_passphrase_free(out, *len)):
+ * what the cluster's key Secret holds, since a controller cannot type a
+ * passphrase.
+ */
+int keys_secret_format_plain(char **out, size_t *len,
+			     const struct keys_secret *k, struct err *e);
+
+/*
+ * Load key files: each path is a key file, or a folder whose *.key files
+ * are all loaded (the cluster's key Secret mounted as a volume: one file
+ * per key during a rotation). *out is malloc'd; free each key with
+ * keys_secret_free() and the array with free().
+ */
+int keys_secret_load_all(struct keys_secret ***out, size_t *n,
+			 const char *const *paths, size_t npaths,
+			 struct err *e);
+
+/*
  * Read a passphrase into sodium_malloc memory: from the file named by
  * SAASCTL_PASSPHRASE_FILE (its first line), else from the terminal
  * (/dev/tty, echo off), like ssh-keygen and signify. The prompt goes to the

@@ -1016,22 +1016,28 @@ void kube_status_message(long status, const char *body, size_t len, char *out,
 	json_decref(doc);
 }
 
-int kube_get_json(struct kube_client *kc, const char *path, json_t **out,
-		  long *status, struct err *e)
+int kube_request_json(struct kube_client *kc, const char *method,
+		      const char *path, const char *content_type,
+		      const char *body, size_t len, json_t **out, long *status,
+		      struct err *e)
 {
 	struct http_response res;
 	struct http_request req;
-	const char *hdrs[3] = { "Accept: application/json", NULL, NULL };
-	char *url = NULL, *auth = NULL;
+	const char *hdrs[4] = { "Accept: application/json", NULL, NULL, NULL };
+	char *url = NULL, *auth = NULL, *ctype = NULL;
 	json_error_t jerr;
 	int ret = -1;
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (status)
 		*status = 0;
 	http_response_init(&res);
-	if (asprintf(&url, "%s%s", kc->url_base, path) < 0)
+	if (asprintf(&url, "%s%s", kc->url_base, path) < 0 ||
+	    (content_type && asprintf(&ctype, "Content-Type: %s", content_type) < 0)) {
+		free(url);
 		return err_set(e, "out of memory");
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		unsigned gen;
 
@@ -1041,7 +1047,11 @@ int kube_get_json(struct kube_client *kc, const char *path, json_t **out,
 		kube_free_secret(auth, 0);
 		auth = kube_auth_header(kc);
 		hdrs[1] = auth;
+		hdrs[auth ? 2 : 1] = ctype;
 		kube_request_init(kc, &req, url, hdrs);
+		req.method = method;
+		req.body = body;
+		req.body_len = len;
 		req.max_attempts = 5;
 		req.deadline_ms = 60000;
 		if (http_do(&req, &res, e) < 0) {
@@ -1067,16 +1077,34 @@ int kube_get_json(struct kube_client *kc, const char *path, json_t **out,
 		err_set(e, "%s", msg);
 		goto out;
 	}
-	*out = json_loadb(res.body.buf, res.body.len, 0, &jerr);
-	if (!*out) {
-		err_set(e, "the Kubernetes API sent bad JSON for '%s': %s", path,
-			jerr.text);
-		goto out;
+	if (out && res.body.len) {
+		*out = json_loadb(res.body.buf, res.body.len, 0, &jerr);
+		if (!*out) {
+			err_set(e, "the Kubernetes API sent bad JSON for '%s': %s",
+				path, jerr.text);
+			goto out;
+		}
 	}
 	ret = 0;
 out:
+	/* the answer to a Secret write holds its values */
+	if (res.body.buf)
+		sodium_memzero(res.body.buf, res.body.len);
 	kube_free_secret(auth, 0);
 	http_response_release(&res);
+	free(ctype);
 	free(url);
+	return ret;
+}
+
+int kube_get_json(struct kube_client *kc, const char *path, json_t **out,
+		  long *status, struct err *e)
+{
+	int ret = kube_request_json(kc, NULL, path, NULL, NULL, 0, out, status,
+				    e);
+
+	if (ret == 0 && !*out)
+		ret = err_set(e, "the Kubernetes API sent an empty answer for '%s'",
+			      path);
 	return ret;
 }

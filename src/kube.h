@@ -54,6 +54,18 @@ int kube_get_json(struct kube_client *kc, const char *path, json_t **out,
 		  long *status, struct err *e);
 
 /*
+ * The same with any method and a body (NULL: none) of content_type:
+ * "PATCH" with "application/apply-patch+yaml" for server-side apply,
+ * "POST", "PUT", "DELETE". out may be NULL; *out stays NULL when the
+ * answer is empty. The answer's buffer is wiped (a Secret's values come
+ * back in it).
+ */
+int kube_request_json(struct kube_client *kc, const char *method,
+		      const char *path, const char *content_type,
+		      const char *body, size_t len, json_t **out, long *status,
+		      struct err *e);
+
+/*
  * Configure a curl easy handle for a streaming GET of path (curl multi
  * users): URL, TLS, proxy and credentials (running an exec plugin when its
  * credential is missing or expired). timeout_ms 0 means none. The caller

@@ -13,11 +13,11 @@
 
 #include "clock.h"
 #include "http.h"
+#include "kubewatch.h"
 #include "log.h"
 
 #define LOGS_MAX_LINE (1u << 20)	/* a longer "line" is cut here */
 #define LOGS_EOF_PAUSE_MS 1000		/* clean EOF of a running container */
-#define LOGS_WATCH_TIMEOUT_S 300
 
 static volatile sig_atomic_t logs_stop_flag;
 
@@ -88,20 +88,8 @@ struct logs_engine {
 	size_t active;
 	json_t *pods;			/* "ns/name" -> latest pod object */
 	json_t *deleted;		/* "ns/name" -> true */
-	char *rv;			/* resourceVersion to watch from */
-	struct {
-		enum logs_handle_kind kind;
-		CURL *curl;
-		struct curl_slist *hdrs;
-		struct strbuf part;
-		struct strbuf errbody;
-		long long retry_at;
-		int active;
-		int failures;
-		int gone;		/* 410: relist before watching again */
-		int auth_retries;
-		unsigned auth_gen;
-	} w;
+	json_t *seen;			/* "ns/name" listed in this (re)list */
+	struct kubewatch w;		/* the pods */
 	int stop;
 	int failed;
 	int matched;
@@ -527,10 +515,11 @@ static void logs_pod_gone(struct logs_engine *en, json_t *pod)
 
 /* ---- the API paths ------------------------------------------------- */
 
-static int logs_pods_path(struct logs_engine *en, struct strbuf *p, int watch)
+/* The pods' collection and the selectors of the query. */
+static void logs_pods_path(struct logs_engine *en, struct strbuf *p,
+			   struct strbuf *q)
 {
 	const struct logs_options *o = en->o;
-	char sep = '?';
 
 	if (o->all_namespaces)
 		strbuf_addstr(p, "/api/v1/pods");
@@ -540,93 +529,13 @@ static int logs_pods_path(struct logs_engine *en, struct strbuf *p, int watch)
 		strbuf_addstr(p, "/pods");
 	}
 	if (o->label_selector && *o->label_selector) {
-		strbuf_addf(p, "%clabelSelector=", sep);
-		http_escape(p, o->label_selector);
-		sep = '&';
+		strbuf_addstr(q, "labelSelector=");
+		http_escape(q, o->label_selector);
 	}
 	if (o->field_selector && *o->field_selector) {
-		strbuf_addf(p, "%cfieldSelector=", sep);
-		http_escape(p, o->field_selector);
-		sep = '&';
+		strbuf_addstr(q, q->len ? "&fieldSelector=" : "fieldSelector=");
+		http_escape(q, o->field_selector);
 	}
-	if (watch) {
-		strbuf_addf(p, "%cwatch=true&allowWatchBookmarks=true&timeoutSeconds=%d"
-			    "&resourceVersion=", sep, LOGS_WATCH_TIMEOUT_S);
-		http_escape(p, en->rv ? en->rv : "0");
-	} else {
-		strbuf_addf(p, "%climit=500", sep);
-	}
-	return 0;
-}
-
-/* List the pods (every page) and take their resourceVersion. */
-static int logs_list(struct logs_engine *en, int initial)
-{
-	struct strbuf path = STRBUF_INIT;
-	char *cont = NULL;
-	json_t *seen = json_object();
-	int ret = -1;
-
-	strbuf_init(&path, 0);
-	do {
-		json_t *doc = NULL, *item;
-		const char *c, *rv;
-		size_t i;
-
-		strbuf_reset(&path);
-		logs_pods_path(en, &path, 0);
-		if (cont) {
-			strbuf_addstr(&path, "&continue=");
-			http_escape(&path, cont);
-		}
-		if (kube_get_json(en->kc, path.buf, &doc, NULL, en->e) < 0) {
-			err_wrap(en->e, "cannot list pods in %s%s%s",
-				 en->o->all_namespaces ? "all namespaces" : "namespace '",
-				 en->o->all_namespaces ? "" : en->o->namespace,
-				 en->o->all_namespaces ? "" : "'");
-			goto out;
-		}
-		json_array_foreach(json_object_get(doc, "items"), i, item) {
-			json_t *meta = json_object_get(item, "metadata");
-			char key[512];
-
-			/* list items carry no kind; the code does not need it */
-			snprintf(key, sizeof(key), "%s/%s",
-				 json_string_value(json_object_get(meta, "namespace")),
-				 json_string_value(json_object_get(meta, "name")));
-			json_object_set_new(seen, key, json_true());
-			logs_pod_seen(en, item, initial);
-		}
-		rv = json_string_value(json_object_get(json_object_get(doc, "metadata"),
-						       "resourceVersion"));
-		if (rv) {
-			free(en->rv);
-			en->rv = strdup(rv);
-		}
-		c = json_string_value(json_object_get(json_object_get(doc, "metadata"),
-						      "continue"));
-		free(cont);
-		cont = c && *c ? strdup(c) : NULL;
-		json_decref(doc);
-	} while (cont);
-	if (!initial) {
-		/* pods that vanished while we were not watching */
-		const char *key;
-		json_t *pod, *tmp = json_object();
-
-		json_object_foreach(en->pods, key, pod)
-			if (!json_object_get(seen, key) && !json_object_get(en->deleted, key))
-				json_object_set(tmp, key, pod);
-		json_object_foreach(tmp, key, pod)
-			logs_pod_gone(en, pod);
-		json_decref(tmp);
-	}
-	ret = 0;
-out:
-	free(cont);
-	json_decref(seen);
-	strbuf_release(&path);
-	return ret;
 }
 
 /* ---- lines ---------------------------------------------------------- */
@@ -976,159 +885,48 @@ static void logs_stream_ended(struct logs_engine *en, struct logs_stream *s,
 	s->state = LOGS_DONE;
 }
 
-/* ---- the watch --------------------------------------------------------- */
+/* ---- the watch (src/kubewatch) ------------------------------------------ */
 
-static void logs_watch_event(struct logs_engine *en, const char *p, size_t len)
-{
-	json_t *ev = json_loadb(p, len, 0, NULL);
-	const char *type = json_string_value(json_object_get(ev, "type"));
-	json_t *obj = json_object_get(ev, "object");
-	const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-							   "resourceVersion"));
-
-	if (!type) {
-		json_decref(ev);
-		return;
-	}
-	if (!strcmp(type, "ERROR")) {
-		json_int_t code = json_integer_value(json_object_get(obj, "code"));
-
-		if (code == 410) {
-			log_debug("logs: watch: 410 Gone, relisting");
-			en->w.gone = 1;
-		} else {
-			logs_note(en, "watch: %s",
-				  json_string_value(json_object_get(obj, "message")) ?
-				  json_string_value(json_object_get(obj, "message")) : "error");
-		}
-		json_decref(ev);
-		return;
-	}
-	if (rv) {
-		free(en->rv);
-		en->rv = strdup(rv);
-	}
-	if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED"))
-		logs_pod_seen(en, obj, 0);
-	else if (!strcmp(type, "DELETED"))
-		logs_pod_gone(en, obj);
-	json_decref(ev);
-}
-
-static size_t logs_watch_write(char *data, size_t size, size_t nmemb, void *ud)
+static void logs_watch_object(void *ud, const char *type, json_t *obj,
+			      int initial)
 {
 	struct logs_engine *en = ud;
-	size_t n = size * nmemb, start = 0;
-	long status = 0;
 
-	curl_easy_getinfo(en->w.curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		strbuf_add(&en->w.errbody, data, n);
-		return n;
-	}
-	while (start < n) {
-		char *nl = memchr(data + start, '\n', n - start);
+	if (!type) {
+		json_t *meta = json_object_get(obj, "metadata");
+		char key[512];
 
-		if (!nl) {
-			if (strbuf_add(&en->w.part, data + start, n - start) < 0)
-				return 0;
-			break;
-		}
-		if (en->w.part.len) {
-			strbuf_add(&en->w.part, data + start, (size_t)(nl - data) - start);
-			logs_watch_event(en, en->w.part.buf, en->w.part.len);
-			strbuf_reset(&en->w.part);
-		} else {
-			logs_watch_event(en, data + start, (size_t)(nl - data) - start);
-		}
-		start = (size_t)(nl - data) + 1;
+		snprintf(key, sizeof(key), "%s/%s",
+			 json_string_value(json_object_get(meta, "namespace")),
+			 json_string_value(json_object_get(meta, "name")));
+		json_object_set_new(en->seen, key, json_true());
+		logs_pod_seen(en, obj, initial);
+	} else if (!strcmp(type, "DELETED")) {
+		logs_pod_gone(en, obj);
+	} else {
+		logs_pod_seen(en, obj, 0);
 	}
-	return n;
 }
 
-static int logs_watch_start(struct logs_engine *en)
+/* After a relist: pods that vanished while we were not watching. */
+static void logs_watch_relisted(void *ud)
 {
-	struct strbuf path = STRBUF_INIT;
-	int ret = -1;
+	struct logs_engine *en = ud;
+	const char *key;
+	json_t *pod, *tmp = json_object();
 
-	strbuf_init(&path, 0);
-	logs_pods_path(en, &path, 1);
-	en->w.curl = curl_easy_init();
-	if (!en->w.curl) {
-		err_set(en->e, "cannot create a curl handle");
-		goto out;
-	}
-	if (kube_easy_setup(en->kc, en->w.curl, path.buf,
-			    (LOGS_WATCH_TIMEOUT_S + 30) * 1000L, &en->w.hdrs, en->e) < 0)
-		goto out;
-	en->w.auth_gen = kube_auth_generation(en->kc);
-	curl_easy_setopt(en->w.curl, CURLOPT_WRITEFUNCTION, logs_watch_write);
-	curl_easy_setopt(en->w.curl, CURLOPT_WRITEDATA, en);
-	strbuf_reset(&en->w.part);
-	strbuf_reset(&en->w.errbody);
-	if (curl_multi_add_handle(en->multi, en->w.curl) != CURLM_OK) {
-		err_set(en->e, "cannot add the watch to curl");
-		goto out;
-	}
-	log_debug("logs: watch: GET %s", path.buf);
-	en->w.active = 1;
-	ret = 0;
-out:
-	if (ret < 0 && en->w.curl) {
-		curl_easy_cleanup(en->w.curl);
-		en->w.curl = NULL;
-		curl_slist_free_all(en->w.hdrs);
-		en->w.hdrs = NULL;
-	}
-	strbuf_release(&path);
-	return ret;
+	json_object_foreach(en->pods, key, pod)
+		if (!json_object_get(en->seen, key) && !json_object_get(en->deleted, key))
+			json_object_set(tmp, key, pod);
+	json_object_foreach(tmp, key, pod)
+		logs_pod_gone(en, pod);
+	json_decref(tmp);
+	json_object_clear(en->seen);
 }
 
-static void logs_watch_ended(struct logs_engine *en, CURLcode result)
+static void logs_watch_note(void *ud, const char *msg)
 {
-	long status = 0;
-	curl_off_t retry_after = -1;
-	char msg[1024];
-
-	curl_easy_getinfo(en->w.curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(en->w.curl, CURLINFO_RETRY_AFTER, &retry_after);
-	curl_multi_remove_handle(en->multi, en->w.curl);
-	curl_easy_cleanup(en->w.curl);
-	en->w.curl = NULL;
-	curl_slist_free_all(en->w.hdrs);
-	en->w.hdrs = NULL;
-	en->w.active = 0;
-	strbuf_reset(&en->w.part);
-	if (status == 200) {
-		en->w.auth_retries = 0;
-		en->w.failures = result == CURLE_OK ? 0 : en->w.failures + 1;
-		en->w.retry_at = clock_now_ms() +
-				 (en->w.failures ? http_backoff_ms(en->w.failures, 100, 5000) : 0);
-		return;
-	}
-	kube_status_message(status, en->w.errbody.buf, en->w.errbody.len, msg, sizeof(msg));
-	if (status == 410) {
-		en->w.gone = 1;
-		return;
-	}
-	if (status == 401 && en->w.auth_retries++ < 1 &&
-	    kube_auth_rejected(en->kc, en->w.auth_gen)) {
-		en->w.retry_at = clock_now_ms();
-		return;
-	}
-	if (status == 401 || status == 403) {
-		err_set(en->e, "cannot watch pods: %s", msg);
-		en->failed = 1;
-		return;
-	}
-	en->w.failures++;
-	if (status)
-		log_debug("logs: watch: %s", msg);
-	else
-		log_debug("logs: watch: %s", curl_easy_strerror(result));
-	en->w.retry_at = clock_now_ms() +
-			 (retry_after >= 0 ? (long long)retry_after * 1000
-					   : http_backoff_ms(en->w.failures, 250, 10000));
+	logs_note(ud, "%s", msg);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -1223,13 +1021,7 @@ static void logs_free(struct logs_engine *en)
 		free(s);
 	}
 	free(en->streams);
-	if (en->w.curl) {
-		curl_multi_remove_handle(en->multi, en->w.curl);
-		curl_easy_cleanup(en->w.curl);
-	}
-	curl_slist_free_all(en->w.hdrs);
-	strbuf_release(&en->w.part);
-	strbuf_release(&en->w.errbody);
+	kubewatch_release(&en->w);
 	for (size_t i = 0; i < en->nsorted; i++) {
 		free(en->sorted[i].time);
 		free(en->sorted[i].msg);
@@ -1239,13 +1031,17 @@ static void logs_free(struct logs_engine *en)
 		curl_multi_cleanup(en->multi);
 	json_decref(en->pods);
 	json_decref(en->deleted);
-	free(en->rv);
+	json_decref(en->seen);
 }
 
 int logs_run(struct kube_client *kc, const struct logs_options *o,
 	     const struct logs_sink *sink, struct err *e)
 {
 	struct logs_engine en = { 0 };
+	struct kubewatch_ops ops = {
+		logs_watch_object, logs_watch_relisted, logs_watch_note, &en,
+	};
+	struct strbuf path = STRBUF_INIT, query = STRBUF_INIT;
 	int ret = -1;
 
 	en.kc = kc;
@@ -1254,8 +1050,7 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 	en.e = e;
 	en.pods = json_object();
 	en.deleted = json_object();
-	strbuf_init(&en.w.part, 16u << 20);
-	strbuf_init(&en.w.errbody, 8192);
+	en.seen = json_object();
 	if (http_global_init(e) < 0)
 		goto out;
 	en.multi = curl_multi_init();
@@ -1264,8 +1059,18 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 		goto out;
 	}
 	curl_multi_setopt(en.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	if (logs_list(&en, 1) < 0)
+	strbuf_init(&path, 0);
+	strbuf_init(&query, 0);
+	logs_pods_path(&en, &path, &query);
+	kubewatch_init(&en.w, kc, en.multi, path.buf, query.buf, "pods", &ops, e);
+	if (kubewatch_list(&en.w, 1) < 0) {
+		err_wrap(e, "cannot list pods in %s%s%s",
+			 o->all_namespaces ? "all namespaces" : "namespace '",
+			 o->all_namespaces ? "" : o->namespace,
+			 o->all_namespaces ? "" : "'");
 		goto out;
+	}
+	json_object_clear(en.seen);
 	if (!en.matched) {
 		if (!o->follow || o->require_match) {
 			err_set(e, "no pods match");
@@ -1279,20 +1084,8 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 		CURLMsg *msg;
 		int left;
 
-		if (o->follow && !en.w.active) {
-			if (en.w.gone) {
-				en.w.gone = 0;
-				if (logs_list(&en, 0) < 0) {
-					/* a relist that fails is retried, not fatal */
-					log_debug("logs: relist: %s", e->msg);
-					en.w.gone = 1;
-					en.w.retry_at = clock_now_ms() + 1000;
-				}
-			}
-			if (!en.w.gone && en.w.retry_at <= clock_now_ms() &&
-			    logs_watch_start(&en) < 0)
-				goto out;
-		}
+		if (o->follow && kubewatch_step(&en.w) < 0)
+			goto out;
 		logs_schedule(&en);
 		if (en.failed)
 			goto out;
@@ -1305,8 +1098,9 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 		while ((msg = curl_multi_info_read(en.multi, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
-			if (en.w.curl == msg->easy_handle) {
-				logs_watch_ended(&en, msg->data.result);
+			if (kubewatch_done(&en.w, msg->easy_handle,
+					   msg->data.result)) {
+				en.failed |= en.w.failed;
 				continue;
 			}
 			for (size_t i = 0; i < en.nstreams; i++)
@@ -1353,6 +1147,8 @@ int logs_run(struct kube_client *kc, const struct logs_options *o,
 	ret = 0;
 out:
 	logs_free(&en);
+	strbuf_release(&path);
+	strbuf_release(&query);
 	return ret;
 }
 

@@ -94,6 +94,16 @@ static const char tpl_disaster[] =
 	"What to do when the cluster, the cloud account or the data is gone.\n"
 	"Rehearse it: a plan nobody ran is a hope.\n"
 	"\n"
+	"## The sealed-secrets keys\n"
+	"\n"
+	"- Generation: `saasctl keygen --name cluster --out keys` and\n"
+	"  `saasctl keygen --name recovery --out keys --passphrase`; both .pub files\n"
+	"  are listed in saasctl.yaml. The recovery key lives offline, never here.\n"
+	"- Loading: `saasctl secrets install-key -k keys/cluster.key`.\n"
+	"- Rotation: a new key, `install-key` it, `saasctl secrets rekey`, and retire\n"
+	"  the old key once `saasctl secrets verify` reports no problem.\n"
+	"- Recovery: the recovery key opens everything (step 4 below).\n"
+	"\n"
 	"## What you need\n"
 	"\n"
 	"- This repository (any clone).\n"
@@ -108,13 +118,228 @@ static const char tpl_disaster[] =
 	"   (or `SAASCTL_CONTEXT`).\n"
 	"3. Install the cluster services in `manifests/cluster/` and the GitOps\n"
 	"   controller; it syncs `manifests/apps/`.\n"
-	"4. Re-key the sealed secrets to the new cluster key with the recovery key:\n"
-	"   `saasctl secrets rekey`.\n"
+	"4. Sealed secrets: the old cluster key died with the cluster; the offline\n"
+	"   recovery key opens everything (`saasctl secrets verify -k recovery.key`).\n"
+	"   Make a new cluster key (`saasctl keygen --name cluster-2 --out keys`),\n"
+	"   re-wrap every SealedSecret with the recovery key\n"
+	"   (`saasctl secrets rekey manifests/apps/*/*.sealed.yaml -k recovery.key\n"
+	"   --add-recipient keys/cluster-2.pub --remove-recipient keys/cluster.pub`),\n"
+	"   list keys/cluster-2.pub in saasctl.yaml, apply\n"
+	"   `manifests/cluster/saasctl-secrets/` and load the key:\n"
+	"   `saasctl secrets install-key -k keys/cluster-2.key`.\n"
 	"5. Restore the databases from the latest good backup:\n"
 	"   `saasctl backup list`, then `saasctl restore clickhouse`.\n"
 	"6. Check: `saasctl apps`, `saasctl lint`, and the health checks.\n"
 	"\n"
 	"Write down here how long each step took the last time you rehearsed it.\n";
+
+/*
+ * The in-cluster half of sealed secrets (secrets install, and init): the
+ * CRD, a namespace, a ServiceAccount, the least RBAC the controller needs,
+ * and its Deployment. The cluster key is a Secret (secrets install-key)
+ * mounted read-only.
+ */
+static const char tpl_sec_crd[] =
+	"# The SealedSecret resource (saasctl.dev/v1), with a status subresource\n"
+	"# the controller writes its Synced condition to.\n"
+	"apiVersion: apiextensions.k8s.io/v1\n"
+	"kind: CustomResourceDefinition\n"
+	"metadata:\n"
+	"  name: sealedsecrets.saasctl.dev\n"
+	"spec:\n"
+	"  group: saasctl.dev\n"
+	"  scope: Namespaced\n"
+	"  names:\n"
+	"    plural: sealedsecrets\n"
+	"    singular: sealedsecret\n"
+	"    kind: SealedSecret\n"
+	"    listKind: SealedSecretList\n"
+	"  versions:\n"
+	"    - name: v1\n"
+	"      served: true\n"
+	"      storage: true\n"
+	"      subresources:\n"
+	"        status: {}\n"
+	"      additionalPrinterColumns:\n"
+	"        - name: Synced\n"
+	"          type: string\n"
+	"          jsonPath: .status.conditions[0].status\n"
+	"        - name: Reason\n"
+	"          type: string\n"
+	"          jsonPath: .status.conditions[0].reason\n"
+	"      schema:\n"
+	"        openAPIV3Schema:\n"
+	"          type: object\n"
+	"          required: [spec]\n"
+	"          properties:\n"
+	"            spec:\n"
+	"              type: object\n"
+	"              required: [encryptedData]\n"
+	"              properties:\n"
+	"                scope:\n"
+	"                  type: string\n"
+	"                  enum: [strict, namespace, cluster]\n"
+	"                recipients:\n"
+	"                  type: array\n"
+	"                  items:\n"
+	"                    type: string\n"
+	"                    pattern: '^[0-9a-f]{16}$'\n"
+	"                encryptedData:\n"
+	"                  type: object\n"
+	"                  additionalProperties:\n"
+	"                    type: string\n"
+	"                template:\n"
+	"                  type: object\n"
+	"                  properties:\n"
+	"                    type:\n"
+	"                      type: string\n"
+	"                    metadata:\n"
+	"                      type: object\n"
+	"                      properties:\n"
+	"                        labels:\n"
+	"                          type: object\n"
+	"                          additionalProperties: {type: string}\n"
+	"                        annotations:\n"
+	"                          type: object\n"
+	"                          additionalProperties: {type: string}\n"
+	"            status:\n"
+	"              type: object\n"
+	"              properties:\n"
+	"                observedGeneration:\n"
+	"                  type: integer\n"
+	"                conditions:\n"
+	"                  type: array\n"
+	"                  items:\n"
+	"                    type: object\n"
+	"                    required: [type, status]\n"
+	"                    properties:\n"
+	"                      type: {type: string}\n"
+	"                      status: {type: string, enum: [\"True\", \"False\", Unknown]}\n"
+	"                      reason: {type: string}\n"
+	"                      message: {type: string}\n"
+	"                      lastTransitionTime: {type: string, format: date-time}\n";
+
+static const char tpl_sec_namespace[] =
+	"apiVersion: v1\n"
+	"kind: Namespace\n"
+	"metadata:\n"
+	"  name: saasctl-secrets\n"
+	"---\n"
+	"apiVersion: v1\n"
+	"kind: ServiceAccount\n"
+	"metadata:\n"
+	"  name: saasctl-secrets\n"
+	"  namespace: saasctl-secrets\n"
+	"automountServiceAccountToken: true\n";
+
+static const char tpl_sec_rbac[] =
+	"# What the controller may do, and nothing more: read SealedSecrets and\n"
+	"# write their status, write Secrets (never list them), and report\n"
+	"# failures as Events.\n"
+	"apiVersion: rbac.authorization.k8s.io/v1\n"
+	"kind: ClusterRole\n"
+	"metadata:\n"
+	"  name: saasctl-secrets\n"
+	"rules:\n"
+	"  - apiGroups: [saasctl.dev]\n"
+	"    resources: [sealedsecrets]\n"
+	"    verbs: [get, list, watch]\n"
+	"  - apiGroups: [saasctl.dev]\n"
+	"    resources: [sealedsecrets/status]\n"
+	"    verbs: [update]\n"
+	"  - apiGroups: [\"\"]\n"
+	"    resources: [secrets]\n"
+	"    verbs: [get, create, patch]\n"
+	"  - apiGroups: [\"\"]\n"
+	"    resources: [events]\n"
+	"    verbs: [create]\n"
+	"---\n"
+	"apiVersion: rbac.authorization.k8s.io/v1\n"
+	"kind: ClusterRoleBinding\n"
+	"metadata:\n"
+	"  name: saasctl-secrets\n"
+	"roleRef:\n"
+	"  apiGroup: rbac.authorization.k8s.io\n"
+	"  kind: ClusterRole\n"
+	"  name: saasctl-secrets\n"
+	"subjects:\n"
+	"  - kind: ServiceAccount\n"
+	"    name: saasctl-secrets\n"
+	"    namespace: saasctl-secrets\n";
+
+static const char tpl_sec_deployment[] =
+	"# The controller: opens SealedSecrets with the cluster key (the Secret\n"
+	"# saasctl-cluster-key, loaded by 'saasctl secrets install-key') and\n"
+	"# writes their Secrets. It starts in milliseconds: no key is generated.\n"
+	"apiVersion: apps/v1\n"
+	"kind: Deployment\n"
+	"metadata:\n"
+	"  name: saasctl-secrets\n"
+	"  namespace: saasctl-secrets\n"
+	"  labels:\n"
+	"    app.kubernetes.io/name: saasctl-secrets\n"
+	"spec:\n"
+	"  replicas: 1\n"
+	"  strategy:\n"
+	"    type: Recreate\n"
+	"  selector:\n"
+	"    matchLabels:\n"
+	"      app.kubernetes.io/name: saasctl-secrets\n"
+	"  template:\n"
+	"    metadata:\n"
+	"      labels:\n"
+	"        app.kubernetes.io/name: saasctl-secrets\n"
+	"    spec:\n"
+	"      serviceAccountName: saasctl-secrets\n"
+	"      securityContext:\n"
+	"        runAsNonRoot: true\n"
+	"        runAsUser: 65532\n"
+	"        runAsGroup: 65532\n"
+	"        seccompProfile:\n"
+	"          type: RuntimeDefault\n"
+	"      containers:\n"
+	"        - name: controller\n"
+	"          image: ghcr.io/saasctl/saasctl:" SAASCTL_VERSION "\n"
+	"          args: [secrets, controller, -k, /var/run/saasctl/keys,\n"
+	"                 --health-addr, \"0.0.0.0:8080\"]\n"
+	"          ports:\n"
+	"            - name: health\n"
+	"              containerPort: 8080\n"
+	"          livenessProbe:\n"
+	"            httpGet: {path: /healthz, port: health}\n"
+	"            periodSeconds: 10\n"
+	"          readinessProbe:\n"
+	"            httpGet: {path: /healthz, port: health}\n"
+	"            periodSeconds: 5\n"
+	"          resources:\n"
+	"            requests: {cpu: 10m, memory: 16Mi}\n"
+	"            limits: {memory: 64Mi}\n"
+	"          securityContext:\n"
+	"            allowPrivilegeEscalation: false\n"
+	"            readOnlyRootFilesystem: true\n"
+	"            capabilities:\n"
+	"              drop: [ALL]\n"
+	"          volumeMounts:\n"
+	"            - name: keys\n"
+	"              mountPath: /var/run/saasctl/keys\n"
+	"              readOnly: true\n"
+	"      volumes:\n"
+	"        # made by 'saasctl secrets install-key', not by a manifest (a\n"
+	"        # private key is never committed); until then the controller\n"
+	"        # exits saying so\n"
+	"        - name: keys\n"
+	"          secret:\n"
+	"            secretName: saasctl-cluster-key\n"
+	"            optional: true\n"
+	"            defaultMode: 0400\n";
+
+const struct scaffold_file scaffold_secrets_files[] = {
+	{ "crd.yaml", tpl_sec_crd },
+	{ "namespace.yaml", tpl_sec_namespace },
+	{ "rbac.yaml", tpl_sec_rbac },
+	{ "deployment.yaml", tpl_sec_deployment },
+	{ NULL, NULL },
+};
 
 static const char tpl_troubleshooting[] =
 	"# Troubleshooting @PROJECT@\n"
@@ -435,7 +660,10 @@ static const struct init_file init_files[] = {
 	{ "TROUBLESHOOTING.md", tpl_troubleshooting },
 	{ ".gitignore", tpl_gitignore },
 	{ "manifests/apps/.gitkeep", "" },
-	{ "manifests/cluster/.gitkeep", "" },
+	{ "manifests/cluster/saasctl-secrets/crd.yaml", tpl_sec_crd },
+	{ "manifests/cluster/saasctl-secrets/namespace.yaml", tpl_sec_namespace },
+	{ "manifests/cluster/saasctl-secrets/rbac.yaml", tpl_sec_rbac },
+	{ "manifests/cluster/saasctl-secrets/deployment.yaml", tpl_sec_deployment },
 	{ "terraform/aws/.gitkeep", "" },
 	{ "terraform/cloudflare/.gitkeep", "" },
 	{ "keys/.gitkeep", "" },
@@ -861,4 +1089,36 @@ out:
 	free_list(made_dirs, nmade_dirs);
 	strbuf_release(&sb);
 	return rc;
+}
+
+int scaffold_secrets_install(const char *dir, char ***created,
+			     size_t *ncreated, char ***kept, size_t *nkept,
+			     struct err *e)
+{
+	char **made_dirs = NULL;
+	size_t nmade_dirs = 0;
+	struct stat st;
+
+	*created = *kept = NULL;
+	*ncreated = *nkept = 0;
+	if (make_dirs(dir[0] == '/' ? "" : ".", dir[0] == '/' ? dir + 1 : dir,
+		      &made_dirs, &nmade_dirs, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nmade_dirs; i++)
+		free(made_dirs[i]);
+	free(made_dirs);
+	for (const struct scaffold_file *f = scaffold_secrets_files; f->path; f++) {
+		char *full = path_join(dir, f->path);
+
+		if (lstat(full, &st) == 0) {
+			push(kept, nkept, full);
+		} else if (write_new_file(full, f->text, strlen(f->text), e) < 0) {
+			free(full);
+			return -1;
+		} else {
+			push(created, ncreated, full);
+		}
+		free(full);
+	}
+	return 0;
 }

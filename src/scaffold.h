@@ -59,4 +59,26 @@ int scaffold_image_pinned(const char *image);
 int scaffold_new_app(const char *root, const struct scaffold_app *app,
 		     char ***files, size_t *nfiles, struct err *e);
 
+/*
+ * The manifests of sealed secrets in the cluster, for
+ * manifests/cluster/saasctl-secrets/ (secrets install, init): CRD,
+ * namespace and ServiceAccount, RBAC, the controller's Deployment. Ends
+ * with a NULL path.
+ */
+struct scaffold_file {
+	const char *path;		/* relative to the folder */
+	const char *text;
+};
+extern const struct scaffold_file scaffold_secrets_files[];
+#define SCAFFOLD_SECRETS_DIR "manifests/cluster/saasctl-secrets"
+
+/*
+ * Write the files of scaffold_secrets_files into dir (created when
+ * missing). A file that exists is kept as it is. *created and *kept get
+ * the paths written and left (free each and the arrays).
+ */
+int scaffold_secrets_install(const char *dir, char ***created,
+			     size_t *ncreated, char ***kept, size_t *nkept,
+			     struct err *e);
+
 #endif

@@ -23,11 +23,23 @@ Injected faults, for log and watch streams: dropped connections
 (drop_every_ms), clean EOFs mid-run (eof_every_ms), stalls (stall_ms),
 429 with Retry-After on every Nth log request (throttle_every).
 
+Every other resource lives in a generic object store (objects.py): built-in
+Secrets, ConfigMaps, ServiceAccounts, Events, RBAC and CRDs, and every
+resource a created CRD serves; list (paged), get, watch, create, update,
+delete with the owner-reference cascade, merge patch, server-side apply
+with field managers, the status subresource. Scenario keys for it:
+  "objects": [...]   objects created at start, in order (a CRD first)
+  "deny": [{"namespace": NS, "resource": "secrets", "verbs": [...],
+            "user": U}]   403 for what matches (every key optional)
+POST /_fixture/compact compacts now: open watches end with 410, and
+watches from older versions get 410.
+
 Usage: server.py --port PORT --scenario FILE [--certs DIR] [--record FILE]
   --certs DIR: serve TLS with DIR/server.crt and verify client certs
   against DIR/ca.crt (see mkcerts.sh); without it, plain HTTP.
   --record FILE: append one JSON line per request (method, path, query,
-  user), for tests to check what the server received.
+  user, accept, content_type, body), for tests to check what the server
+  received.
 The scenario format is described in README.md next to this file.
 """
 import argparse
@@ -41,6 +53,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import objects
 
 NS = 1_000_000_000
 T0 = time.time_ns()
@@ -57,6 +71,7 @@ STATE = {
     "revoked": set(),
 }
 RECORD = None
+STORE = None              # objects.Store: every other resource
 
 
 def now_ns():
@@ -354,6 +369,21 @@ def match_fields(obj, selector):
     return True
 
 
+def match_meta_fields(obj, selector):
+    if not selector:
+        return True
+    fields = {"metadata.name": obj["metadata"]["name"],
+              "metadata.namespace": obj["metadata"].get("namespace", "")}
+    for term in selector.split(","):
+        m = re.fullmatch(r"([\w.]+)(==|=|!=)(.*)", term.strip())
+        if not m or m.group(1) not in fields:
+            raise ValueError('field label not supported: %s' % term)
+        k, op, v = m.groups()
+        if (fields[k] == v) != (op != "!="):
+            return False
+    return True
+
+
 def status_json(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {},
             "status": "Failure", "message": message, "reason": reason, "code": code}
@@ -400,9 +430,14 @@ def discovery(path, port):
                                                 "serverAddress": "127.0.0.1:%d" % port}]}
     if path == "/apis":
         groups = []
-        for g in ("apps", "batch"):
-            gv = {"groupVersion": g + "/v1", "version": "v1"}
-            groups.append({"name": g, "versions": [gv], "preferredVersion": gv})
+        named = {"apps": ["v1"], "batch": ["v1"]}
+        with LOCK:
+            for g, vs in STORE.groups().items():
+                named.setdefault(g, [])
+                named[g] += [v for v in vs if v not in named[g]]
+        for g, vs in named.items():
+            gvs = [{"groupVersion": g + "/" + v, "version": v} for v in vs]
+            groups.append({"name": g, "versions": gvs, "preferredVersion": gvs[0]})
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
     if path == "/version":
         return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-fixture",
@@ -416,13 +451,17 @@ def discovery(path, port):
         res = [(k, v[1], True, ["get", "list"]) for k, v in WORKLOADS.items() if v[0] == "apps"]
     elif path == "/apis/batch/v1":
         res = [("jobs", "Job", True, ["get", "list"])]
-    if res is None:
-        return None
     gv = path[len("/apis/"):] if path.startswith("/apis/") else "v1"
+    m = re.fullmatch(r"/apis/([^/]+)/([^/]+)", path)
+    with LOCK:
+        extra = STORE.discovery(*(m.groups() if m else ("", "v1"))) \
+            if m or path == "/api/v1" else []
+    if res is None and not extra:
+        return None
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
             "resources": [{"name": n, "singularName": "", "namespaced": nsd, "kind": k,
                            "verbs": verbs, "shortNames": SHORT.get(n, [])}
-                          for n, k, nsd, verbs in res]}
+                          for n, k, nsd, verbs in res or []] + extra}
 
 
 def instances():
@@ -533,12 +572,27 @@ class Handler(BaseHTTPRequestHandler):
             u = urlsplit(self.path)
             line = json.dumps({"method": self.command, "path": u.path,
                                "query": {k: v[0] for k, v in parse_qs(u.query).items()},
-                               "user": user, "accept": self.headers.get("Accept", "")})
+                               "user": user, "accept": self.headers.get("Accept", ""),
+                               "content_type": self.headers.get("Content-Type", ""),
+                               "body": self.body_text()})
             with LOCK:
                 with open(RECORD, "a") as f:
                     f.write(line + "\n")
 
+    def parse_request(self):
+        # one handler serves every request of a kept-alive connection
+        self.__dict__.pop("_body", None)
+        return super().parse_request()
+
+    def body_text(self):
+        if not hasattr(self, "_body"):
+            n = int(self.headers.get("Content-Length") or 0)
+            self._body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
+        return self._body
+
     # --- routing --------------------------------------------------------
+    do_POST = do_PUT = do_PATCH = do_DELETE = lambda self: self.do_GET()
+
     def do_GET(self):
         try:
             self.route()
@@ -551,6 +605,14 @@ class Handler(BaseHTTPRequestHandler):
         path = u.path.rstrip("/") or "/"
         if path == "/_fixture/instances":
             return self.send_json(200, instances())
+        if path == "/_fixture/compact":
+            # as etcd compaction: open watches end with 410, old versions too
+            with LOCK:
+                STATE["compacted_rv"] = STATE["rv"]
+                STATE["epoch"] += 1
+                STATE["rv"] += 1
+                LOCK.notify_all()
+            return self.send_json(200, {"compacted": STATE["compacted_rv"]})
         prefix = SCEN.get("path_prefix", "")
         if prefix:
             if not path.startswith(prefix):
@@ -580,11 +642,167 @@ class Handler(BaseHTTPRequestHandler):
         if m:
             return self.workload(*m.groups())
         m = re.fullmatch(r"/api/v1/namespaces/([^/]+)", path)
-        if m:
+        if m and self.command == "GET":
             return self.send_json(200, {"kind": "Namespace", "apiVersion": "v1",
                                         "metadata": {"name": m.group(1)},
                                         "status": {"phase": "Active"}})
+        m = re.fullmatch(r"/(?:api|apis/([^/]+))/([^/]+)(?:/namespaces/([^/]+))?"
+                         r"/([^/]+)(?:/([^/]+))?(?:/([^/]+))?", path)
+        if m:
+            return self.objects(user, m.group(1) or "", *m.groups()[1:], q)
         self.fail(404, "NotFound", "the server could not find the requested resource")
+
+    # --- every other resource (objects.py) ------------------------------
+    def objects(self, user, group, version, ns, plural, name, sub, q):
+        with LOCK:
+            res = STORE.find(group, version, plural)
+        if res is None or (ns and not res.namespaced) or sub not in (None, "status") or \
+                (sub == "status" and not res.status):
+            return self.fail(404, "NotFound", "the server could not find the requested resource")
+        body = None
+        if self.command in ("POST", "PUT", "PATCH"):
+            ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
+            text = self.body_text()
+            try:
+                body = json.loads(text)
+            except ValueError:
+                if ctype != "application/apply-patch+yaml":
+                    return self.fail(400, "BadRequest", "the body is not JSON")
+                try:
+                    import yaml
+                    body = yaml.safe_load(text)
+                except Exception as ex:   # noqa: BLE001 -- any parse failure is a 400
+                    return self.fail(400, "BadRequest", "bad YAML: %s" % ex)
+        verb = {"GET": "get" if name else ("watch" if q.get("watch") in ("true", "1")
+                                           else "list"),
+                "POST": "create", "PUT": "update", "PATCH": "patch",
+                "DELETE": "delete"}.get(self.command)
+        manager = q.get("fieldManager") or self.headers.get("User-Agent", "unknown").split("/")[0]
+        try:
+            with LOCK:
+                STORE.authorize(user, verb, res, ns, name)
+                if verb == "watch":
+                    pass
+                elif verb == "list":
+                    try:
+                        objs = STORE.list(res, ns,
+                                          lambda o: match_labels(o["metadata"].get("labels", {}),
+                                                                 q.get("labelSelector")),
+                                          lambda o: match_meta_fields(o, q.get("fieldSelector")))
+                    except ValueError as ex:
+                        raise objects.ApiError(400, "BadRequest", str(ex))
+                    rv = STATE["rv"]
+                elif verb == "get":
+                    key, obj = STORE.get(res, ns, name)
+                    out = STORE.render(key, obj)
+                elif verb == "create":
+                    if name:
+                        raise objects.ApiError(405, "MethodNotAllowed", "POST to a name")
+                    out = STORE.create(res, ns, body, manager)
+                    code = 201
+                elif verb == "update":
+                    out = STORE.update(res, ns, name, body, manager, sub)
+                    code = 200
+                elif verb == "patch":
+                    ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
+                    code = 200
+                    if ctype == "application/apply-patch+yaml":
+                        out, created = STORE.apply(res, ns, name, body, manager,
+                                                   q.get("force") in ("true", "1"), sub)
+                        code = 201 if created else 200
+                    elif ctype == "application/merge-patch+json":
+                        out = STORE.patch_merge(res, ns, name, body, manager, sub)
+                    else:
+                        raise objects.ApiError(415, "UnsupportedMediaType",
+                                               "the body of the request was in an unknown "
+                                               "format - accepted media types include: "
+                                               "application/merge-patch+json, "
+                                               "application/apply-patch+yaml")
+                elif verb == "delete":
+                    out = STORE.delete(res, ns, name)
+                    code = 200
+        except objects.ApiError as ex:
+            st = status_json(ex.code, ex.reason, ex.message)
+            if ex.details:
+                st["details"] = ex.details
+            return self.send_json(ex.code, st)
+        if verb == "watch":
+            return self.object_watch(res, ns, q)
+        if verb == "list":
+            if "as=Table" in self.headers.get("Accept", ""):
+                return self.send_json(200, objects.table(res, objs, rv))
+            # pages, as the real server: limit, and a continue token
+            meta = {"resourceVersion": str(rv)}
+            start = int(q.get("continue") or 0)
+            limit = int(q.get("limit") or 0)
+            if limit > 0:
+                if start + limit < len(objs):
+                    meta["continue"] = str(start + limit)
+                    meta["remainingItemCount"] = len(objs) - start - limit
+                objs = objs[start:start + limit]
+            return self.send_json(200, {"kind": res.kind + "List",
+                                        "apiVersion": res.api_version,
+                                        "metadata": meta, "items": objs})
+        if verb == "get":
+            return self.send_json(200, out)
+        self.send_json(code, out)
+
+    def object_watch(self, res, ns, q):
+        since = int(q.get("resourceVersion") or 0)
+        bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
+        every = SCEN.get("bookmark_every_ms", 1000) / 1000
+        timeout = int(q.get("timeoutSeconds") or 1800)
+        faults = SCEN.get("faults", {})
+        start = time.time()
+        self.start_chunked("application/json")
+        last_bookmark = time.time()
+
+        def gone(rv):
+            err = status_json(410, "Expired", "too old resource version: %d (%d)" % (
+                rv, STATE["compacted_rv"] + 1))
+            self.chunk(json.dumps({"type": "ERROR", "object": err}).encode() + b"\n")
+            self.end_chunked()
+
+        with LOCK:
+            if since and since <= STATE["compacted_rv"]:
+                return gone(since)
+            if not since:
+                since = STATE["rv"]
+            epoch = STATE["epoch"]
+        sent = since
+        while True:
+            with LOCK:
+                if sent < STATE["compacted_rv"] or epoch != STATE["epoch"]:
+                    return gone(sent)
+                batch = [x for x in STORE.events if x[0] > sent]
+                if not batch:
+                    LOCK.wait(0.1)
+                    batch = [x for x in STORE.events if x[0] > sent]
+            out = b""
+            for rv, ty, gp, obj in batch:
+                sent = rv
+                if gp != (res.group, res.plural):
+                    continue
+                if ns and obj["metadata"].get("namespace") != ns:
+                    continue
+                if not match_labels(obj["metadata"].get("labels", {}), q.get("labelSelector")):
+                    continue
+                out += json.dumps({"type": ty, "object": obj}).encode() + b"\n"
+            self.chunk(out)
+            t = time.time()
+            if bookmarks and t - last_bookmark >= every:
+                with LOCK:
+                    rv = STATE["rv"]
+                sent = max(sent, rv)
+                self.chunk(json.dumps({"type": "BOOKMARK", "object": {
+                    "kind": res.kind, "apiVersion": res.api_version,
+                    "metadata": {"resourceVersion": str(rv)}}}).encode() + b"\n")
+                last_bookmark = t
+            if faults.get("drop_watch_every_ms") and t - start >= faults["drop_watch_every_ms"] / 1000:
+                self.drop()
+            if t - start >= timeout:
+                self.end_chunked()
+                return
 
     # --- pods -----------------------------------------------------------
     def selected(self, ns, q):
@@ -835,7 +1053,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    global SCEN, RECORD, PODS
+    global SCEN, RECORD, PODS, STORE
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--scenario", required=True)
@@ -852,6 +1070,7 @@ def main():
             p["create_ms"] = p.get("create_ms", 0) + i * g.get("stagger_ms", 0)
             pods.append(p)
     PODS = [build_pod(p) for p in pods]
+    STORE = objects.Store(LOCK, STATE, SCEN)
     for p in PODS:
         for insts in p["main"].values():
             for i in insts:
