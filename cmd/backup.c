@@ -112,8 +112,11 @@ static void on_event(void *ud, const struct backup_event *ev)
 			json_object_set_new(j, "rows", json_integer((json_int_t)ev->rows));
 			json_object_set_new(j, "bytes", json_integer((json_int_t)ev->bytes));
 		}
-		if (ev->kind == BACKUP_EV_TABLE)
+		if (ev->kind == BACKUP_EV_TABLE) {
 			json_object_set_new(j, "ok", json_boolean(!ev->error));
+			json_object_set_new(j, "unchanged_partitions",
+					    json_integer((json_int_t)ev->reused));
+		}
 		if (ev->error)
 			json_object_set_new(j, "error", json_string(ev->error));
 		json_dumpf(j, stdout, JSON_COMPACT);
@@ -137,6 +140,10 @@ static void on_event(void *ud, const struct backup_event *ev)
 	human(sz, sizeof(sz), ev->bytes);
 	if (ev->error)
 		printf("failed  %s.%s: %s\n", ev->database, ev->table, ev->error);
+	else if (ev->reused)
+		printf("ok      %s.%s  %" PRIu64 " rows  %s  %" PRIu64
+		       " unchanged partitions referenced\n", ev->database,
+		       ev->table, ev->rows, sz, ev->reused);
 	else
 		printf("ok      %s.%s  %" PRIu64 " rows  %s\n", ev->database,
 		       ev->table, ev->rows, sz);
@@ -187,9 +194,13 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "encrypt-to", required_argument, NULL, 'E' },
 		{ "parallel", required_argument, NULL, 'P' },
 		{ "ping", required_argument, NULL, 'p' },
+		{ "incremental", no_argument, NULL, 'I' },
+		{ "full-every", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strv dbs = { 0 }, tables = { 0 }, enc = { 0 };
+	const char *full_every = NULL;
+	int incremental = 0;
 	const char *url = NULL, *store_url = NULL, *ping = NULL;
 	struct monorepo *repo = NULL;
 	struct store *st = NULL;
@@ -214,6 +225,8 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		case 's': store_url = optarg; break;
 		case 'E': strv_add(&enc, optarg); break;
 		case 'p': ping = optarg; break;
+		case 'I': incremental = 1; break;
+		case 'F': full_every = optarg; incremental = 1; break;
 		case 'P': {
 			char *end;
 
@@ -240,6 +253,21 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (!ping && repo)
 		ping = monorepo_get(repo, "backups.ping");
+	if (!full_every && repo)
+		full_every = monorepo_get(repo, "backups.full_every");
+	if (full_every) {
+		char *end;
+		long n = strtol(full_every, &end, 10);
+
+		if (*end || end == full_every || n < 1 || n > 10000) {
+			cmd_usage_error(ctx, "--full-every (backups.full_every) wants "
+					"1 to 10000, not '%s'", full_every);
+			status = EXIT_USAGE;
+			goto done;
+		}
+		o.full_every = (int)n;
+	}
+	o.incremental = incremental;
 	if (open_store(ctx, repo, store_url, &st) != 0 ||
 	    open_clickhouse(ctx, repo, url, &ch) != 0 ||
 	    load_recipients(ctx, repo, &enc, &recips, &o.nrecipients) != 0)
@@ -286,6 +314,13 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		 "backup %s: %" PRIu64 " tables, %" PRIu64 " rows, %s in %.1f s",
 		 r.id, r.tables, r.rows, sz,
 		 (double)(clock_now_ms() - out.t0) / 1000.0);
+	if (r.base[0])
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; incremental on %s, %" PRIu64 " of %" PRIu64
+			 " partitions unchanged", r.base, r.reused, r.partitions);
+	else if (incremental)
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; full: %s", r.full_reason);
 	if (ctx->json) {
 		json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:b}", "event",
 				      "done", "id", r.id, "ok", 1, "tables",
@@ -293,6 +328,8 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 				      "bytes", (json_int_t)r.bytes, "encrypted",
 				      o.nrecipients > 0);
 
+		json_object_set_new(j, "base", r.base[0] ? json_string(r.base) : json_null());
+		json_object_set_new(j, "unchanged_partitions", json_integer((json_int_t)r.reused));
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
@@ -507,7 +544,8 @@ done:
 const struct cmd_entry cmd_backup_clickhouse_entry = {
 	.name = "backup clickhouse",
 	.usage = "[--url URL] [--db DB]... [--table GLOB]... [--store URL] "
-		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK]",
+		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK] "
+		 "[--incremental [--full-every N]]",
 	.summary = "back up ClickHouse tables to a store, streamed and verified",
 	.exec = cmd_backup_clickhouse,
 	.secrets = 1,

@@ -40,6 +40,15 @@
  * chunks of BACKUP_CHUNK bytes, its key within the backup as additional
  * data of the first chunk. The backup machine needs public keys only.
  *
+ * Incremental backups (saasctl-backup(5), format 2): a partition whose
+ * fingerprint and rows equal those in the newest complete backup, in a
+ * table of the same engine and SHOW CREATE, is not exported; its entry
+ * is copied, and its object names the backup that holds it ("backup").
+ * References are always to the holder, never to a reference, so a chain
+ * is one level deep whatever its length. Objects are shared only between
+ * backups encrypted to the same recipients; the holder's sealed data
+ * keys are copied into "bases" so that one manifest opens every object.
+ *
  * Restore stages each partition into a temporary table, checks the
  * object's BLAKE2b (and, encrypted, its authentication) and the staged
  * rows and checksum, and only then moves the partition in (REPLACE
@@ -64,6 +73,8 @@ struct backup_event {
 	const char *database, *table, *partition;
 	uint64_t rows, bytes;
 	uint64_t done_bytes;	/* whole run so far */
+	uint64_t reused;	/* BACKUP_EV_TABLE: partitions unchanged since
+				   the base, referenced and not exported */
 	const char *error;	/* NULL on success */
 };
 /* Called from worker threads, one at a time. */
@@ -78,6 +89,8 @@ struct backup_options {
 	size_t nrecipients;
 	int parallel;			/* partitions exported at once; 0: 1 */
 	const char *id;			/* NULL: the UTC start time */
+	int incremental;		/* build on the newest complete backup */
+	int full_every;			/* incremental: a full one every N runs */
 	backup_event_fn on_event;
 	void *ud;
 };
@@ -87,6 +100,9 @@ struct backup_result {
 	uint64_t tables, partitions, rows, bytes, objects;
 	uint64_t failed_tables;
 	char first_error[2048];
+	char base[64];		/* incremental: the backup built on, or "" */
+	uint64_t reused;	/* partitions referenced in the base */
+	char full_reason[160];	/* incremental asked, full made: why */
 };
 
 /*
