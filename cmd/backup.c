@@ -426,6 +426,154 @@ done:
 
 /* ---------------------------------------------------------------- */
 
+struct vf_out {
+	struct cmd_ctx *ctx;
+	int json;
+	json_t *problems;	/* of the backup being checked */
+};
+
+static void on_problem(void *ud, const struct verify_problem *p)
+{
+	struct vf_out *o = ud;
+
+	json_array_append_new(o->problems, json_pack("{s:s, s:s, s:s}", "key",
+						     p->key, "backup", p->holder,
+						     "problem", p->problem));
+}
+
+static int cmd_backup_verify(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "read-data", no_argument, NULL, 'r' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store_url = NULL, *keyfile = NULL, *id = NULL;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct keys_secret *k = NULL;
+	struct backup_infos l = { 0 };
+	struct verify_options o = { 0 };
+	struct vf_out out = { ctx, ctx->json, NULL };
+	json_t *report = json_array();
+	struct err e = { "" };
+	int c, all = 0, status = EXIT_FAIL, bad = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":k:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store_url = optarg; break;
+		case 'a': all = 1; break;
+		case 'r': o.read_data = 1; break;
+		case 'k': keyfile = optarg; break;
+		case 'j': out.json = 1; break;
+		default:
+			json_decref(report);
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		id = argv[optind++];
+	if (optind < argc || (id && all)) {
+		json_decref(report);
+		return cmd_usage_error(ctx, "give one backup ID or --all");
+	}
+	if (open_repo(ctx, &repo) != 0 || open_store(ctx, repo, store_url, &st) != 0)
+		goto done;
+	if (keyfile && keys_secret_load(&k, keyfile, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	o.key = k;
+	o.on_problem = on_problem;
+	o.ud = &out;
+	if (backup_list(st, &l, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (!id && !all) {
+		for (size_t i = l.n; i-- > 0 && !id;)
+			if (l.v[i].complete)
+				id = l.v[i].id;
+		if (!id) {
+			cmd_fail(ctx, "no complete backup in the store");
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < l.n || (id && i == 0); i++) {
+		const char *bid = id ? id : l.v[i].id;
+		struct verify_result r;
+		json_t *j;
+		char sz[32];
+
+		if (!id && !l.v[i].complete) {
+			json_array_append_new(report, json_pack("{s:s, s:s}", "id", bid,
+								"verdict", "incomplete"));
+			if (!out.json)
+				printf("%-10s %s  not checked: no manifest\n", "incomplete", bid);
+			continue;
+		}
+		out.problems = json_array();
+		if (backup_verify(st, bid, &o, &r, &e) < 0) {
+			json_decref(out.problems);
+			cmd_fail_err(ctx, &e);
+			goto done;
+		}
+		bad |= r.problems > 0;
+		j = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:b, s:o}", "id", bid,
+			      "verdict", r.problems ? "bad" : "ok", "objects",
+			      (json_int_t)r.objects, "bytes", (json_int_t)r.bytes,
+			      "read_data", o.read_data, "encrypted", r.encrypted,
+			      "decrypted", r.decrypted, "problems", out.problems);
+		json_array_append_new(report, j);
+		if (out.json)
+			continue;
+		human(sz, sizeof(sz), r.bytes);
+		if (!r.problems)
+			printf("%-10s %s  %" PRIu64 " objects, %s: %s\n", "ok", bid,
+			       r.objects, sz, !o.read_data ? "present with their sizes" :
+			       r.decrypted ? "hashes match, decrypted" :
+			       r.encrypted ? "hashes match (give -k to decrypt too)" :
+			       "hashes match");
+		else
+			printf("%-10s %s  %" PRIu64 " of %" PRIu64 " objects have problems\n",
+			       "BAD", bid, r.problems, r.objects);
+		for (size_t p = 0; p < json_array_size(out.problems); p++) {
+			json_t *x = json_array_get(out.problems, p);
+			const char *holder = json_string_value(json_object_get(x, "backup"));
+
+			printf("  '%s'%s%s%s %s\n",
+			       json_string_value(json_object_get(x, "key")),
+			       strcmp(holder, bid) ? " (in " : "",
+			       strcmp(holder, bid) ? holder : "",
+			       strcmp(holder, bid) ? ")" : "",
+			       json_string_value(json_object_get(x, "problem")));
+		}
+		if (id)
+			break;
+	}
+	if (out.json) {
+		json_dumpf(report, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	}
+	status = bad ? EXIT_FAIL : EXIT_OK;
+	if (bad && !ctx->quiet)
+		fprintf(stderr, "saasctl: backup verify: problems found\n");
+done:
+	json_decref(report);
+	keys_secret_free(k);
+	backup_infos_release(&l);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+/* ---------------------------------------------------------------- */
+
 static void on_restore(void *ud, const struct restore_event *ev)
 {
 	struct cmd_ctx *ctx = ud;
@@ -556,6 +704,15 @@ const struct cmd_entry cmd_backup_list_entry = {
 	.usage = "[--store URL] [--json]",
 	.summary = "list the backups in a store, complete or not",
 	.exec = cmd_backup_list,
+};
+
+const struct cmd_entry cmd_backup_verify_entry = {
+	.name = "backup verify",
+	.usage = "[ID | --all] [--read-data] [-k KEYFILE] [--store URL] [--json]",
+	.summary = "check that a backup's objects are all there, or read and check them",
+	.exec = cmd_backup_verify,
+	.complete = COMPLETE_NONE,
+	.secrets = 1,
 };
 
 const struct cmd_entry cmd_restore_clickhouse_entry = {

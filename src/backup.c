@@ -1398,6 +1398,124 @@ static const unsigned char *ring_get(const struct key_ring *kr, const char *hold
 }
 
 /* ---------------------------------------------------------------- */
+/* verify                                                            */
+
+static int discard(void *ud, const void *data, size_t len, struct err *e)
+{
+	return 0;
+}
+
+static void vf_problem(const struct verify_options *o, struct verify_result *r,
+		       const char *key, const char *holder, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void vf_problem(const struct verify_options *o, struct verify_result *r,
+		       const char *key, const char *holder, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	struct verify_problem p = { key, holder, msg };
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->problems++;
+	if (o->on_problem)
+		o->on_problem(o->ud, &p);
+}
+
+int backup_verify(struct store *st, const char *id,
+		  const struct verify_options *o, struct verify_result *r,
+		  struct err *e)
+{
+	struct key_ring ring = { 0 };
+	json_t *m = NULL, *obj;
+	size_t i;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (store_key_check(id, e) < 0 || strchr(id, '/')) {
+		err_set(e, "'%s' is not a backup ID", id);
+		goto out;
+	}
+	if (load_manifest(st, id, &m, NULL, e) < 0)
+		goto out;
+	r->encrypted = json_is_object(json_object_get(m, "encryption"));
+	if (o->read_data && o->key) {
+		struct err ke = { { 0 } };
+
+		if (ring_open(&ring, m, id, o->key, &ke) < 0) {
+			vf_problem(o, r, "manifest.json", id, "%s", ke.msg);
+			ret = 0;
+			goto out;
+		}
+		r->decrypted = r->encrypted;
+	}
+	json_array_foreach(json_object_get(m, "objects"), i, obj) {
+		const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+		const char *holder = obj_holder(obj, id);
+		const char *want = json_string_value(json_object_get(obj, "blake2b")) ?: "";
+		uint64_t want_size = (uint64_t)json_integer_value(json_object_get(obj, "size"));
+		char *key = full_key(holder, rel);
+		uint64_t size = 0;
+		int found = 0;
+
+		r->objects++;
+		if (!o->read_data) {
+			if (store_head(st, key, &found, &size, e) < 0) {
+				free(key);
+				goto out;
+			}
+		} else {
+			struct obj_reader rd;
+			struct err re = { { 0 } };
+			char hash[2 * HASH_BYTES + 1];
+			int got;
+
+			if (or_init(&rd, ring.n ? ring_get(&ring, holder) : NULL, rel,
+				    discard, NULL, e) < 0) {
+				or_release(&rd);
+				free(key);
+				goto out;
+			}
+			got = store_get(st, key, or_feed, &rd, &found, &re);
+			if (got == 0 && found)
+				got = or_finish(&rd, hash, &re);
+			size = rd.size;
+			or_release(&rd);
+			if (got < 0) {
+				vf_problem(o, r, rel, holder, "%s", re.msg);
+				free(key);
+				continue;
+			}
+			if (found && strcmp(hash, want)) {
+				vf_problem(o, r, rel, holder, "does not match its BLAKE2b "
+					   "in the manifest (corrupt)");
+				free(key);
+				continue;
+			}
+		}
+		free(key);
+		if (!found) {
+			vf_problem(o, r, rel, holder, "is missing");
+			continue;
+		}
+		if (size != want_size) {
+			vf_problem(o, r, rel, holder, "has %" PRIu64 " bytes, the "
+				   "manifest says %" PRIu64, size, want_size);
+			continue;
+		}
+		r->bytes += size;
+	}
+	ret = 0;
+out:
+	ring_release(&ring);
+	json_decref(m);
+	if (ret < 0)
+		err_wrap(e, "verify '%s'", id);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
 /* restore                                                           */
 
 struct rs_run {

@@ -165,6 +165,38 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		const struct restore_options *o, struct restore_result *r,
 		struct err *e);
 
+/* ---- verify ---- */
+/*
+ * Check a complete backup against its manifest: every object it lists,
+ * in this backup or the one holding it, exists with its size. With
+ * read_data each is read whole and its BLAKE2b checked; with a key the
+ * objects of an encrypted backup are decrypted too, which checks their
+ * authentication. Problems go to on_problem and are counted; -1 only
+ * when the backup cannot be checked at all (no manifest, store errors).
+ */
+struct verify_problem {
+	const char *key;	/* relative to its backup's folder */
+	const char *holder;	/* the backup whose folder holds it */
+	const char *problem;
+};
+typedef void (*verify_problem_fn)(void *ud, const struct verify_problem *p);
+
+struct verify_options {
+	int read_data;
+	const struct keys_secret *key;	/* NULL: hashes only */
+	verify_problem_fn on_problem;
+	void *ud;
+};
+
+struct verify_result {
+	uint64_t objects, bytes, problems;
+	int encrypted, decrypted;
+};
+
+int backup_verify(struct store *st, const char *id,
+		  const struct verify_options *o, struct verify_result *r,
+		  struct err *e);
+
 /* Key escaping, for tests. */
 int backup_escape_name(struct strbuf *out, const char *name);
 

@@ -106,3 +106,45 @@ printf 'project: acme\nbackups:\n  full_every: 1\n' > "$T/repo/saasctl.yaml"
 saas -C "$T/repo" backup clickhouse --db src --incremental
 expect_rc 0 "backups.full_every is read from saasctl.yaml"
 expect_out '; full: a full backup every 1 runs' "and applied"
+
+# ---- verify
+saas backup verify "$INC"
+expect_rc 0 "verify passes on an incremental"
+expect_out "^ok +$INC  [0-9]+ objects, .*: present with their sizes" "with a verdict"
+saas backup verify --all --read-data -k "$T/right.key"
+expect_rc 0 "verify --all --read-data passes on every backup"
+expect_out "^ok +$EINC  .*hashes match, decrypted" "an encrypted one is decrypted with -k"
+expect_out "^ok +$FULL  .*hashes match$" "a plain one has its hashes checked"
+saas backup verify "$EINC" --read-data
+expect_rc 0 "without -k an encrypted backup's hashes are checked"
+expect_out "give -k to decrypt too" "and it says so"
+saas backup verify "$EINC" --read-data -k "$T/other.key"
+expect_rc 1 "verify with the wrong key fails"
+expect_out "is not encrypted to key" "and says why"
+# one flipped byte in an object of the base: the size is right, the hash is not
+f=$T/store/$FULL/data/src/events/202401.native.lz4
+cp "$f" "$T/saved"
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$f"
+saas backup verify "$INC"
+expect_rc 0 "a flipped byte keeps the size"
+saas backup verify "$INC" --read-data
+expect_rc 1 "verify --read-data catches one flipped byte"
+expect_out "^BAD +$INC  1 of [0-9]+ objects have problems" "the verdict is bad"
+expect_out "^  'data/src/events/202401.native.lz4' \(in $FULL\) does not match its BLAKE2b" \
+	"naming the object and the backup that holds it"
+saas restore clickhouse "$INC" --db-map src=flip
+expect_rc 1 "and so does a restore"
+expect_err "does not match its BLAKE2b" "for the same reason"
+cp "$T/saved" "$f"
+mv "$T/store/$FULL/data/src/logt/all.native.lz4" "$T/saved"
+saas --json backup verify --all
+expect_rc 1 "a missing object of a base fails verify"
+$PY - "$T/out" "$INC" "$FULL" "$INC2" <<'PY' && ok "--json gives a verdict per backup and names the missing object" || not_ok "verify --json" "$(cat "$T/out")"
+import json, sys
+r = {b["id"]: b for b in json.load(open(sys.argv[1]))}
+inc, full = r[sys.argv[2]], r[sys.argv[3]]
+assert inc["verdict"] == "bad" and full["verdict"] == "bad" and r[sys.argv[4]]["verdict"] == "bad", r
+assert inc["problems"] == [{"key": "data/src/logt/all.native.lz4", "backup": sys.argv[3], "problem": "is missing"}], inc
+assert all(b["verdict"] == "ok" for k, b in r.items() if k not in sys.argv[2:]), r
+PY
+mv "$T/saved" "$T/store/$FULL/data/src/logt/all.native.lz4"
