@@ -2,6 +2,7 @@
  * saasctl backup clickhouse | list, and restore clickhouse: arguments,
  * settings and output. The work is src/backup.
  */
+#define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -389,8 +390,9 @@ static int cmd_backup_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 		for (size_t i = 0; i < l.n; i++)
 			json_array_append_new(a, json_pack(
-				"{s:s, s:s, s:b, s:b, s:I, s:I, s:I}", "id", l.v[i].id,
+				"{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I}", "id", l.v[i].id,
 				"time", l.v[i].time, "complete", l.v[i].complete,
+				"pruned", l.v[i].pruned,
 				"encrypted", l.v[i].encrypted, "bytes",
 				(json_int_t)l.v[i].bytes, "rows",
 				(json_int_t)l.v[i].rows, "tables",
@@ -412,8 +414,9 @@ static int cmd_backup_list(struct cmd_ctx *ctx, int argc, char **argv)
 				       sz, l.v[i].tables, l.v[i].rows,
 				       l.v[i].encrypted ? "yes" : "no");
 			else
-				printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  incomplete\n",
-				       l.v[i].id, l.v[i].time, sz, "-", "-", "-");
+				printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  %s\n",
+				       l.v[i].id, l.v[i].time, sz, "-", "-", "-",
+				       l.v[i].pruned ? "pruned" : "incomplete");
 		}
 	}
 	status = EXIT_OK;
@@ -574,6 +577,220 @@ done:
 
 /* ---------------------------------------------------------------- */
 
+static const char *const prune_words[][2] = {
+	[PRUNE_KEEP] = { "keep", "keep" },
+	[PRUNE_FORGET] = { "forget", "would forget" },
+	[PRUNE_INCOMPLETE_REMOVE] = { "remove", "would remove" },
+	[PRUNE_INCOMPLETE_KEEP] = { "wait", "wait" },
+	[PRUNE_PRUNED_KEEP] = { "held", "held" },
+	[PRUNE_PRUNED_REMOVE] = { "remove", "would remove" },
+};
+static const char *const prune_json[] = {
+	[PRUNE_KEEP] = "keep", [PRUNE_FORGET] = "forget",
+	[PRUNE_INCOMPLETE_REMOVE] = "remove_incomplete",
+	[PRUNE_INCOMPLETE_KEEP] = "keep_incomplete",
+	[PRUNE_PRUNED_KEEP] = "keep_referenced",
+	[PRUNE_PRUNED_REMOVE] = "remove_pruned",
+};
+
+struct pr_out {
+	int json, dry_run;
+	json_t *list;
+};
+
+static void on_prune(void *ud, const struct prune_event *ev)
+{
+	struct pr_out *o = ud;
+
+	if (o->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", ev->id,
+				      "time", ev->time, "action", prune_json[ev->action],
+				      "why", ev->why ? ev->why : "", "deleted_objects",
+				      (json_int_t)ev->deleted, "deleted_bytes",
+				      (json_int_t)ev->deleted_bytes, "kept_objects",
+				      (json_int_t)ev->kept);
+
+		json_object_set_new(j, "kept_for", ev->kept_for ?
+				    json_string(ev->kept_for) : json_null());
+		json_array_append_new(o->list, j);
+		return;
+	}
+	printf("%-13s %-20s %-20s %s", prune_words[ev->action][o->dry_run], ev->id,
+	       ev->time, ev->why ? ev->why : "");
+	if (ev->deleted)
+		printf("; %" PRIu64 " objects %s", ev->deleted,
+		       o->dry_run ? "would be deleted" : "deleted");
+	if (ev->kept)
+		printf("; %" PRIu64 " objects kept for %s", ev->kept,
+		       ev->kept_for ? ev->kept_for : "?");
+	putchar('\n');
+}
+
+/* N, or "unlimited" (-1). */
+static int keep_count(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (!strcmp(s, "unlimited")) {
+		*out = -1;
+		return 0;
+	}
+	v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 1000000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* SAASCTL_NOW: RFC 3339 in UTC, or @SECONDS; else the clock. */
+static int prune_now(struct cmd_ctx *ctx, int64_t *now)
+{
+	const char *s = getenv("SAASCTL_NOW");
+	struct tm tm;
+	char *end;
+
+	*now = (int64_t)time(NULL);
+	if (!s || !*s)
+		return 0;
+	if (s[0] == '@') {
+		long long v = strtoll(s + 1, &end, 10);
+
+		if (end != s + 1 && !*end) {
+			*now = v;
+			return 0;
+		}
+	} else {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (end && (!strcmp(end, "Z") || !*end)) {
+			*now = (int64_t)timegm(&tm);
+			return 0;
+		}
+	}
+	return cmd_fail(ctx, "SAASCTL_NOW '%s' is not a UTC time such as "
+			"2026-01-31T03:00:00Z or @SECONDS", s);
+}
+
+static int cmd_backup_prune(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "keep-last", required_argument, NULL, RETENTION_LAST + 1 },
+		{ "keep-hourly", required_argument, NULL, RETENTION_HOURLY + 1 },
+		{ "keep-daily", required_argument, NULL, RETENTION_DAILY + 1 },
+		{ "keep-weekly", required_argument, NULL, RETENTION_WEEKLY + 1 },
+		{ "keep-monthly", required_argument, NULL, RETENTION_MONTHLY + 1 },
+		{ "keep-yearly", required_argument, NULL, RETENTION_YEARLY + 1 },
+		{ "keep-within", required_argument, NULL, 'w' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const yaml_keys[RETENTION_NRULES] = {
+		"backups.keep.last", NULL, "backups.keep.daily",
+		"backups.keep.weekly", "backups.keep.monthly", NULL,
+	};
+	const char *store_url = NULL, *within = NULL;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct prune_options o = { 0 };
+	struct prune_result r;
+	struct pr_out out = { ctx->json, 0, json_array() };
+	struct err e = { "" };
+	int c, given = 0, status = EXIT_FAIL;
+	char sz[32];
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store_url = optarg; break;
+		case 'w': within = optarg; given = 1; break;
+		case 'n': o.dry_run = 1; break;
+		case 'j': out.json = 1; break;
+		default:
+			if (c >= 1 && c <= RETENTION_NRULES) {
+				if (keep_count(optarg, &o.policy.count[c - 1]) < 0) {
+					json_decref(out.list);
+					return cmd_usage_error(ctx, "--%s wants a count or "
+							       "'unlimited', not '%s'",
+							       opts[c].name, optarg);
+				}
+				given = 1;
+				break;
+			}
+			json_decref(out.list);
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc) {
+		json_decref(out.list);
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	}
+	out.dry_run = o.dry_run;
+	if (open_repo(ctx, &repo) != 0)
+		goto done;
+	/* the rules given replace saasctl.yaml's as a whole */
+	if (!given && repo) {
+		for (int i = 0; i < RETENTION_NRULES; i++) {
+			const char *v = yaml_keys[i] ? monorepo_get(repo, yaml_keys[i]) : NULL;
+
+			if (v && keep_count(v, &o.policy.count[i]) < 0) {
+				cmd_fail(ctx, "%s: '%s' is not a count", yaml_keys[i], v);
+				goto done;
+			}
+		}
+		within = monorepo_get(repo, "backups.keep.within");
+	}
+	if (within && retention_parse_within(&o.policy, within, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (retention_empty(&o.policy)) {
+		cmd_usage_error(ctx, "no retention rule: give --keep-* or set backups.keep");
+		status = EXIT_USAGE;
+		goto done;
+	}
+	if (prune_now(ctx, &o.now) != 0 || open_store(ctx, repo, store_url, &st) != 0)
+		goto done;
+	o.grace = 24 * 3600;
+	o.on_event = on_prune;
+	o.ud = &out;
+	if (backup_prune(st, &o, &r, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (out.json) {
+		json_t *j = json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I}", "dry_run",
+				      o.dry_run, "backups", json_incref(out.list), "kept",
+				      (json_int_t)r.kept, "forgotten",
+				      (json_int_t)r.forgotten, "incomplete_removed",
+				      (json_int_t)r.incomplete_removed, "deleted_objects",
+				      (json_int_t)r.deleted, "deleted_bytes",
+				      (json_int_t)r.deleted_bytes);
+
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		human(sz, sizeof(sz), r.deleted_bytes);
+		printf("%s%" PRIu64 " kept, %" PRIu64 " forgotten, %" PRIu64
+		       " incomplete removed; %" PRIu64 " objects (%s) %s\n",
+		       o.dry_run ? "dry run: " : "", r.kept, r.forgotten,
+		       r.incomplete_removed, r.deleted, sz,
+		       o.dry_run ? "would be deleted" : "deleted");
+	}
+	status = EXIT_OK;
+done:
+	json_decref(out.list);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+/* ---------------------------------------------------------------- */
+
 static void on_restore(void *ud, const struct restore_event *ev)
 {
 	struct cmd_ctx *ctx = ud;
@@ -713,6 +930,15 @@ const struct cmd_entry cmd_backup_verify_entry = {
 	.exec = cmd_backup_verify,
 	.complete = COMPLETE_NONE,
 	.secrets = 1,
+};
+
+const struct cmd_entry cmd_backup_prune_entry = {
+	.name = "backup prune",
+	.usage = "[--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N] "
+		 "[--keep-monthly N] [--keep-yearly N] "
+		 "[--keep-within DURATION] [--dry-run] [--store URL] [--json]",
+	.summary = "forget old backups by restic's rules, never an object still referenced",
+	.exec = cmd_backup_prune,
 };
 
 const struct cmd_entry cmd_restore_clickhouse_entry = {

@@ -1231,12 +1231,16 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 		bi->bytes += l.v[i].size;
 		if (!strcmp(slash + 1, "manifest.json"))
 			bi->complete = 1;
+		if (!strcmp(slash + 1, BACKUP_PRUNED_KEY))
+			bi->pruned = 1;
 	}
 	for (size_t i = 0; i < out->n; i++) {
 		struct backup_info *bi = &out->v[i];
 		char *k;
 		json_t *m;
 
+		if (bi->complete)
+			bi->pruned = 0;
 		if (!bi->complete)
 			continue;
 		k = full_key(bi->id, "manifest.json");
@@ -1512,6 +1516,313 @@ out:
 	json_decref(m);
 	if (ret < 0)
 		err_wrap(e, "verify '%s'", id);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* prune                                                             */
+
+static int parse_rfc3339(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) ||
+	    (*end != 'Z' && *end != '\0'))
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* One backup folder of the store. */
+struct pr_group {
+	char *id;
+	size_t first, n;	/* its objects in the listing */
+	int complete, pruned;
+	int64_t time, newest_mtime;
+	char time_s[32];
+	int keep;
+	char *why;
+};
+
+/* "holder/key" of an object a kept backup references, and who. */
+struct pr_ref {
+	char *full;
+	const char *by;		/* the kept backup's ID */
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pr_ref *)a)->full,
+		      ((const struct pr_ref *)b)->full);
+}
+
+static const struct pr_ref *ref_find(const struct pr_ref *v, size_t n,
+				     const char *full)
+{
+	struct pr_ref k = { (char *)full, NULL };
+
+	return n ? bsearch(&k, v, n, sizeof(*v), ref_cmp) : NULL;
+}
+
+static void add_word(struct strbuf *sb, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = sb->buf; p && (p = strstr(p, w)); p += n)
+		if ((p == sb->buf || p[-1] == ' ') && (p[n] == ',' || !p[n]))
+			return;
+	strbuf_addf(sb, "%s%s", sb->len ? ", " : "", w);
+}
+
+/* Delete the objects of g that no kept backup references (all of them
+ * when refs is empty); count what stays. */
+static int pr_sweep(struct store *st, const struct prune_options *o,
+		    const struct store_list *l, const struct pr_group *g,
+		    const struct pr_ref *refs, size_t nrefs,
+		    struct prune_event *ev, struct strbuf *kept_for,
+		    int keep_marker, struct err *e)
+{
+	/* the manifest goes first: a half-deleted backup is never complete */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = g->first; i < g->first + g->n; i++) {
+			const char *k = l->v[i].key;
+			const char *rel = k + strlen(g->id) + 1;
+			const struct pr_ref *ref;
+			int is_manifest = !strcmp(rel, "manifest.json");
+
+			if (pass == 0 ? !is_manifest : is_manifest)
+				continue;
+			if (keep_marker && !strcmp(rel, BACKUP_PRUNED_KEY))
+				continue;
+			if ((ref = ref_find(refs, nrefs, k))) {
+				ev->kept++;
+				add_word(kept_for, ref->by);
+				continue;
+			}
+			if (!o->dry_run && store_delete(st, k, e) < 0)
+				return -1;
+			ev->deleted++;
+			ev->deleted_bytes += l->v[i].size;
+		}
+	return 0;
+}
+
+int backup_prune(struct store *st, const struct prune_options *o,
+		 struct prune_result *r, struct err *e)
+{
+	struct store_list l = { 0 };
+	struct pr_group *g = NULL;
+	struct pr_ref *refs = NULL;
+	size_t ng = 0, nrefs = 0, ncomplete = 0;
+	int64_t *times = NULL;
+	int *keep = NULL;
+	char **why = NULL;
+	size_t *ci = NULL;
+	int locked = 0, ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (retention_empty(&o->policy)) {
+		err_set(e, "no retention rule: give --keep-* or set backups.keep");
+		goto out;
+	}
+	if (!o->dry_run) {
+		if (backup_lock(st, e) < 0)
+			goto out;
+		locked = 1;
+	}
+	if (store_list(st, "", &l, e) < 0)
+		goto out;
+	g = calloc(l.n + 1, sizeof(*g));
+	for (size_t i = 0; i < l.n; i++) {
+		const char *k = l.v[i].key, *slash = strchr(k, '/');
+		struct pr_group *x;
+
+		if (!slash)
+			continue;	/* the lock */
+		if (!ng || strncmp(g[ng - 1].id, k, (size_t)(slash - k)) ||
+		    g[ng - 1].id[slash - k]) {
+			x = &g[ng++];
+			x->id = strndup(k, (size_t)(slash - k));
+			x->first = i;
+		}
+		x = &g[ng - 1];
+		x->n++;
+		if (l.v[i].mtime > x->newest_mtime)
+			x->newest_mtime = l.v[i].mtime;
+		if (!strcmp(slash + 1, "manifest.json"))
+			x->complete = 1;
+		if (!strcmp(slash + 1, BACKUP_PRUNED_KEY))
+			x->pruned = 1;
+	}
+	times = calloc(ng + 1, sizeof(*times));
+	keep = calloc(ng + 1, sizeof(*keep));
+	why = calloc(ng + 1, sizeof(*why));
+	ci = calloc(ng + 1, sizeof(*ci));
+	for (size_t i = 0; i < ng; i++) {
+		json_t *m = NULL;
+		const char *t;
+
+		if (!g[i].complete)
+			continue;
+		if (load_manifest(st, g[i].id, &m, NULL, e) < 0)
+			goto out;
+		t = json_string_value(json_object_get(m, "time"));
+		if (parse_rfc3339(t, &g[i].time) < 0) {
+			err_set(e, "the manifest of '%s' has no valid time", g[i].id);
+			json_decref(m);
+			goto out;
+		}
+		snprintf(g[i].time_s, sizeof(g[i].time_s), "%s", t);
+		json_decref(m);
+		times[ncomplete] = g[i].time;
+		ci[ncomplete++] = i;
+	}
+	if (retention_apply(&o->policy, times, ncomplete, o->now, keep, why, e) < 0)
+		goto out;
+	for (size_t k = 0; k < ncomplete; k++) {
+		g[ci[k]].keep = keep[k];
+		g[ci[k]].why = why[k];
+		why[k] = NULL;
+	}
+	/* what the kept backups reference: their own objects and others' */
+	for (size_t i = 0; i < ng; i++) {
+		json_t *m = NULL, *obj;
+		size_t k;
+
+		if (!g[i].complete || !g[i].keep)
+			continue;
+		if (load_manifest(st, g[i].id, &m, NULL, e) < 0)
+			goto out;
+		refs = realloc(refs, (nrefs + json_array_size(json_object_get(m, "objects")) + 2) *
+			       sizeof(*refs));
+		refs[nrefs++] = (struct pr_ref){ full_key(g[i].id, "manifest.json"), g[i].id };
+		json_array_foreach(json_object_get(m, "objects"), k, obj)
+			refs[nrefs++] = (struct pr_ref){
+				full_key(obj_holder(obj, g[i].id),
+					 json_string_value(json_object_get(obj, "key")) ?: ""),
+				g[i].id };
+		json_decref(m);
+	}
+	if (nrefs)
+		qsort(refs, nrefs, sizeof(*refs), ref_cmp);
+
+	for (size_t i = 0; i < ng; i++) {
+		struct prune_event ev = { .id = g[i].id, .time = g[i].time_s };
+		struct strbuf kept_for = STRBUF_INIT, reason = STRBUF_INIT;
+		char when[32];
+		int rc = 0;
+
+		strbuf_init(&kept_for, 0);
+		strbuf_init(&reason, 0);
+		if (!g[i].complete) {
+			time_t mt = (time_t)g[i].newest_mtime;
+			struct tm tm;
+
+			gmtime_r(&mt, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			ev.time = when;
+		}
+		if (g[i].complete && g[i].keep) {
+			ev.action = PRUNE_KEEP;
+			ev.why = g[i].why;
+			r->kept++;
+		} else if (g[i].complete) {
+			ev.action = PRUNE_FORGET;
+			ev.why = "no rule keeps it";
+			rc = pr_sweep(st, o, &l, &g[i], refs, nrefs, &ev, &kept_for, 0, e);
+			r->forgotten++;
+		} else if (g[i].pruned) {
+			rc = pr_sweep(st, o, &l, &g[i], refs, nrefs, &ev, &kept_for, 1, e);
+			ev.action = ev.kept ? PRUNE_PRUNED_KEEP : PRUNE_PRUNED_REMOVE;
+			ev.why = "forgotten earlier";
+			if (!rc && !ev.kept) {
+				char *mk = full_key(g[i].id, BACKUP_PRUNED_KEY);
+
+				if (!o->dry_run)
+					rc = store_delete(st, mk, e);
+				ev.deleted++;
+				free(mk);
+			}
+		} else if (o->now - g[i].newest_mtime > o->grace) {
+			size_t aborted = 0;
+			char *prefix = full_key(g[i].id, "");
+
+			ev.action = PRUNE_INCOMPLETE_REMOVE;
+			strbuf_addf(&reason, "incomplete, last written %s, older than "
+				    "the grace period", when);
+			ev.why = reason.buf;
+			rc = pr_sweep(st, o, &l, &g[i], refs, nrefs, &ev, &kept_for, 0, e);
+			/* the s3 backend aborts abandoned multipart uploads here */
+			if (!rc && !o->dry_run &&
+			    store_abort_uploads(st, prefix, o->now - o->grace, &aborted, e) < 0)
+				rc = -1;
+			r->uploads_aborted += aborted;
+			free(prefix);
+			r->incomplete_removed++;
+		} else {
+			ev.action = PRUNE_INCOMPLETE_KEEP;
+			strbuf_addf(&reason, "incomplete, last written %s, within the "
+				    "grace period (still running?)", when);
+			ev.why = reason.buf;
+		}
+		/* a forgotten backup that still holds others' objects says so */
+		if (!rc && ev.action == PRUNE_FORGET && ev.kept) {
+			struct strbuf mk = STRBUF_INIT;
+			char now_s[32];
+			time_t nt = (time_t)o->now;
+			struct tm tm;
+			char *key = full_key(g[i].id, BACKUP_PRUNED_KEY);
+			json_t *j;
+			char *text;
+
+			gmtime_r(&nt, &tm);
+			strftime(now_s, sizeof(now_s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			j = json_pack("{s:s, s:s, s:s}", "pruned", now_s, "time",
+				      g[i].time_s, "kept_for", kept_for.buf);
+			text = json_dumps(j, JSON_INDENT(1));
+			strbuf_init(&mk, 0);
+			if (!o->dry_run)
+				rc = store_put(st, key, text, strlen(text), 0, NULL, e);
+			free(text);
+			free(key);
+			json_decref(j);
+			strbuf_release(&mk);
+		}
+		ev.kept_for = kept_for.len ? kept_for.buf : NULL;
+		r->deleted += ev.deleted;
+		r->deleted_bytes += ev.deleted_bytes;
+		if (!rc && o->on_event)
+			o->on_event(o->ud, &ev);
+		strbuf_release(&kept_for);
+		strbuf_release(&reason);
+		if (rc < 0) {
+			err_wrap(e, "cannot prune '%s'", g[i].id);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (locked)
+		backup_unlock(st);
+	for (size_t i = 0; i < ng; i++) {
+		free(g[i].id);
+		free(g[i].why);
+	}
+	for (size_t i = 0; i < ncomplete; i++)
+		free(why[i]);
+	for (size_t i = 0; i < nrefs; i++)
+		free(refs[i].full);
+	free(g);
+	free(refs);
+	free(times);
+	free(keep);
+	free(why);
+	free(ci);
+	store_list_release(&l);
+	if (ret < 0)
+		err_wrap(e, "prune");
 	return ret;
 }
 

@@ -7,6 +7,7 @@
 #include "clickhouse.h"
 #include "err.h"
 #include "keys.h"
+#include "retention.h"
 #include "store.h"
 
 /*
@@ -126,6 +127,7 @@ struct backup_info {
 	char *id;
 	char *time;		/* RFC 3339, UTC */
 	int complete;
+	int pruned;		/* forgotten by prune; objects kept for others */
 	int encrypted;
 	uint64_t bytes, rows, tables;
 	char *server_version;	/* NULL when incomplete */
@@ -196,6 +198,56 @@ struct verify_result {
 int backup_verify(struct store *st, const char *id,
 		  const struct verify_options *o, struct verify_result *r,
 		  struct err *e);
+
+/* ---- prune ---- */
+/*
+ * Forget the complete backups the policy does not keep (retention.h),
+ * and remove incomplete backups older than the grace period. An object a
+ * kept backup references is never deleted: a forgotten backup holding
+ * such objects loses its manifest and every other object, and gets
+ * BACKUP_PRUNED_KEY listing the backups it is kept for; a later prune
+ * deletes the rest once nothing references it. Takes the lock unless
+ * dry_run; with dry_run nothing is changed and the events say what would.
+ */
+#define BACKUP_PRUNED_KEY "pruned.json"
+
+enum prune_action {
+	PRUNE_KEEP,		/* kept by the rules in why */
+	PRUNE_FORGET,		/* forgotten; its unreferenced objects deleted */
+	PRUNE_INCOMPLETE_REMOVE,	/* incomplete, older than the grace */
+	PRUNE_INCOMPLETE_KEEP,	/* incomplete, within the grace (running?) */
+	PRUNE_PRUNED_KEEP,	/* forgotten earlier, objects still referenced */
+	PRUNE_PRUNED_REMOVE,	/* forgotten earlier, nothing referenced now */
+};
+
+struct prune_event {
+	const char *id;
+	const char *time;	/* RFC 3339 */
+	enum prune_action action;
+	const char *why;	/* the rules, or the reason */
+	uint64_t deleted, deleted_bytes;	/* objects (would be) deleted */
+	uint64_t kept;		/* objects kept because others reference them */
+	const char *kept_for;	/* those backups, ", "-separated, or NULL */
+};
+typedef void (*prune_event_fn)(void *ud, const struct prune_event *ev);
+
+struct prune_options {
+	struct retention_policy policy;
+	int64_t now;		/* seconds since the epoch */
+	int64_t grace;		/* seconds */
+	int dry_run;
+	prune_event_fn on_event;
+	void *ud;
+};
+
+struct prune_result {
+	uint64_t kept, forgotten, incomplete_removed;
+	uint64_t deleted, deleted_bytes;
+	size_t uploads_aborted;
+};
+
+int backup_prune(struct store *st, const struct prune_options *o,
+		 struct prune_result *r, struct err *e);
 
 /* Key escaping, for tests. */
 int backup_escape_name(struct strbuf *out, const char *name);
