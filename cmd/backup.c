@@ -2,6 +2,7 @@
  * saasctl backup clickhouse | list, and restore clickhouse: arguments,
  * settings and output. The work is src/backup.
  */
+#define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -112,8 +113,11 @@ static void on_event(void *ud, const struct backup_event *ev)
 			json_object_set_new(j, "rows", json_integer((json_int_t)ev->rows));
 			json_object_set_new(j, "bytes", json_integer((json_int_t)ev->bytes));
 		}
-		if (ev->kind == BACKUP_EV_TABLE)
+		if (ev->kind == BACKUP_EV_TABLE) {
 			json_object_set_new(j, "ok", json_boolean(!ev->error));
+			json_object_set_new(j, "unchanged_partitions",
+					    json_integer((json_int_t)ev->reused));
+		}
 		if (ev->error)
 			json_object_set_new(j, "error", json_string(ev->error));
 		json_dumpf(j, stdout, JSON_COMPACT);
@@ -137,6 +141,10 @@ static void on_event(void *ud, const struct backup_event *ev)
 	human(sz, sizeof(sz), ev->bytes);
 	if (ev->error)
 		printf("failed  %s.%s: %s\n", ev->database, ev->table, ev->error);
+	else if (ev->reused)
+		printf("ok      %s.%s  %" PRIu64 " rows  %s  %" PRIu64
+		       " unchanged partitions referenced\n", ev->database,
+		       ev->table, ev->rows, sz, ev->reused);
 	else
 		printf("ok      %s.%s  %" PRIu64 " rows  %s\n", ev->database,
 		       ev->table, ev->rows, sz);
@@ -187,9 +195,13 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "encrypt-to", required_argument, NULL, 'E' },
 		{ "parallel", required_argument, NULL, 'P' },
 		{ "ping", required_argument, NULL, 'p' },
+		{ "incremental", no_argument, NULL, 'I' },
+		{ "full-every", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strv dbs = { 0 }, tables = { 0 }, enc = { 0 };
+	const char *full_every = NULL;
+	int incremental = 0;
 	const char *url = NULL, *store_url = NULL, *ping = NULL;
 	struct monorepo *repo = NULL;
 	struct store *st = NULL;
@@ -214,6 +226,8 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		case 's': store_url = optarg; break;
 		case 'E': strv_add(&enc, optarg); break;
 		case 'p': ping = optarg; break;
+		case 'I': incremental = 1; break;
+		case 'F': full_every = optarg; incremental = 1; break;
 		case 'P': {
 			char *end;
 
@@ -240,6 +254,21 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (!ping && repo)
 		ping = monorepo_get(repo, "backups.ping");
+	if (!full_every && repo)
+		full_every = monorepo_get(repo, "backups.full_every");
+	if (full_every) {
+		char *end;
+		long n = strtol(full_every, &end, 10);
+
+		if (*end || end == full_every || n < 1 || n > 10000) {
+			cmd_usage_error(ctx, "--full-every (backups.full_every) wants "
+					"1 to 10000, not '%s'", full_every);
+			status = EXIT_USAGE;
+			goto done;
+		}
+		o.full_every = (int)n;
+	}
+	o.incremental = incremental;
 	if (open_store(ctx, repo, store_url, &st) != 0 ||
 	    open_clickhouse(ctx, repo, url, &ch) != 0 ||
 	    load_recipients(ctx, repo, &enc, &recips, &o.nrecipients) != 0)
@@ -286,6 +315,13 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		 "backup %s: %" PRIu64 " tables, %" PRIu64 " rows, %s in %.1f s",
 		 r.id, r.tables, r.rows, sz,
 		 (double)(clock_now_ms() - out.t0) / 1000.0);
+	if (r.base[0])
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; incremental on %s, %" PRIu64 " of %" PRIu64
+			 " partitions unchanged", r.base, r.reused, r.partitions);
+	else if (incremental)
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; full: %s", r.full_reason);
 	if (ctx->json) {
 		json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:b}", "event",
 				      "done", "id", r.id, "ok", 1, "tables",
@@ -293,6 +329,8 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 				      "bytes", (json_int_t)r.bytes, "encrypted",
 				      o.nrecipients > 0);
 
+		json_object_set_new(j, "base", r.base[0] ? json_string(r.base) : json_null());
+		json_object_set_new(j, "unchanged_partitions", json_integer((json_int_t)r.reused));
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
@@ -352,8 +390,9 @@ static int cmd_backup_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 		for (size_t i = 0; i < l.n; i++)
 			json_array_append_new(a, json_pack(
-				"{s:s, s:s, s:b, s:b, s:I, s:I, s:I}", "id", l.v[i].id,
+				"{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I}", "id", l.v[i].id,
 				"time", l.v[i].time, "complete", l.v[i].complete,
+				"pruned", l.v[i].pruned,
 				"encrypted", l.v[i].encrypted, "bytes",
 				(json_int_t)l.v[i].bytes, "rows",
 				(json_int_t)l.v[i].rows, "tables",
@@ -375,13 +414,376 @@ static int cmd_backup_list(struct cmd_ctx *ctx, int argc, char **argv)
 				       sz, l.v[i].tables, l.v[i].rows,
 				       l.v[i].encrypted ? "yes" : "no");
 			else
-				printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  incomplete\n",
-				       l.v[i].id, l.v[i].time, sz, "-", "-", "-");
+				printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  %s\n",
+				       l.v[i].id, l.v[i].time, sz, "-", "-", "-",
+				       l.v[i].pruned ? "pruned" : "incomplete");
 		}
 	}
 	status = EXIT_OK;
 done:
 	backup_infos_release(&l);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+/* ---------------------------------------------------------------- */
+
+struct vf_out {
+	struct cmd_ctx *ctx;
+	int json;
+	json_t *problems;	/* of the backup being checked */
+};
+
+static void on_problem(void *ud, const struct verify_problem *p)
+{
+	struct vf_out *o = ud;
+
+	json_array_append_new(o->problems, json_pack("{s:s, s:s, s:s}", "key",
+						     p->key, "backup", p->holder,
+						     "problem", p->problem));
+}
+
+static int cmd_backup_verify(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "read-data", no_argument, NULL, 'r' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store_url = NULL, *keyfile = NULL, *id = NULL;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct keys_secret *k = NULL;
+	struct backup_infos l = { 0 };
+	struct verify_options o = { 0 };
+	struct vf_out out = { ctx, ctx->json, NULL };
+	json_t *report = json_array();
+	struct err e = { "" };
+	int c, all = 0, status = EXIT_FAIL, bad = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":k:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store_url = optarg; break;
+		case 'a': all = 1; break;
+		case 'r': o.read_data = 1; break;
+		case 'k': keyfile = optarg; break;
+		case 'j': out.json = 1; break;
+		default:
+			json_decref(report);
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		id = argv[optind++];
+	if (optind < argc || (id && all)) {
+		json_decref(report);
+		return cmd_usage_error(ctx, "give one backup ID or --all");
+	}
+	if (open_repo(ctx, &repo) != 0 || open_store(ctx, repo, store_url, &st) != 0)
+		goto done;
+	if (keyfile && keys_secret_load(&k, keyfile, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	o.key = k;
+	o.on_problem = on_problem;
+	o.ud = &out;
+	if (backup_list(st, &l, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (!id && !all) {
+		for (size_t i = l.n; i-- > 0 && !id;)
+			if (l.v[i].complete)
+				id = l.v[i].id;
+		if (!id) {
+			cmd_fail(ctx, "no complete backup in the store");
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < l.n || (id && i == 0); i++) {
+		const char *bid = id ? id : l.v[i].id;
+		struct verify_result r;
+		json_t *j;
+		char sz[32];
+
+		if (!id && !l.v[i].complete) {
+			json_array_append_new(report, json_pack("{s:s, s:s}", "id", bid,
+								"verdict", "incomplete"));
+			if (!out.json)
+				printf("%-10s %s  not checked: no manifest\n", "incomplete", bid);
+			continue;
+		}
+		out.problems = json_array();
+		if (backup_verify(st, bid, &o, &r, &e) < 0) {
+			json_decref(out.problems);
+			cmd_fail_err(ctx, &e);
+			goto done;
+		}
+		bad |= r.problems > 0;
+		j = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:b, s:o}", "id", bid,
+			      "verdict", r.problems ? "bad" : "ok", "objects",
+			      (json_int_t)r.objects, "bytes", (json_int_t)r.bytes,
+			      "read_data", o.read_data, "encrypted", r.encrypted,
+			      "decrypted", r.decrypted, "problems", out.problems);
+		json_array_append_new(report, j);
+		if (out.json)
+			continue;
+		human(sz, sizeof(sz), r.bytes);
+		if (!r.problems)
+			printf("%-10s %s  %" PRIu64 " objects, %s: %s\n", "ok", bid,
+			       r.objects, sz, !o.read_data ? "present with their sizes" :
+			       r.decrypted ? "hashes match, decrypted" :
+			       r.encrypted ? "hashes match (give -k to decrypt too)" :
+			       "hashes match");
+		else
+			printf("%-10s %s  %" PRIu64 " of %" PRIu64 " objects have problems\n",
+			       "BAD", bid, r.problems, r.objects);
+		for (size_t p = 0; p < json_array_size(out.problems); p++) {
+			json_t *x = json_array_get(out.problems, p);
+			const char *holder = json_string_value(json_object_get(x, "backup"));
+
+			printf("  '%s'%s%s%s %s\n",
+			       json_string_value(json_object_get(x, "key")),
+			       strcmp(holder, bid) ? " (in " : "",
+			       strcmp(holder, bid) ? holder : "",
+			       strcmp(holder, bid) ? ")" : "",
+			       json_string_value(json_object_get(x, "problem")));
+		}
+		if (id)
+			break;
+	}
+	if (out.json) {
+		json_dumpf(report, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	}
+	status = bad ? EXIT_FAIL : EXIT_OK;
+	if (bad && !ctx->quiet)
+		fprintf(stderr, "saasctl: backup verify: problems found\n");
+done:
+	json_decref(report);
+	keys_secret_free(k);
+	backup_infos_release(&l);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+/* ---------------------------------------------------------------- */
+
+static const char *const prune_words[][2] = {
+	[PRUNE_KEEP] = { "keep", "keep" },
+	[PRUNE_FORGET] = { "forget", "would forget" },
+	[PRUNE_INCOMPLETE_REMOVE] = { "remove", "would remove" },
+	[PRUNE_INCOMPLETE_KEEP] = { "wait", "wait" },
+	[PRUNE_PRUNED_KEEP] = { "held", "held" },
+	[PRUNE_PRUNED_REMOVE] = { "remove", "would remove" },
+};
+static const char *const prune_json[] = {
+	[PRUNE_KEEP] = "keep", [PRUNE_FORGET] = "forget",
+	[PRUNE_INCOMPLETE_REMOVE] = "remove_incomplete",
+	[PRUNE_INCOMPLETE_KEEP] = "keep_incomplete",
+	[PRUNE_PRUNED_KEEP] = "keep_referenced",
+	[PRUNE_PRUNED_REMOVE] = "remove_pruned",
+};
+
+struct pr_out {
+	int json, dry_run;
+	json_t *list;
+};
+
+static void on_prune(void *ud, const struct prune_event *ev)
+{
+	struct pr_out *o = ud;
+
+	if (o->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", ev->id,
+				      "time", ev->time, "action", prune_json[ev->action],
+				      "why", ev->why ? ev->why : "", "deleted_objects",
+				      (json_int_t)ev->deleted, "deleted_bytes",
+				      (json_int_t)ev->deleted_bytes, "kept_objects",
+				      (json_int_t)ev->kept);
+
+		json_object_set_new(j, "kept_for", ev->kept_for ?
+				    json_string(ev->kept_for) : json_null());
+		json_array_append_new(o->list, j);
+		return;
+	}
+	printf("%-13s %-20s %-20s %s", prune_words[ev->action][o->dry_run], ev->id,
+	       ev->time, ev->why ? ev->why : "");
+	if (ev->deleted)
+		printf("; %" PRIu64 " objects %s", ev->deleted,
+		       o->dry_run ? "would be deleted" : "deleted");
+	if (ev->kept)
+		printf("; %" PRIu64 " objects kept for %s", ev->kept,
+		       ev->kept_for ? ev->kept_for : "?");
+	putchar('\n');
+}
+
+/* N, or "unlimited" (-1). */
+static int keep_count(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (!strcmp(s, "unlimited")) {
+		*out = -1;
+		return 0;
+	}
+	v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 1000000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* SAASCTL_NOW: RFC 3339 in UTC, or @SECONDS; else the clock. */
+static int prune_now(struct cmd_ctx *ctx, int64_t *now)
+{
+	const char *s = getenv("SAASCTL_NOW");
+	struct tm tm;
+	char *end;
+
+	*now = (int64_t)time(NULL);
+	if (!s || !*s)
+		return 0;
+	if (s[0] == '@') {
+		long long v = strtoll(s + 1, &end, 10);
+
+		if (end != s + 1 && !*end) {
+			*now = v;
+			return 0;
+		}
+	} else {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (end && (!strcmp(end, "Z") || !*end)) {
+			*now = (int64_t)timegm(&tm);
+			return 0;
+		}
+	}
+	return cmd_fail(ctx, "SAASCTL_NOW '%s' is not a UTC time such as "
+			"2026-01-31T03:00:00Z or @SECONDS", s);
+}
+
+static int cmd_backup_prune(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "keep-last", required_argument, NULL, RETENTION_LAST + 1 },
+		{ "keep-hourly", required_argument, NULL, RETENTION_HOURLY + 1 },
+		{ "keep-daily", required_argument, NULL, RETENTION_DAILY + 1 },
+		{ "keep-weekly", required_argument, NULL, RETENTION_WEEKLY + 1 },
+		{ "keep-monthly", required_argument, NULL, RETENTION_MONTHLY + 1 },
+		{ "keep-yearly", required_argument, NULL, RETENTION_YEARLY + 1 },
+		{ "keep-within", required_argument, NULL, 'w' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const yaml_keys[RETENTION_NRULES] = {
+		"backups.keep.last", NULL, "backups.keep.daily",
+		"backups.keep.weekly", "backups.keep.monthly", NULL,
+	};
+	const char *store_url = NULL, *within = NULL;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct prune_options o = { 0 };
+	struct prune_result r;
+	struct pr_out out = { ctx->json, 0, json_array() };
+	struct err e = { "" };
+	int c, given = 0, status = EXIT_FAIL;
+	char sz[32];
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store_url = optarg; break;
+		case 'w': within = optarg; given = 1; break;
+		case 'n': o.dry_run = 1; break;
+		case 'j': out.json = 1; break;
+		default:
+			if (c >= 1 && c <= RETENTION_NRULES) {
+				if (keep_count(optarg, &o.policy.count[c - 1]) < 0) {
+					json_decref(out.list);
+					return cmd_usage_error(ctx, "--%s wants a count or "
+							       "'unlimited', not '%s'",
+							       opts[c].name, optarg);
+				}
+				given = 1;
+				break;
+			}
+			json_decref(out.list);
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc) {
+		json_decref(out.list);
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	}
+	out.dry_run = o.dry_run;
+	if (open_repo(ctx, &repo) != 0)
+		goto done;
+	/* the rules given replace saasctl.yaml's as a whole */
+	if (!given && repo) {
+		for (int i = 0; i < RETENTION_NRULES; i++) {
+			const char *v = yaml_keys[i] ? monorepo_get(repo, yaml_keys[i]) : NULL;
+
+			if (v && keep_count(v, &o.policy.count[i]) < 0) {
+				cmd_fail(ctx, "%s: '%s' is not a count", yaml_keys[i], v);
+				goto done;
+			}
+		}
+		within = monorepo_get(repo, "backups.keep.within");
+	}
+	if (within && retention_parse_within(&o.policy, within, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (retention_empty(&o.policy)) {
+		cmd_usage_error(ctx, "no retention rule: give --keep-* or set backups.keep");
+		status = EXIT_USAGE;
+		goto done;
+	}
+	if (prune_now(ctx, &o.now) != 0 || open_store(ctx, repo, store_url, &st) != 0)
+		goto done;
+	o.grace = 24 * 3600;
+	o.on_event = on_prune;
+	o.ud = &out;
+	if (backup_prune(st, &o, &r, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (out.json) {
+		json_t *j = json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I}", "dry_run",
+				      o.dry_run, "backups", json_incref(out.list), "kept",
+				      (json_int_t)r.kept, "forgotten",
+				      (json_int_t)r.forgotten, "incomplete_removed",
+				      (json_int_t)r.incomplete_removed, "deleted_objects",
+				      (json_int_t)r.deleted, "deleted_bytes",
+				      (json_int_t)r.deleted_bytes);
+
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		human(sz, sizeof(sz), r.deleted_bytes);
+		printf("%s%" PRIu64 " kept, %" PRIu64 " forgotten, %" PRIu64
+		       " incomplete removed; %" PRIu64 " objects (%s) %s\n",
+		       o.dry_run ? "dry run: " : "", r.kept, r.forgotten,
+		       r.incomplete_removed, r.deleted, sz,
+		       o.dry_run ? "would be deleted" : "deleted");
+	}
+	status = EXIT_OK;
+done:
+	json_decref(out.list);
 	store_close(st);
 	monorepo_free(repo);
 	return status;
@@ -507,7 +909,8 @@ done:
 const struct cmd_entry cmd_backup_clickhouse_entry = {
 	.name = "backup clickhouse",
 	.usage = "[--url URL] [--db DB]... [--table GLOB]... [--store URL] "
-		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK]",
+		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK] "
+		 "[--incremental [--full-every N]]",
 	.summary = "back up ClickHouse tables to a store, streamed and verified",
 	.exec = cmd_backup_clickhouse,
 	.secrets = 1,
@@ -518,6 +921,24 @@ const struct cmd_entry cmd_backup_list_entry = {
 	.usage = "[--store URL] [--json]",
 	.summary = "list the backups in a store, complete or not",
 	.exec = cmd_backup_list,
+};
+
+const struct cmd_entry cmd_backup_verify_entry = {
+	.name = "backup verify",
+	.usage = "[ID | --all] [--read-data] [-k KEYFILE] [--store URL] [--json]",
+	.summary = "check that a backup's objects are all there, or read and check them",
+	.exec = cmd_backup_verify,
+	.complete = COMPLETE_NONE,
+	.secrets = 1,
+};
+
+const struct cmd_entry cmd_backup_prune_entry = {
+	.name = "backup prune",
+	.usage = "[--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N] "
+		 "[--keep-monthly N] [--keep-yearly N] "
+		 "[--keep-within DURATION] [--dry-run] [--store URL] [--json]",
+	.summary = "forget old backups by restic's rules, never an object still referenced",
+	.exec = cmd_backup_prune,
 };
 
 const struct cmd_entry cmd_restore_clickhouse_entry = {

@@ -42,6 +42,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_logs_entry,
 	&cmd_backup_clickhouse_entry,
 	&cmd_backup_list_entry,
+	&cmd_backup_verify_entry,
+	&cmd_backup_prune_entry,
 	&cmd_restore_clickhouse_entry,
 	&cmd_help_entry,
 	&cmd_completion_entry,

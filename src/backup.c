@@ -23,7 +23,8 @@
 #include "http.h"
 #include "log.h"
 
-#define MANIFEST_FORMAT "saasctl-backup/1"
+#define MANIFEST_FORMAT "saasctl-backup/2"
+#define MANIFEST_FORMAT_V1 "saasctl-backup/1"
 #define HASH_BYTES 32
 #define MANIFEST_MAX (256u << 20)
 
@@ -84,6 +85,61 @@ static void now_rfc3339(char out[32])
 
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Both manifest versions read: /1 is /2 without references. */
+static int manifest_format_ok(json_t *m)
+{
+	const char *f = json_string_value(json_object_get(m, "format"));
+
+	return f && (!strcmp(f, MANIFEST_FORMAT) || !strcmp(f, MANIFEST_FORMAT_V1));
+}
+
+/* The backup that holds an object of backup id: itself, or the one its
+ * "backup" member names (always the holder itself: chains are flat). */
+static const char *obj_holder(json_t *obj, const char *id)
+{
+	const char *h = json_string_value(json_object_get(obj, "backup"));
+
+	return h && *h ? h : id;
+}
+
+/* The manifest of a complete backup; *found 0 (and 0) when it has none. */
+static int load_manifest(struct store *st, const char *id, json_t **out,
+			 int *found, struct err *e)
+{
+	struct strbuf mb = STRBUF_INIT;
+	char *mkey = full_key(id, "manifest.json");
+	json_error_t je;
+	int f = 0, ret = -1;
+
+	*out = NULL;
+	strbuf_init(&mb, 0);
+	if (store_get_buffer(st, mkey, MANIFEST_MAX, &mb, &f, e) < 0)
+		goto out;
+	if (found)
+		*found = f;
+	if (!f) {
+		if (!found) {
+			err_set(e, "backup '%s' has no manifest (it is incomplete, "
+				"or does not exist)", id);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	*out = json_loadb(mb.buf, mb.len, 0, &je);
+	if (!*out || !manifest_format_ok(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		err_set(e, "the manifest of '%s' is not %s", id, MANIFEST_FORMAT);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&mb);
+	free(mkey);
+	return ret;
 }
 
 /* ---------------------------------------------------------------- */
@@ -396,6 +452,9 @@ struct bk_table {
 	char *schema_key;
 	char schema_hash[2 * HASH_BYTES + 1];
 	uint64_t schema_size;
+	char structure[2 * HASH_BYTES + 1];	/* of the plain SHOW CREATE */
+	json_t *base_table;		/* its entry in the base manifest */
+	uint64_t reused;		/* partitions taken from the base */
 };
 
 struct bk_job {
@@ -417,6 +476,9 @@ struct bk_run {
 	struct backup_result *r;
 	uint64_t done_bytes;
 	int stop;
+	json_t *base;			/* incremental: the base's manifest */
+	const char *base_id;
+	json_t *bases;			/* holder ID -> its encryption */
 };
 
 static int table_selected(const struct backup_options *o,
@@ -602,7 +664,7 @@ static void table_done(struct bk_run *b, struct bk_table *bt, const char *error)
 	struct backup_event ev = { .kind = BACKUP_EV_TABLE,
 		.database = bt->t->database, .table = bt->t->name,
 		.rows = bt->rows, .bytes = bt->bytes, .error = error,
-		.done_bytes = b->done_bytes };
+		.done_bytes = b->done_bytes, .reused = bt->reused };
 
 	emit(b, &ev);
 }
@@ -686,6 +748,13 @@ static int write_schema(struct bk_run *b, struct bk_table *bt, struct err *e)
 	}
 	if (ow_commit(&ow, &bt->schema_size, bt->schema_hash, e) < 0)
 		goto out;
+	{
+		unsigned char h[HASH_BYTES];
+
+		crypto_generichash(h, sizeof(h), (const unsigned char *)sql.buf,
+				   sql.len, NULL, 0);
+		sodium_bin2hex(bt->structure, sizeof(bt->structure), h, sizeof(h));
+	}
 	bt->schema_key = rel;
 	rel = NULL;
 	json_array_append_new(b->objects, obj_json(bt->schema_key,
@@ -728,6 +797,172 @@ static json_t *encryption_json(struct bk_run *b)
 			 BACKUP_CHUNK, "recipients", rs);
 }
 
+/* The sorted key IDs a manifest's data key is sealed to ("" if plain). */
+static void recipients_of(json_t *enc, struct strbuf *out)
+{
+	json_t *rc;
+	size_t i;
+	char **ids;
+	size_t n = json_array_size(json_object_get(enc, "recipients"));
+
+	strbuf_reset(out);
+	if (!n)
+		return;
+	ids = calloc(n, sizeof(*ids));
+	json_array_foreach(json_object_get(enc, "recipients"), i, rc)
+		ids[i] = (char *)(json_string_value(json_object_get(rc, "key_id")) ?: "");
+	for (i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && strcmp(ids[k - 1], ids[k]) > 0; k--) {
+			char *t = ids[k];
+
+			ids[k] = ids[k - 1];
+			ids[k - 1] = t;
+		}
+	for (i = 0; i < n; i++)
+		strbuf_addf(out, "%s%s", i ? "," : "", ids[i]);
+	free(ids);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Pick the base of an incremental: the newest complete backup, when its
+ * objects can be shared (same recipients) and the chain is not due for
+ * a full backup. *base stays NULL for a full backup; r->full_reason says
+ * why when one was asked for an incremental.
+ */
+static int pick_base(struct bk_run *b, json_t **base, struct err *e)
+{
+	struct backup_infos l = { 0 };
+	struct strbuf want = STRBUF_INIT, have = STRBUF_INIT;
+	const struct backup_options *o = b->o;
+	const char *id = NULL;
+	json_t *m = NULL;
+	int ret = -1;
+
+	*base = NULL;
+	strbuf_init(&want, 0);
+	strbuf_init(&have, 0);
+	if (backup_list(b->st, &l, e) < 0)
+		goto out;
+	for (size_t i = l.n; i-- > 0;)
+		if (l.v[i].complete && strcmp(l.v[i].id, b->id)) {
+			id = l.v[i].id;
+			break;
+		}
+	if (!id) {
+		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
+			 "no complete backup to build on");
+		ret = 0;
+		goto out;
+	}
+	if (load_manifest(b->st, id, &m, NULL, e) < 0)
+		goto out;
+	if (strcmp(json_string_value(json_object_get(m, "format")), MANIFEST_FORMAT)) {
+		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
+			 "'%s' is a %s backup", id, MANIFEST_FORMAT_V1);
+		ret = 0;
+		goto out;
+	}
+	if (o->full_every > 0 &&
+	    json_integer_value(json_object_get(m, "chain")) + 1 >= o->full_every) {
+		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
+			 "a full backup every %d runs", o->full_every);
+		ret = 0;
+		goto out;
+	}
+	{
+		char **ids = calloc(o->nrecipients + 1, sizeof(*ids));
+
+		for (size_t i = 0; i < o->nrecipients; i++)
+			ids[i] = (char *)o->recipients[i].id_hex;
+		qsort(ids, o->nrecipients, sizeof(*ids), cmp_str);
+		for (size_t i = 0; i < o->nrecipients; i++)
+			strbuf_addf(&want, "%s%s", i ? "," : "", ids[i]);
+		free(ids);
+	}
+	recipients_of(json_object_get(m, "encryption"), &have);
+	if (strcmp(want.buf ? want.buf : "", have.buf ? have.buf : "")) {
+		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
+			 "'%s' is encrypted to other keys", id);
+		ret = 0;
+		goto out;
+	}
+	*base = m;
+	m = NULL;
+	ret = 0;
+out:
+	json_decref(m);
+	backup_infos_release(&l);
+	strbuf_release(&want);
+	strbuf_release(&have);
+	return ret;
+}
+
+static json_t *base_table_of(json_t *base, const struct bk_table *bt)
+{
+	json_t *jt;
+	size_t i;
+
+	json_array_foreach(json_object_get(base, "tables"), i, jt)
+		if (!strcmp(json_string_value(json_object_get(jt, "database")) ?: "",
+			    bt->t->database) &&
+		    !strcmp(json_string_value(json_object_get(jt, "name")) ?: "",
+			    bt->t->name) &&
+		    !strcmp(json_string_value(json_object_get(jt, "engine")) ?: "",
+			    bt->t->engine) &&
+		    !strcmp(json_string_value(json_object_get(jt, "structure")) ?: "",
+			    bt->structure))
+			return jt;
+	return NULL;
+}
+
+/*
+ * The base's entry for a partition that has not changed since: same
+ * fingerprint (block ranges and data versions) and rows, in a table of
+ * the same structure. A new entry (the base's, the object referenced
+ * where it is held), or NULL when the partition must be exported.
+ */
+static json_t *reuse_partition(struct bk_run *b, struct bk_table *bt,
+			       const struct clickhouse_partition *p)
+{
+	json_t *jp, *entry, *obj;
+	const char *holder;
+	size_t i;
+
+	if (!bt->base_table)
+		return NULL;
+	json_array_foreach(json_object_get(bt->base_table, "partitions"), i, jp) {
+		if (strcmp(json_string_value(json_object_get(jp, "id")) ?: "", p->id))
+			continue;
+		if (strcmp(json_string_value(json_object_get(jp, "fingerprint")) ?: "",
+			   p->fingerprint) ||
+		    (clickhouse_engine_is_mergetree(bt->t->engine) &&
+		     (uint64_t)json_integer_value(json_object_get(jp, "rows")) != p->rows))
+			return NULL;
+		obj = json_object_get(jp, "object");
+		if (!json_is_object(obj))
+			return NULL;
+		holder = obj_holder(obj, b->base_id);
+		entry = json_deep_copy(jp);
+		json_object_set_new(json_object_get(entry, "object"), "backup",
+				    json_string(holder));
+		if (!json_object_get(b->bases, holder)) {
+			json_t *enc = !strcmp(holder, b->base_id) ?
+				json_object_get(b->base, "encryption") :
+				json_object_get(json_object_get(b->base, "bases"), holder);
+
+			json_object_set_new(b->bases, holder,
+					    enc ? json_deep_copy(enc) : json_null());
+		}
+		return entry;
+	}
+	return NULL;
+}
+
 int backup_run(struct store *st, struct clickhouse *ch,
 	       const struct backup_options *o, struct backup_result *r,
 	       struct err *e)
@@ -748,6 +983,7 @@ int backup_run(struct store *st, struct clickhouse *ch,
 	b.o = o;
 	b.r = r;
 	b.objects = json_array();
+	b.bases = json_object();
 	now_rfc3339(started);
 	if (o->id) {
 		snprintf(r->id, sizeof(r->id), "%s", o->id);
@@ -789,6 +1025,15 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		else
 			snprintf(strrchr(r->id, '-'), 8, "-%d", n);
 	}
+	if (o->incremental) {
+		if (pick_base(&b, &b.base, e) < 0)
+			goto out;
+		if (b.base) {
+			b.base_id = json_string_value(json_object_get(b.base, "id"));
+			snprintf(r->base, sizeof(r->base), "%s", b.base_id ?: "");
+			b.base_id = r->base;
+		}
+	}
 	if (clickhouse_version(ch, version, sizeof(version), e) < 0 ||
 	    clickhouse_list_tables(ch, NULL, &all, e) < 0)
 		goto out;
@@ -829,15 +1074,28 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		if (clickhouse_list_partitions(ch, bt->t->database, bt->t->name,
 					       bt->t->engine, &bt->parts, e) < 0)
 			goto out;
-		bt->remaining = bt->parts.n;
-		for (size_t k = 0; k < bt->parts.n; k++)
-			json_array_append_new(bt->jparts, json_null());
+		if (b.base)
+			bt->base_table = base_table_of(b.base, bt);
 		b.jobs = realloc(b.jobs, (b.njobs + bt->parts.n + 1) * sizeof(*b.jobs));
-		for (size_t k = 0; k < bt->parts.n; k++)
-			b.jobs[b.njobs++] = (struct bk_job){ i, k };
+		for (size_t k = 0; k < bt->parts.n; k++) {
+			json_t *entry = reuse_partition(&b, bt, &bt->parts.v[k]);
+
+			json_array_append_new(bt->jparts, entry ? entry : json_null());
+			if (!entry) {
+				b.jobs[b.njobs++] = (struct bk_job){ i, k };
+				bt->remaining++;
+				continue;
+			}
+			/* unchanged since the base: referenced, not exported */
+			json_array_append(b.objects, json_object_get(entry, "object"));
+			bt->rows += (uint64_t)json_integer_value(json_object_get(entry, "rows"));
+			bt->reused++;
+			r->reused++;
+			r->partitions++;
+		}
 	}
 	for (size_t i = 0; i < b.ntables; i++)
-		if (b.tables[i].t->kind == CLICKHOUSE_DATA && !b.tables[i].parts.n)
+		if (b.tables[i].t->kind == CLICKHOUSE_DATA && !b.tables[i].remaining)
 			table_done(&b, &b.tables[i], NULL);
 	nthreads = o->parallel > 0 ? o->parallel : 1;
 	if ((size_t)nthreads > b.njobs)
@@ -873,6 +1131,7 @@ int backup_run(struct store *st, struct clickhouse *ch,
 
 		if (bt->mv)
 			json_object_set_new(jt, "inner_of", json_string(bt->mv));
+		json_object_set_new(jt, "structure", json_string(bt->structure));
 		json_array_append_new(jtables, jt);
 	}
 	now_rfc3339(finished);
@@ -886,6 +1145,10 @@ int backup_run(struct store *st, struct clickhouse *ch,
 	jtables = NULL;
 	json_object_set_new(manifest, "encryption",
 			    b.datakey ? encryption_json(&b) : json_null());
+	json_object_set_new(manifest, "base", b.base ? json_string(b.base_id) : json_null());
+	json_object_set_new(manifest, "chain", json_integer(b.base ?
+		json_integer_value(json_object_get(b.base, "chain")) + 1 : 0));
+	json_object_set(manifest, "bases", b.bases);
 	text = json_dumps(manifest, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	mkey = full_key(r->id, "manifest.json");
 	if (!text || store_put(st, mkey, text, strlen(text),
@@ -911,6 +1174,8 @@ out:
 	if (b.datakey)
 		sodium_free(b.datakey);
 	json_decref(b.objects);
+	json_decref(b.bases);
+	json_decref(b.base);
 	json_decref(jtables);
 	json_decref(manifest);
 	free(text);
@@ -966,12 +1231,16 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 		bi->bytes += l.v[i].size;
 		if (!strcmp(slash + 1, "manifest.json"))
 			bi->complete = 1;
+		if (!strcmp(slash + 1, BACKUP_PRUNED_KEY))
+			bi->pruned = 1;
 	}
 	for (size_t i = 0; i < out->n; i++) {
 		struct backup_info *bi = &out->v[i];
 		char *k;
 		json_t *m;
 
+		if (bi->complete)
+			bi->pruned = 0;
 		if (!bi->complete)
 			continue;
 		k = full_key(bi->id, "manifest.json");
@@ -981,8 +1250,7 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 		}
 		free(k);
 		m = json_loadb(mb.buf, mb.len, 0, NULL);
-		if (!m || strcmp(json_string_value(json_object_get(m, "format")) ?: "",
-				 MANIFEST_FORMAT)) {
+		if (!m || !manifest_format_ok(m)) {
 			/* unreadable: not good */
 			bi->complete = 0;
 			json_decref(m);
@@ -1019,6 +1287,546 @@ void backup_infos_release(struct backup_infos *l)
 }
 
 /* ---------------------------------------------------------------- */
+/* data keys                                                         */
+
+/* The data key sealed in enc for key; *out NULL when enc is not an object
+ * (a plain backup). id names the backup in messages. */
+static int unwrap_data_key(json_t *enc, const struct keys_secret *key,
+			   const char *id, unsigned char **out, struct err *e)
+{
+	json_t *rc;
+	size_t i;
+
+	*out = NULL;
+	if (!json_is_object(enc))
+		return 0;
+	if (!key)
+		return err_set(e, "backup '%s' is encrypted: give its key with -k KEYFILE",
+			       id);
+	json_array_foreach(json_object_get(enc, "recipients"), i, rc) {
+		const char *kid = json_string_value(json_object_get(rc, "key_id")) ?: "";
+		const char *b64 = json_string_value(json_object_get(rc, "data_key")) ?: "";
+		unsigned char sealed[crypto_box_SEALBYTES + 32];
+		size_t n = 0;
+
+		if (strcmp(kid, key->pub.id_hex))
+			continue;
+		if (sodium_base642bin(sealed, sizeof(sealed), b64, strlen(b64),
+				      NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) ||
+		    n != sizeof(sealed))
+			return err_set(e, "the manifest's data key for %s is damaged", kid);
+		*out = sodium_malloc(32);
+		if (!*out)
+			return err_set(e, "out of memory");
+		if (crypto_box_seal_open(*out, sealed, sizeof(sealed),
+					 key->pub.pk, key->sk) != 0) {
+			sodium_free(*out);
+			*out = NULL;
+			return err_set(e, "the data key does not open with key %s "
+				       "(wrong key)", kid);
+		}
+		return 0;
+	}
+	{
+		struct strbuf ids = STRBUF_INIT;
+
+		strbuf_init(&ids, 0);
+		json_array_foreach(json_object_get(enc, "recipients"), i, rc)
+			strbuf_addf(&ids, "%s%s", i ? ", " : "",
+				    json_string_value(json_object_get(rc, "key_id")) ?: "?");
+		err_set(e, "backup '%s' is not encrypted to key %s (its recipients: %s)",
+			id, key->pub.id_hex, ids.buf ? ids.buf : "none");
+		strbuf_release(&ids);
+		return -1;
+	}
+}
+
+/* Data keys of a backup and of the backups holding objects it references. */
+struct key_ring {
+	struct ring_key {
+		char *id;
+		unsigned char *key;	/* sodium_malloc; NULL: plain */
+	} *v;
+	size_t n;
+};
+
+static void ring_release(struct key_ring *kr)
+{
+	for (size_t i = 0; i < kr->n; i++) {
+		free(kr->v[i].id);
+		if (kr->v[i].key)
+			sodium_free(kr->v[i].key);
+	}
+	free(kr->v);
+	memset(kr, 0, sizeof(*kr));
+}
+
+static int ring_add(struct key_ring *kr, const char *id, json_t *enc,
+		    const struct keys_secret *key, struct err *e)
+{
+	unsigned char *k;
+
+	if (unwrap_data_key(enc, key, id, &k, e) < 0)
+		return -1;
+	kr->v = realloc(kr->v, (kr->n + 1) * sizeof(*kr->v));
+	if (!kr->v)
+		abort();
+	kr->v[kr->n].id = strdup(id);
+	kr->v[kr->n++].key = k;
+	return 0;
+}
+
+/* Open every key a manifest needs: a wrong key fails here, before any
+ * object is read. */
+static int ring_open(struct key_ring *kr, json_t *m, const char *id,
+		     const struct keys_secret *key, struct err *e)
+{
+	const char *h;
+	json_t *enc;
+
+	if (ring_add(kr, id, json_object_get(m, "encryption"), key, e) < 0)
+		return -1;
+	json_object_foreach(json_object_get(m, "bases"), h, enc)
+		if (ring_add(kr, h, enc, key, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* The data key of holder; NULL for a plain backup. */
+static const unsigned char *ring_get(const struct key_ring *kr, const char *holder)
+{
+	for (size_t i = 0; i < kr->n; i++)
+		if (!strcmp(kr->v[i].id, holder))
+			return kr->v[i].key;
+	return kr->n ? kr->v[0].key : NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* verify                                                            */
+
+static int discard(void *ud, const void *data, size_t len, struct err *e)
+{
+	return 0;
+}
+
+static void vf_problem(const struct verify_options *o, struct verify_result *r,
+		       const char *key, const char *holder, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void vf_problem(const struct verify_options *o, struct verify_result *r,
+		       const char *key, const char *holder, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	struct verify_problem p = { key, holder, msg };
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->problems++;
+	if (o->on_problem)
+		o->on_problem(o->ud, &p);
+}
+
+int backup_verify(struct store *st, const char *id,
+		  const struct verify_options *o, struct verify_result *r,
+		  struct err *e)
+{
+	struct key_ring ring = { 0 };
+	json_t *m = NULL, *obj;
+	size_t i;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (store_key_check(id, e) < 0 || strchr(id, '/')) {
+		err_set(e, "'%s' is not a backup ID", id);
+		goto out;
+	}
+	if (load_manifest(st, id, &m, NULL, e) < 0)
+		goto out;
+	r->encrypted = json_is_object(json_object_get(m, "encryption"));
+	if (o->read_data && o->key) {
+		struct err ke = { { 0 } };
+
+		if (ring_open(&ring, m, id, o->key, &ke) < 0) {
+			vf_problem(o, r, "manifest.json", id, "%s", ke.msg);
+			ret = 0;
+			goto out;
+		}
+		r->decrypted = r->encrypted;
+	}
+	json_array_foreach(json_object_get(m, "objects"), i, obj) {
+		const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+		const char *holder = obj_holder(obj, id);
+		const char *want = json_string_value(json_object_get(obj, "blake2b")) ?: "";
+		uint64_t want_size = (uint64_t)json_integer_value(json_object_get(obj, "size"));
+		char *key = full_key(holder, rel);
+		uint64_t size = 0;
+		int found = 0;
+
+		r->objects++;
+		if (!o->read_data) {
+			if (store_head(st, key, &found, &size, e) < 0) {
+				free(key);
+				goto out;
+			}
+		} else {
+			struct obj_reader rd;
+			struct err re = { { 0 } };
+			char hash[2 * HASH_BYTES + 1];
+			int got;
+
+			if (or_init(&rd, ring.n ? ring_get(&ring, holder) : NULL, rel,
+				    discard, NULL, e) < 0) {
+				or_release(&rd);
+				free(key);
+				goto out;
+			}
+			got = store_get(st, key, or_feed, &rd, &found, &re);
+			if (got == 0 && found)
+				got = or_finish(&rd, hash, &re);
+			size = rd.size;
+			or_release(&rd);
+			if (got < 0) {
+				vf_problem(o, r, rel, holder, "%s", re.msg);
+				free(key);
+				continue;
+			}
+			if (found && strcmp(hash, want)) {
+				vf_problem(o, r, rel, holder, "does not match its BLAKE2b "
+					   "in the manifest (corrupt)");
+				free(key);
+				continue;
+			}
+		}
+		free(key);
+		if (!found) {
+			vf_problem(o, r, rel, holder, "is missing");
+			continue;
+		}
+		if (size != want_size) {
+			vf_problem(o, r, rel, holder, "has %" PRIu64 " bytes, the "
+				   "manifest says %" PRIu64, size, want_size);
+			continue;
+		}
+		r->bytes += size;
+	}
+	ret = 0;
+out:
+	ring_release(&ring);
+	json_decref(m);
+	if (ret < 0)
+		err_wrap(e, "verify '%s'", id);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* prune                                                             */
+
+static int parse_rfc3339(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) ||
+	    (*end != 'Z' && *end != '\0'))
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* One backup folder of the store. */
+struct pr_group {
+	char *id;
+	size_t first, n;	/* its objects in the listing */
+	int complete, pruned;
+	int64_t time, newest_mtime;
+	char time_s[32];
+	int keep;
+	char *why;
+};
+
+/* "holder/key" of an object a kept backup references, and who. */
+struct pr_ref {
+	char *full;
+	const char *by;		/* the kept backup's ID */
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pr_ref *)a)->full,
+		      ((const struct pr_ref *)b)->full);
+}
+
+static const struct pr_ref *ref_find(const struct pr_ref *v, size_t n,
+				     const char *full)
+{
+	struct pr_ref k = { (char *)full, NULL };
+
+	return n ? bsearch(&k, v, n, sizeof(*v), ref_cmp) : NULL;
+}
+
+static void add_word(struct strbuf *sb, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = sb->buf; p && (p = strstr(p, w)); p += n)
+		if ((p == sb->buf || p[-1] == ' ') && (p[n] == ',' || !p[n]))
+			return;
+	strbuf_addf(sb, "%s%s", sb->len ? ", " : "", w);
+}
+
+/* Delete the objects of g that no kept backup references (all of them
+ * when refs is empty); count what stays. */
+static int pr_sweep(struct store *st, const struct prune_options *o,
+		    const struct store_list *l, const struct pr_group *g,
+		    const struct pr_ref *refs, size_t nrefs,
+		    struct prune_event *ev, struct strbuf *kept_for,
+		    int keep_marker, struct err *e)
+{
+	/* the manifest goes first: a half-deleted backup is never complete */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = g->first; i < g->first + g->n; i++) {
+			const char *k = l->v[i].key;
+			const char *rel = k + strlen(g->id) + 1;
+			const struct pr_ref *ref;
+			int is_manifest = !strcmp(rel, "manifest.json");
+
+			if (pass == 0 ? !is_manifest : is_manifest)
+				continue;
+			if (keep_marker && !strcmp(rel, BACKUP_PRUNED_KEY))
+				continue;
+			if ((ref = ref_find(refs, nrefs, k))) {
+				ev->kept++;
+				add_word(kept_for, ref->by);
+				continue;
+			}
+			if (!o->dry_run && store_delete(st, k, e) < 0)
+				return -1;
+			ev->deleted++;
+			ev->deleted_bytes += l->v[i].size;
+		}
+	return 0;
+}
+
+int backup_prune(struct store *st, const struct prune_options *o,
+		 struct prune_result *r, struct err *e)
+{
+	struct store_list l = { 0 };
+	struct pr_group *g = NULL;
+	struct pr_ref *refs = NULL;
+	size_t ng = 0, nrefs = 0, ncomplete = 0;
+	int64_t *times = NULL;
+	int *keep = NULL;
+	char **why = NULL;
+	size_t *ci = NULL;
+	int locked = 0, ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (retention_empty(&o->policy)) {
+		err_set(e, "no retention rule: give --keep-* or set backups.keep");
+		goto out;
+	}
+	if (!o->dry_run) {
+		if (backup_lock(st, e) < 0)
+			goto out;
+		locked = 1;
+	}
+	if (store_list(st, "", &l, e) < 0)
+		goto out;
+	g = calloc(l.n + 1, sizeof(*g));
+	for (size_t i = 0; i < l.n; i++) {
+		const char *k = l.v[i].key, *slash = strchr(k, '/');
+		struct pr_group *x;
+
+		if (!slash)
+			continue;	/* the lock */
+		if (!ng || strncmp(g[ng - 1].id, k, (size_t)(slash - k)) ||
+		    g[ng - 1].id[slash - k]) {
+			x = &g[ng++];
+			x->id = strndup(k, (size_t)(slash - k));
+			x->first = i;
+		}
+		x = &g[ng - 1];
+		x->n++;
+		if (l.v[i].mtime > x->newest_mtime)
+			x->newest_mtime = l.v[i].mtime;
+		if (!strcmp(slash + 1, "manifest.json"))
+			x->complete = 1;
+		if (!strcmp(slash + 1, BACKUP_PRUNED_KEY))
+			x->pruned = 1;
+	}
+	times = calloc(ng + 1, sizeof(*times));
+	keep = calloc(ng + 1, sizeof(*keep));
+	why = calloc(ng + 1, sizeof(*why));
+	ci = calloc(ng + 1, sizeof(*ci));
+	for (size_t i = 0; i < ng; i++) {
+		json_t *m = NULL;
+		const char *t;
+
+		if (!g[i].complete)
+			continue;
+		if (load_manifest(st, g[i].id, &m, NULL, e) < 0)
+			goto out;
+		t = json_string_value(json_object_get(m, "time"));
+		if (parse_rfc3339(t, &g[i].time) < 0) {
+			err_set(e, "the manifest of '%s' has no valid time", g[i].id);
+			json_decref(m);
+			goto out;
+		}
+		snprintf(g[i].time_s, sizeof(g[i].time_s), "%s", t);
+		json_decref(m);
+		times[ncomplete] = g[i].time;
+		ci[ncomplete++] = i;
+	}
+	if (retention_apply(&o->policy, times, ncomplete, o->now, keep, why, e) < 0)
+		goto out;
+	for (size_t k = 0; k < ncomplete; k++) {
+		g[ci[k]].keep = keep[k];
+		g[ci[k]].why = why[k];
+		why[k] = NULL;
+	}
+	/* what the kept backups reference: their own objects and others' */
+	for (size_t i = 0; i < ng; i++) {
+		json_t *m = NULL, *obj;
+		size_t k;
+
+		if (!g[i].complete || !g[i].keep)
+			continue;
+		if (load_manifest(st, g[i].id, &m, NULL, e) < 0)
+			goto out;
+		refs = realloc(refs, (nrefs + json_array_size(json_object_get(m, "objects")) + 2) *
+			       sizeof(*refs));
+		refs[nrefs++] = (struct pr_ref){ full_key(g[i].id, "manifest.json"), g[i].id };
+		json_array_foreach(json_object_get(m, "objects"), k, obj)
+			refs[nrefs++] = (struct pr_ref){
+				full_key(obj_holder(obj, g[i].id),
+					 json_string_value(json_object_get(obj, "key")) ?: ""),
+				g[i].id };
+		json_decref(m);
+	}
+	if (nrefs)
+		qsort(refs, nrefs, sizeof(*refs), ref_cmp);
+
+	for (size_t i = 0; i < ng; i++) {
+		struct prune_event ev = { .id = g[i].id, .time = g[i].time_s };
+		struct strbuf kept_for = STRBUF_INIT, reason = STRBUF_INIT;
+		char when[32];
+		int rc = 0;
+
+		strbuf_init(&kept_for, 0);
+		strbuf_init(&reason, 0);
+		if (!g[i].complete) {
+			time_t mt = (time_t)g[i].newest_mtime;
+			struct tm tm;
+
+			gmtime_r(&mt, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			ev.time = when;
+		}
+		if (g[i].complete && g[i].keep) {
+			ev.action = PRUNE_KEEP;
+			ev.why = g[i].why;
+			r->kept++;
+		} else if (g[i].complete) {
+			ev.action = PRUNE_FORGET;
+			ev.why = "no rule keeps it";
+			rc = pr_sweep(st, o, &l, &g[i], refs, nrefs, &ev, &kept_for, 0, e);
+			r->forgotten++;
+		} else if (g[i].pruned) {
+			rc = pr_sweep(st, o, &l, &g[i], refs, nrefs, &ev, &kept_for, 1, e);
+			ev.action = ev.kept ? PRUNE_PRUNED_KEEP : PRUNE_PRUNED_REMOVE;
+			ev.why = "forgotten earlier";
+			if (!rc && !ev.kept) {
+				char *mk = full_key(g[i].id, BACKUP_PRUNED_KEY);
+
+				if (!o->dry_run)
+					rc = store_delete(st, mk, e);
+				ev.deleted++;
+				free(mk);
+			}
+		} else if (o->now - g[i].newest_mtime > o->grace) {
+			size_t aborted = 0;
+			char *prefix = full_key(g[i].id, "");
+
+			ev.action = PRUNE_INCOMPLETE_REMOVE;
+			strbuf_addf(&reason, "incomplete, last written %s, older than "
+				    "the grace period", when);
+			ev.why = reason.buf;
+			rc = pr_sweep(st, o, &l, &g[i], refs, nrefs, &ev, &kept_for, 0, e);
+			/* the s3 backend aborts abandoned multipart uploads here */
+			if (!rc && !o->dry_run &&
+			    store_abort_uploads(st, prefix, o->now - o->grace, &aborted, e) < 0)
+				rc = -1;
+			r->uploads_aborted += aborted;
+			free(prefix);
+			r->incomplete_removed++;
+		} else {
+			ev.action = PRUNE_INCOMPLETE_KEEP;
+			strbuf_addf(&reason, "incomplete, last written %s, within the "
+				    "grace period (still running?)", when);
+			ev.why = reason.buf;
+		}
+		/* a forgotten backup that still holds others' objects says so */
+		if (!rc && ev.action == PRUNE_FORGET && ev.kept) {
+			struct strbuf mk = STRBUF_INIT;
+			char now_s[32];
+			time_t nt = (time_t)o->now;
+			struct tm tm;
+			char *key = full_key(g[i].id, BACKUP_PRUNED_KEY);
+			json_t *j;
+			char *text;
+
+			gmtime_r(&nt, &tm);
+			strftime(now_s, sizeof(now_s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			j = json_pack("{s:s, s:s, s:s}", "pruned", now_s, "time",
+				      g[i].time_s, "kept_for", kept_for.buf);
+			text = json_dumps(j, JSON_INDENT(1));
+			strbuf_init(&mk, 0);
+			if (!o->dry_run)
+				rc = store_put(st, key, text, strlen(text), 0, NULL, e);
+			free(text);
+			free(key);
+			json_decref(j);
+			strbuf_release(&mk);
+		}
+		ev.kept_for = kept_for.len ? kept_for.buf : NULL;
+		r->deleted += ev.deleted;
+		r->deleted_bytes += ev.deleted_bytes;
+		if (!rc && o->on_event)
+			o->on_event(o->ud, &ev);
+		strbuf_release(&kept_for);
+		strbuf_release(&reason);
+		if (rc < 0) {
+			err_wrap(e, "cannot prune '%s'", g[i].id);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (locked)
+		backup_unlock(st);
+	for (size_t i = 0; i < ng; i++) {
+		free(g[i].id);
+		free(g[i].why);
+	}
+	for (size_t i = 0; i < ncomplete; i++)
+		free(why[i]);
+	for (size_t i = 0; i < nrefs; i++)
+		free(refs[i].full);
+	free(g);
+	free(refs);
+	free(times);
+	free(keep);
+	free(why);
+	free(ci);
+	store_list_release(&l);
+	if (ret < 0)
+		err_wrap(e, "prune");
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
 /* restore                                                           */
 
 struct rs_run {
@@ -1027,7 +1835,8 @@ struct rs_run {
 	const struct restore_options *o;
 	const char *id;
 	json_t *manifest;
-	unsigned char *datakey;		/* sodium_malloc, or NULL */
+	unsigned char *datakey;		/* its own; sodium_malloc, or NULL */
+	struct key_ring ring;		/* its own and its bases' */
 	struct restore_result *r;
 };
 
@@ -1210,6 +2019,7 @@ out:
 /* The restore pipe: a thread reads the object into the INSERT's body. */
 struct pump {
 	struct rs_run *rs;
+	const char *holder;		/* the backup the object is in */
 	const char *rel;
 	int fd;
 	struct obj_reader rd;
@@ -1239,7 +2049,7 @@ static int fd_out(void *ud, const void *data, size_t len, struct err *e)
 static void *pump_main(void *ud)
 {
 	struct pump *pu = ud;
-	char *key = full_key(pu->rs->id, pu->rel);
+	char *key = full_key(pu->holder, pu->rel);
 	sigset_t set;
 
 	/* a failed INSERT closes the pipe: EPIPE, not a signal */
@@ -1258,6 +2068,8 @@ static void *pump_main(void *ud)
 static int stage_object(struct rs_run *rs, const char *stage_q, const char *rel,
 			json_t *obj, uint64_t *bytes, struct err *e)
 {
+	const char *holder = obj_holder(obj, rs->id);
+	const unsigned char *dk = ring_get(&rs->ring, holder);
 	struct pump pu;
 	pthread_t th;
 	int fds[2], ret = -1, ins;
@@ -1268,9 +2080,10 @@ static int stage_object(struct rs_run *rs, const char *stage_q, const char *rel,
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return err_errno(e, "cannot make a pipe");
 	pu.rs = rs;
+	pu.holder = holder;
 	pu.rel = rel;
 	pu.fd = fds[1];
-	if (or_init(&pu.rd, rs->datakey, rel, fd_out, &pu, e) < 0) {
+	if (or_init(&pu.rd, dk, rel, fd_out, &pu, e) < 0) {
 		close(fds[0]);
 		close(fds[1]);
 		or_release(&pu.rd);
@@ -1571,51 +2384,6 @@ static int table_wanted(const struct restore_options *o, const char *db,
 	return 0;
 }
 
-static int open_data_key(struct rs_run *rs, struct err *e)
-{
-	json_t *enc = json_object_get(rs->manifest, "encryption"), *rc;
-	size_t i;
-
-	if (!json_is_object(enc))
-		return 0;
-	if (!rs->o->key)
-		return err_set(e, "backup '%s' is encrypted: give its key with -k KEYFILE",
-			       rs->id);
-	json_array_foreach(json_object_get(enc, "recipients"), i, rc) {
-		const char *kid = json_string_value(json_object_get(rc, "key_id")) ?: "";
-		const char *b64 = json_string_value(json_object_get(rc, "data_key")) ?: "";
-		unsigned char sealed[crypto_box_SEALBYTES + 32];
-		size_t n = 0;
-
-		if (strcmp(kid, rs->o->key->pub.id_hex))
-			continue;
-		if (sodium_base642bin(sealed, sizeof(sealed), b64, strlen(b64),
-				      NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) ||
-		    n != sizeof(sealed))
-			return err_set(e, "the manifest's data key for %s is damaged", kid);
-		rs->datakey = sodium_malloc(32);
-		if (!rs->datakey)
-			return err_set(e, "out of memory");
-		if (crypto_box_seal_open(rs->datakey, sealed, sizeof(sealed),
-					 rs->o->key->pub.pk, rs->o->key->sk) != 0)
-			return err_set(e, "the data key does not open with key %s "
-				       "(wrong key)", kid);
-		return 0;
-	}
-	{
-		struct strbuf ids = STRBUF_INIT;
-
-		strbuf_init(&ids, 0);
-		json_array_foreach(json_object_get(enc, "recipients"), i, rc)
-			strbuf_addf(&ids, "%s%s", i ? ", " : "",
-				    json_string_value(json_object_get(rc, "key_id")) ?: "?");
-		err_set(e, "backup '%s' is not encrypted to key %s (its recipients: %s)",
-			rs->id, rs->o->key->pub.id_hex, ids.buf ? ids.buf : "none");
-		strbuf_release(&ids);
-		return -1;
-	}
-}
-
 int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		const struct restore_options *o, struct restore_result *r,
 		struct err *e)
@@ -1625,7 +2393,7 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 	json_t *tables, *jt;
 	char *mkey = NULL;
 	size_t i;
-	int found = 0, ret = -1;
+	int ret = -1;
 
 	memset(&rs, 0, sizeof(rs));
 	memset(r, 0, sizeof(*r));
@@ -1647,22 +2415,12 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		err_set(e, "'%s' is not a backup ID", id);
 		goto out;
 	}
-	mkey = full_key(id, "manifest.json");
-	if (store_get_buffer(st, mkey, MANIFEST_MAX, &mb, &found, e) < 0)
+	if (load_manifest(st, id, &rs.manifest, NULL, e) < 0)
 		goto out;
-	if (!found) {
-		err_set(e, "backup '%s' has no manifest (it is incomplete, or "
-			"does not exist)", id);
+	if (http_global_init(e) < 0 ||
+	    ring_open(&rs.ring, rs.manifest, id, o->key, e) < 0)
 		goto out;
-	}
-	rs.manifest = json_loadb(mb.buf, mb.len, 0, NULL);
-	if (!rs.manifest || strcmp(json_string_value(json_object_get(
-			rs.manifest, "format")) ?: "", MANIFEST_FORMAT)) {
-		err_set(e, "the manifest of '%s' is not %s", id, MANIFEST_FORMAT);
-		goto out;
-	}
-	if (http_global_init(e) < 0 || open_data_key(&rs, e) < 0)
-		goto out;
+	rs.datakey = rs.ring.v[0].key;
 	tables = json_object_get(rs.manifest, "tables");
 
 	/* before touching anything: tables that hold other data */
@@ -1784,8 +2542,7 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 	}
 	ret = 0;
 out:
-	if (rs.datakey)
-		sodium_free(rs.datakey);
+	ring_release(&rs.ring);
 	json_decref(rs.manifest);
 	strbuf_release(&mb);
 	free(mkey);

@@ -7,6 +7,7 @@
 #include "clickhouse.h"
 #include "err.h"
 #include "keys.h"
+#include "retention.h"
 #include "store.h"
 
 /*
@@ -40,6 +41,15 @@
  * chunks of BACKUP_CHUNK bytes, its key within the backup as additional
  * data of the first chunk. The backup machine needs public keys only.
  *
+ * Incremental backups (saasctl-backup(5), format 2): a partition whose
+ * fingerprint and rows equal those in the newest complete backup, in a
+ * table of the same engine and SHOW CREATE, is not exported; its entry
+ * is copied, and its object names the backup that holds it ("backup").
+ * References are always to the holder, never to a reference, so a chain
+ * is one level deep whatever its length. Objects are shared only between
+ * backups encrypted to the same recipients; the holder's sealed data
+ * keys are copied into "bases" so that one manifest opens every object.
+ *
  * Restore stages each partition into a temporary table, checks the
  * object's BLAKE2b (and, encrypted, its authentication) and the staged
  * rows and checksum, and only then moves the partition in (REPLACE
@@ -64,6 +74,8 @@ struct backup_event {
 	const char *database, *table, *partition;
 	uint64_t rows, bytes;
 	uint64_t done_bytes;	/* whole run so far */
+	uint64_t reused;	/* BACKUP_EV_TABLE: partitions unchanged since
+				   the base, referenced and not exported */
 	const char *error;	/* NULL on success */
 };
 /* Called from worker threads, one at a time. */
@@ -78,6 +90,8 @@ struct backup_options {
 	size_t nrecipients;
 	int parallel;			/* partitions exported at once; 0: 1 */
 	const char *id;			/* NULL: the UTC start time */
+	int incremental;		/* build on the newest complete backup */
+	int full_every;			/* incremental: a full one every N runs */
 	backup_event_fn on_event;
 	void *ud;
 };
@@ -87,6 +101,9 @@ struct backup_result {
 	uint64_t tables, partitions, rows, bytes, objects;
 	uint64_t failed_tables;
 	char first_error[2048];
+	char base[64];		/* incremental: the backup built on, or "" */
+	uint64_t reused;	/* partitions referenced in the base */
+	char full_reason[160];	/* incremental asked, full made: why */
 };
 
 /*
@@ -110,6 +127,7 @@ struct backup_info {
 	char *id;
 	char *time;		/* RFC 3339, UTC */
 	int complete;
+	int pruned;		/* forgotten by prune; objects kept for others */
 	int encrypted;
 	uint64_t bytes, rows, tables;
 	char *server_version;	/* NULL when incomplete */
@@ -148,6 +166,88 @@ struct restore_result {
 int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		const struct restore_options *o, struct restore_result *r,
 		struct err *e);
+
+/* ---- verify ---- */
+/*
+ * Check a complete backup against its manifest: every object it lists,
+ * in this backup or the one holding it, exists with its size. With
+ * read_data each is read whole and its BLAKE2b checked; with a key the
+ * objects of an encrypted backup are decrypted too, which checks their
+ * authentication. Problems go to on_problem and are counted; -1 only
+ * when the backup cannot be checked at all (no manifest, store errors).
+ */
+struct verify_problem {
+	const char *key;	/* relative to its backup's folder */
+	const char *holder;	/* the backup whose folder holds it */
+	const char *problem;
+};
+typedef void (*verify_problem_fn)(void *ud, const struct verify_problem *p);
+
+struct verify_options {
+	int read_data;
+	const struct keys_secret *key;	/* NULL: hashes only */
+	verify_problem_fn on_problem;
+	void *ud;
+};
+
+struct verify_result {
+	uint64_t objects, bytes, problems;
+	int encrypted, decrypted;
+};
+
+int backup_verify(struct store *st, const char *id,
+		  const struct verify_options *o, struct verify_result *r,
+		  struct err *e);
+
+/* ---- prune ---- */
+/*
+ * Forget the complete backups the policy does not keep (retention.h),
+ * and remove incomplete backups older than the grace period. An object a
+ * kept backup references is never deleted: a forgotten backup holding
+ * such objects loses its manifest and every other object, and gets
+ * BACKUP_PRUNED_KEY listing the backups it is kept for; a later prune
+ * deletes the rest once nothing references it. Takes the lock unless
+ * dry_run; with dry_run nothing is changed and the events say what would.
+ */
+#define BACKUP_PRUNED_KEY "pruned.json"
+
+enum prune_action {
+	PRUNE_KEEP,		/* kept by the rules in why */
+	PRUNE_FORGET,		/* forgotten; its unreferenced objects deleted */
+	PRUNE_INCOMPLETE_REMOVE,	/* incomplete, older than the grace */
+	PRUNE_INCOMPLETE_KEEP,	/* incomplete, within the grace (running?) */
+	PRUNE_PRUNED_KEEP,	/* forgotten earlier, objects still referenced */
+	PRUNE_PRUNED_REMOVE,	/* forgotten earlier, nothing referenced now */
+};
+
+struct prune_event {
+	const char *id;
+	const char *time;	/* RFC 3339 */
+	enum prune_action action;
+	const char *why;	/* the rules, or the reason */
+	uint64_t deleted, deleted_bytes;	/* objects (would be) deleted */
+	uint64_t kept;		/* objects kept because others reference them */
+	const char *kept_for;	/* those backups, ", "-separated, or NULL */
+};
+typedef void (*prune_event_fn)(void *ud, const struct prune_event *ev);
+
+struct prune_options {
+	struct retention_policy policy;
+	int64_t now;		/* seconds since the epoch */
+	int64_t grace;		/* seconds */
+	int dry_run;
+	prune_event_fn on_event;
+	void *ud;
+};
+
+struct prune_result {
+	uint64_t kept, forgotten, incomplete_removed;
+	uint64_t deleted, deleted_bytes;
+	size_t uploads_aborted;
+};
+
+int backup_prune(struct store *st, const struct prune_options *o,
+		 struct prune_result *r, struct err *e);
 
 /* Key escaping, for tests. */
 int backup_escape_name(struct strbuf *out, const char *name);

@@ -78,6 +78,8 @@ static const struct setting settings[] = {
 	{ "backups.keep.daily", SETTING_INT, NULL },
 	{ "backups.keep.weekly", SETTING_INT, NULL },
 	{ "backups.keep.monthly", SETTING_INT, NULL },
+	{ "backups.keep.within", SETTING_STR, NULL },
+	{ "backups.full_every", SETTING_INT, NULL },
 	{ "backups.ping", SETTING_STR, NULL },
 	{ "healthchecks.ping_url", SETTING_STR, "SAASCTL_HC_PING_URL" },
 	{ "healthchecks.api_url", SETTING_STR, "SAASCTL_HC_API_URL" },

@@ -29,6 +29,9 @@ struct store_ops {
 	int (*list)(struct store *st, const char *prefix,
 		    struct store_list *out, struct err *e);
 	int (*del)(struct store *st, const char *key, struct err *e);
+	/* optional: abort multipart uploads under prefix begun before */
+	int (*abort_uploads)(struct store *st, const char *prefix,
+			     int64_t before, size_t *aborted, struct err *e);
 	void (*close)(struct store *st);
 };
 
@@ -398,6 +401,14 @@ static int file_del(struct store *st, const char *key, struct err *e)
 		return err_set(e, "out of memory");
 	if (unlink(path) < 0 && errno != ENOENT)
 		ret = err_errno(e, "cannot delete '%s'", path);
+	/* folders left empty go too, up to the store's: a pruned backup
+	 * leaves nothing behind (rmdir fails on a folder still in use) */
+	for (char *slash; ret == 0 && (slash = strrchr(path, '/')) &&
+	     (size_t)(slash - path) > strlen(st->root);) {
+		*slash = '\0';
+		if (rmdir(path) < 0)
+			break;
+	}
 	free(path);
 	return ret;
 }
@@ -653,4 +664,13 @@ int store_delete(struct store *st, const char *key, struct err *e)
 	if (store_key_check(key, e) < 0)
 		return -1;
 	return st->ops->del(st, key, e);
+}
+
+int store_abort_uploads(struct store *st, const char *prefix, int64_t before,
+			size_t *aborted, struct err *e)
+{
+	*aborted = 0;
+	if (!st->ops->abort_uploads)
+		return 0;
+	return st->ops->abort_uploads(st, prefix ? prefix : "", before, aborted, e);
 }

@@ -102,4 +102,10 @@ void store_list_release(struct store_list *l);
 /* Delete objects; a missing key is not an error. */
 int store_delete(struct store *st, const char *key, struct err *e);
 
+/* Abort the unfinished multipart uploads of keys under prefix that were
+ * begun before `before` (seconds since the epoch); *aborted says how many.
+ * A backend without them (file://) has nothing to do. */
+int store_abort_uploads(struct store *st, const char *prefix, int64_t before,
+			size_t *aborted, struct err *e);
+
 #endif

@@ -1,0 +1,150 @@
+# Sourced by tests/e2e/t0903 (18.16) and t0904 (26.7, chdb) after a server
+# was started: the backup lifecycle (incremental, verify, drill) against
+# it, to a file:// store. Needs URL, VERSION (18 or 26), PASSWORD and q.
+STORE=file://$T/store
+mkdir -p "$T/store"
+export SAASCTL_CLICKHOUSE_URL=$URL SAASCTL_BACKUP_STORE=$STORE
+
+q "CREATE DATABASE src"
+q "CREATE TABLE src.events (d Date, n UInt64, s String) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY n"
+q "INSERT INTO src.events SELECT toDate('2024-01-01') + number % 28, number, toString(number) FROM numbers(1000)"
+q "INSERT INTO src.events SELECT toDate('2024-02-01') + number % 28, 10000 + number, 'feb' FROM numbers(2000)"
+q "INSERT INTO src.events SELECT toDate('2024-03-01'), 50000 + number, 'mar' FROM numbers(30)"
+q "CREATE TABLE src.logt (x UInt8, s String) ENGINE = TinyLog"
+q "INSERT INTO src.logt VALUES (1, 'a'), (2, 'b')"
+q "CREATE MATERIALIZED VIEW src.mv ENGINE = MergeTree ORDER BY n AS SELECT n, s FROM src.events WHERE s = 'late'"
+
+sig() { q "SELECT count(), sum(cityHash64(*)) FROM $1.$2"; }
+same_tables() { # DB NAME: every table of src has the same content in DB
+	for t in events logt mv; do
+		expect_eq "$(sig "$1" $t)" "$(sig src $t)" "$2: '$t' has the same rows and checksum"
+	done
+}
+last_id() { sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out"; }
+# data objects stored in a backup's own folder
+data_objects() { (cd "$T/store/$1" && find data -type f ! -name '.*' | sort | tr '\n' ' '); }
+
+# ---- incremental
+saas backup clickhouse --db src --incremental
+expect_rc 0 "an incremental with nothing to build on succeeds"
+expect_out '; full: no complete backup to build on' "and says it made a full backup"
+FULL=$(last_id)
+q "INSERT INTO src.events SELECT toDate('2024-02-10'), 90000 + number, 'late' FROM numbers(5)"
+saas backup clickhouse --db src --incremental
+expect_rc 0 "an incremental after an insert into one partition succeeds"
+INC=$(last_id)
+expect_out "; incremental on $FULL, 3 of 5 partitions unchanged" "it names its base and what was unchanged"
+expect_out '^ok +src\.events +3035 rows .* 2 unchanged partitions referenced' "the table line counts the whole table"
+objs=$(data_objects "$INC")
+case $objs in
+"data/src/%2Einner"*"/all.native.lz4 data/src/events/202402.native.lz4 ") ok "only the changed partitions were exported";;
+*) not_ok "only the changed partitions were exported" "$objs";;
+esac
+saas restore clickhouse "$INC" --db-map src=inc
+expect_rc 0 "an incremental restores"
+expect_out '^restored .*: 5 partitions, 3042 rows' "everything, from whichever backup holds it"
+same_tables inc "incremental restore"
+
+# chains stay flat: an incremental on an incremental references the holder
+saas backup clickhouse --db src --incremental --full-every 5
+expect_rc 0 "an incremental on an incremental succeeds"
+INC2=$(last_id)
+expect_out "; incremental on $INC, 5 of 5 partitions unchanged" "nothing changed, nothing exported"
+expect_eq "$(data_objects "$INC2")" "" "no data object in its folder"
+$PY - "$T/store/$INC2/manifest.json" "$FULL" "$INC" > "$T/m" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+held = sorted(set(o.get("backup", "self") for o in m["objects"] if o["key"].startswith("data/")))
+print(m["format"], m["chain"], m["base"] == sys.argv[3], held == sorted([sys.argv[2], sys.argv[3]]))
+PY
+expect_eq "$(cat "$T/m")" "saasctl-backup/2 2 True True" \
+	"its manifest references the backups that hold each object, never a reference"
+saas backup clickhouse --db src --incremental --full-every 3
+expect_rc 0 "--full-every forces a full backup"
+expect_out '; full: a full backup every 3 runs' "and says why"
+FULL2=$(last_id)
+expect_eq "$(data_objects "$FULL2" | wc -w)" "5" "every partition is exported again"
+
+# encrypted incrementals share objects only with the same recipients
+"$SAASCTL" keygen --name right --out "$T" >/dev/null 2>&1
+"$SAASCTL" keygen --name other --out "$T" >/dev/null 2>&1
+saas backup clickhouse --db src --incremental --encrypt-to "$T/right.pub"
+expect_rc 0 "an encrypted backup on a plain one"
+expect_out "; full: '$FULL2' is encrypted to other keys" "is a full one"
+EFULL=$(last_id)
+q "INSERT INTO src.events SELECT toDate('2024-01-05'), 95000 + number, 'late' FROM numbers(3)"
+saas backup clickhouse --db src --incremental --encrypt-to "$T/right.pub"
+expect_rc 0 "an encrypted incremental"
+EINC=$(last_id)
+expect_out "; incremental on $EFULL, 3 of 5 partitions unchanged" "shares the unchanged objects"
+saas restore clickhouse "$EINC" --db-map src=einc -k "$T/other.key"
+expect_rc 1 "the wrong key fails an encrypted incremental"
+expect_eq "$(q "SELECT count() FROM system.databases WHERE name = 'einc'")" "0" "before anything was created"
+saas restore clickhouse "$EINC" --db-map src=einc -k "$T/right.key"
+expect_rc 0 "the right key restores an encrypted incremental"
+same_tables einc "encrypted incremental restore"
+
+# a format 1 manifest (before incrementals) is still read
+cp -r "$T/store/$FULL2" "$T/store/30000101T000000Z"
+$PY - "$T/store/30000101T000000Z/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["format"] = "saasctl-backup/1"; m["id"] = "30000101T000000Z"
+for k in ("base", "chain", "bases"): del m[k]
+for t in m["tables"]: t.pop("structure", None)
+json.dump(m, open(sys.argv[1], "w"))
+PY
+saas restore clickhouse 30000101T000000Z --db-map src=v1
+expect_rc 0 "a format 1 backup restores"
+expect_eq "$(sig v1 logt)" "$(sig src logt)" "with its data"
+saas backup clickhouse --db src --incremental
+expect_rc 0 "an incremental on a format 1 backup"
+expect_out "; full: '30000101T000000Z' is a saasctl-backup/1 backup" "is a full one"
+rm -rf "$T/store/30000101T000000Z"
+mkdir -p "$T/repo"
+printf 'project: acme\nbackups:\n  full_every: 1\n' > "$T/repo/saasctl.yaml"
+saas -C "$T/repo" backup clickhouse --db src --incremental
+expect_rc 0 "backups.full_every is read from saasctl.yaml"
+expect_out '; full: a full backup every 1 runs' "and applied"
+
+# ---- verify
+saas backup verify "$INC"
+expect_rc 0 "verify passes on an incremental"
+expect_out "^ok +$INC  [0-9]+ objects, .*: present with their sizes" "with a verdict"
+saas backup verify --all --read-data -k "$T/right.key"
+expect_rc 0 "verify --all --read-data passes on every backup"
+expect_out "^ok +$EINC  .*hashes match, decrypted" "an encrypted one is decrypted with -k"
+expect_out "^ok +$FULL  .*hashes match$" "a plain one has its hashes checked"
+saas backup verify "$EINC" --read-data
+expect_rc 0 "without -k an encrypted backup's hashes are checked"
+expect_out "give -k to decrypt too" "and it says so"
+saas backup verify "$EINC" --read-data -k "$T/other.key"
+expect_rc 1 "verify with the wrong key fails"
+expect_out "is not encrypted to key" "and says why"
+# one flipped byte in an object of the base: the size is right, the hash is not
+f=$T/store/$FULL/data/src/events/202401.native.lz4
+cp "$f" "$T/saved"
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$f"
+saas backup verify "$INC"
+expect_rc 0 "a flipped byte keeps the size"
+saas backup verify "$INC" --read-data
+expect_rc 1 "verify --read-data catches one flipped byte"
+expect_out "^BAD +$INC  1 of [0-9]+ objects have problems" "the verdict is bad"
+expect_out "^  'data/src/events/202401.native.lz4' \(in $FULL\) does not match its BLAKE2b" \
+	"naming the object and the backup that holds it"
+saas restore clickhouse "$INC" --db-map src=flip
+expect_rc 1 "and so does a restore"
+expect_err "does not match its BLAKE2b" "for the same reason"
+cp "$T/saved" "$f"
+mv "$T/store/$FULL/data/src/logt/all.native.lz4" "$T/saved"
+saas --json backup verify --all
+expect_rc 1 "a missing object of a base fails verify"
+$PY - "$T/out" "$INC" "$FULL" "$INC2" <<'PY' && ok "--json gives a verdict per backup and names the missing object" || not_ok "verify --json" "$(cat "$T/out")"
+import json, sys
+r = {b["id"]: b for b in json.load(open(sys.argv[1]))}
+inc, full = r[sys.argv[2]], r[sys.argv[3]]
+assert inc["verdict"] == "bad" and full["verdict"] == "bad" and r[sys.argv[4]]["verdict"] == "bad", r
+assert inc["problems"] == [{"key": "data/src/logt/all.native.lz4", "backup": sys.argv[3], "problem": "is missing"}], inc
+assert all(b["verdict"] == "ok" for k, b in r.items() if k not in sys.argv[2:]), r
+PY
+mv "$T/saved" "$T/store/$FULL/data/src/logt/all.native.lz4"
