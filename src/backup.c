@@ -2134,6 +2134,16 @@ static uint64_t ju64(json_t *o, const char *k)
 	return (uint64_t)json_integer_value(v);
 }
 
+/* A signal asked to stop: fail here, between two statements. */
+static int rs_stopped(struct rs_run *rs, struct err *e)
+{
+	if (rs->o->stop && *rs->o->stop) {
+		err_set(e, "interrupted");
+		return 1;
+	}
+	return 0;
+}
+
 static void rs_emit(struct rs_run *rs, const char *db, const char *table,
 		    const char *part, const char *what, uint64_t rows,
 		    uint64_t bytes)
@@ -2207,7 +2217,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 		uint64_t rows, sum, bytes = 0;
 		struct strbuf pq = STRBUF_INIT;
 
-		if (stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
+		if (rs_stopped(rs, e) ||
+		    stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
 			goto out;
 		if (rows == want && sum == sum_want) {
 			rs->r->skipped++;
@@ -2300,7 +2311,7 @@ static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
 
 	strbuf_init(&sql, 0);
 	strbuf_init(&rw, 0);
-	if (table_exists(rs, db, table, &exists, e) < 0)
+	if (rs_stopped(rs, e) || table_exists(rs, db, table, &exists, e) < 0)
 		goto out;
 	if (exists) {
 		ret = 0;
@@ -2548,5 +2559,304 @@ out:
 	free(mkey);
 	if (ret < 0)
 		err_wrap(e, "restore '%s'", id);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* drill                                                             */
+
+static int database_exists(struct clickhouse *ch, const char *db, int *exists,
+			   struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, out = STRBUF_INIT;
+	int r;
+
+	strbuf_init(&q, 0);
+	strbuf_init(&out, 64);
+	strbuf_addstr(&q, "SELECT count() FROM system.databases WHERE name = ");
+	clickhouse_quote_string(&q, db);
+	strbuf_addstr(&q, " FORMAT TabSeparated");
+	r = clickhouse_query(ch, q.buf, 0, &out, e);
+	*exists = r == 0 && out.len && out.buf[0] != '0';
+	strbuf_release(&q);
+	strbuf_release(&out);
+	return r;
+}
+
+static int ch_exec(struct clickhouse *ch, const struct strbuf *sql,
+		   struct err *e)
+{
+	struct strbuf out = STRBUF_INIT;
+	int r;
+
+	strbuf_init(&out, 4096);
+	r = clickhouse_query(ch, sql->buf, 0, &out, e);
+	strbuf_release(&out);
+	return r;
+}
+
+static void dr_emit(const struct drill_options *o, const char *db,
+		    const char *table, const char *part, const char *problem,
+		    uint64_t partitions, uint64_t rows)
+{
+	struct drill_event ev = { db, table, part, problem, partitions, rows };
+
+	if (o->on_event)
+		o->on_event(o->ud, &ev);
+}
+
+/* Compare one data table of the manifest with its copy in scratch. */
+static int drill_table(struct rs_run *rs, const struct drill_options *o,
+		       json_t *jt, const char *scratch, struct drill_result *r,
+		       struct err *e)
+{
+	const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+	const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
+	const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
+	const char *mv = json_string_value(json_object_get(jt, "inner_of"));
+	const char *shown = mv ? mv : name;
+	json_t *jparts = json_object_get(jt, "partitions"), *jp;
+	int mt = clickhouse_engine_is_mergetree(engine), exists = 0, ret = -1;
+	uint64_t nparts = 0, rows = 0, bad = 0;
+	char *inner = NULL, problem[512];
+	const char *tbl = name;
+	size_t i;
+
+	if (table_exists(rs, scratch, shown, &exists, e) < 0)
+		goto out;
+	if (exists && mv) {
+		if (target_inner(rs, scratch, mv, &inner, e) < 0)
+			goto out;
+		tbl = inner;
+	}
+	json_array_foreach(jparts, i, jp) {
+		nparts++;
+		rows += ju64(jp, "rows");
+	}
+	r->tables++;
+	r->partitions += nparts;
+	r->rows += rows;
+	if (!exists) {
+		r->bad_tables++;
+		r->bad_partitions += nparts;
+		dr_emit(o, sdb, shown, NULL, "was not restored", nparts, rows);
+		ret = 0;
+		goto out;
+	}
+	json_array_foreach(jparts, i, jp) {
+		const char *pid = json_string_value(json_object_get(jp, "id")) ?: "";
+		uint64_t want = ju64(jp, "rows"), sum_want = ju64(jp, "checksum");
+		uint64_t got, sum;
+
+		if (rs_stopped(rs, e) ||
+		    stats_of(rs, scratch, tbl, mt ? pid : NULL, &got, &sum, e) < 0)
+			goto out;
+		if (got == want && sum == sum_want)
+			continue;
+		bad++;
+		snprintf(problem, sizeof(problem), "%" PRIu64 " rows, checksum %"
+			 PRIu64 "; the backup recorded %" PRIu64 " rows, checksum %"
+			 PRIu64, got, sum, want, sum_want);
+		dr_emit(o, sdb, shown, pid, problem, 0, 0);
+	}
+	if (mt) {
+		struct clickhouse_partitions ps;
+
+		if (clickhouse_list_partitions(rs->ch, scratch, tbl, engine, &ps, e) < 0)
+			goto out;
+		for (size_t k = 0; k < ps.n; k++) {
+			size_t j;
+
+			json_array_foreach(jparts, j, jp)
+				if (!strcmp(json_string_value(json_object_get(jp, "id")) ?: "",
+					    ps.v[k].id))
+					break;
+			if (j < json_array_size(jparts) || !ps.v[k].rows)
+				continue;
+			bad++;
+			snprintf(problem, sizeof(problem), "%" PRIu64 " rows; the "
+				 "backup has no such partition", ps.v[k].rows);
+			dr_emit(o, sdb, shown, ps.v[k].id, problem, 0, 0);
+		}
+		clickhouse_partitions_release(&ps);
+	}
+	if (bad) {
+		r->bad_tables++;
+		r->bad_partitions += bad;
+		snprintf(problem, sizeof(problem), "%" PRIu64 " of %" PRIu64
+			 " partitions differ", bad, nparts);
+	}
+	dr_emit(o, sdb, shown, NULL, bad ? problem : NULL, nparts, rows);
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot compare '%s.%s'", scratch, shown);
+	free(inner);
+	return ret;
+}
+
+int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
+		 const struct drill_options *o, struct drill_result *r,
+		 struct err *e)
+{
+	const char *prefix = o->prefix ? o->prefix : "drill_";
+	struct backup_infos l = { 0 };
+	struct restore_options ro = { 0 };
+	struct restore_result rr;
+	struct rs_run rs;
+	struct strv_own { char **v; size_t n; } dbs = { 0 }, maps = { 0 };
+	size_t ncreated = 0, i;
+	json_t *m = NULL, *tables, *jt;
+	struct err re = { "" };
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&rs, 0, sizeof(rs));
+	ro.key = o->key;
+	ro.stop = o->stop;
+	rs.ch = ch;
+	rs.o = &ro;
+	if (!*prefix || strchr(prefix, '=')) {
+		err_set(e, "the scratch prefix '%s' is not usable: the drill "
+			"restores into new databases, never the backed-up ones",
+			prefix);
+		goto out;
+	}
+	if (!id) {
+		if (backup_list(st, &l, e) < 0)
+			goto out;
+		for (i = l.n; i-- > 0 && !id;)
+			if (l.v[i].complete && !l.v[i].pruned)
+				id = l.v[i].id;
+		if (!id) {
+			err_set(e, "no complete backup in the store");
+			goto out;
+		}
+	}
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	if (store_key_check(id, e) < 0 || strchr(id, '/')) {
+		err_set(e, "'%s' is not a backup ID", id);
+		goto out;
+	}
+	if (load_manifest(st, id, &m, NULL, e) < 0)
+		goto out;
+	tables = json_object_get(m, "tables");
+	json_array_foreach(tables, i, jt) {
+		const char *db = json_string_value(json_object_get(jt, "database")) ?: "";
+		size_t k;
+
+		for (k = 0; k < dbs.n && strcmp(dbs.v[k], db); k++)
+			;
+		if (k < dbs.n)
+			continue;
+		dbs.v = realloc(dbs.v, (dbs.n + 1) * sizeof(*dbs.v));
+		maps.v = realloc(maps.v, (maps.n + 1) * sizeof(*maps.v));
+		if (!dbs.v || !maps.v)
+			abort();
+		if (asprintf(&dbs.v[dbs.n], "%s%s", prefix, db) < 0 ||
+		    asprintf(&maps.v[maps.n], "%s=%s%s", db, prefix, db) < 0)
+			abort();
+		dbs.n++;
+		maps.n++;
+		snprintf(r->scratch + strlen(r->scratch),
+			 sizeof(r->scratch) - strlen(r->scratch), "%s%s",
+			 dbs.n > 1 ? ", " : "", dbs.v[dbs.n - 1]);
+	}
+	if (!dbs.n) {
+		err_set(e, "backup '%s' holds no table", id);
+		goto out;
+	}
+	for (i = 0; i < dbs.n; i++) {
+		int exists;
+
+		if (database_exists(ch, dbs.v[i], &exists, e) < 0)
+			goto out;
+		if (exists) {
+			err_set(e, "scratch database '%s' exists (left by a killed "
+				"drill, or not a scratch database at all); drop it "
+				"or give another --scratch-prefix", dbs.v[i]);
+			goto out;
+		}
+	}
+	/* created here, one by one, so that only these are ever dropped */
+	for (; ncreated < dbs.n; ncreated++) {
+		struct strbuf q = STRBUF_INIT;
+		int r2;
+
+		if (rs_stopped(&rs, e))
+			goto out;
+		strbuf_init(&q, 0);
+		strbuf_addstr(&q, "CREATE DATABASE ");
+		clickhouse_quote_ident(&q, dbs.v[ncreated]);
+		r2 = ch_exec(ch, &q, e);
+		strbuf_release(&q);
+		if (r2 < 0)
+			goto out;
+	}
+	ro.db_map = (const char *const *)maps.v;
+	ro.ndb_map = maps.n;
+	if (restore_run(st, ch, id, &ro, &rr, &re) < 0) {
+		if (rs_stopped(&rs, e))
+			goto out;
+		snprintf(r->error, sizeof(r->error), "%s", re.msg);
+	}
+	json_array_foreach(tables, i, jt) {
+		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+		const char *db = json_string_value(json_object_get(jt, "database")) ?: "";
+		size_t k;
+
+		if (strcmp(kind, "data"))
+			continue;
+		for (k = 0; k < maps.n; k++)
+			if (!strncmp(maps.v[k], db, strlen(db)) &&
+			    maps.v[k][strlen(db)] == '=')
+				break;
+		if (drill_table(&rs, o, jt, dbs.v[k], r, e) < 0)
+			goto out;
+	}
+	r->ok = !r->error[0] && !r->bad_tables;
+	ret = 0;
+out:
+	{
+		struct strbuf left = STRBUF_INIT;
+		struct err de = { "" };
+
+		strbuf_init(&left, 0);
+		for (i = 0; i < ncreated; i++) {
+			struct strbuf q = STRBUF_INIT;
+
+			strbuf_init(&q, 0);
+			strbuf_addstr(&q, "DROP DATABASE IF EXISTS ");
+			clickhouse_quote_ident(&q, dbs.v[i]);
+			if (ch_exec(ch, &q, &de) < 0)
+				strbuf_addf(&left, "%s'%s'", left.len ? ", " : "",
+					    dbs.v[i]);
+			strbuf_release(&q);
+		}
+		if (left.len && ret == 0) {
+			*e = de;
+			err_wrap(e, "cannot drop the scratch database%s %s",
+				 strchr(left.buf, ',') ? "s" : "", left.buf);
+		} else if (left.len) {
+			struct err first = *e;
+
+			err_set(e, "%s; and cannot drop the scratch database%s %s: %s",
+				first.msg, strchr(left.buf, ',') ? "s" : "",
+				left.buf, de.msg);
+		}
+		if (left.len)
+			ret = -1;
+		strbuf_release(&left);
+	}
+	for (i = 0; i < dbs.n; i++) {
+		free(dbs.v[i]);
+		free(maps.v[i]);
+	}
+	free(dbs.v);
+	free(maps.v);
+	json_decref(m);
+	backup_infos_release(&l);
+	if (ret < 0)
+		err_wrap(e, "drill '%s'", r->id[0] ? r->id : "newest");
 	return ret;
 }
