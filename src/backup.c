@@ -2745,8 +2745,10 @@ int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 		const char *db = json_string_value(json_object_get(jt, "database")) ?: "";
 		size_t k;
 
-		for (k = 0; k < dbs.n && strcmp(dbs.v[k], db); k++)
-			;
+		for (k = 0; k < maps.n; k++)
+			if (!strncmp(maps.v[k], db, strlen(db)) &&
+			    maps.v[k][strlen(db)] == '=')
+				break;
 		if (k < dbs.n)
 			continue;
 		dbs.v = realloc(dbs.v, (dbs.n + 1) * sizeof(*dbs.v));
