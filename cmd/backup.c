@@ -199,6 +199,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "ping", required_argument, NULL, 'p' },
 		{ "incremental", no_argument, NULL, 'I' },
 		{ "full-every", required_argument, NULL, 'F' },
+		{ "resume", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strv dbs = { 0 }, tables = { 0 }, enc = { 0 };
@@ -229,6 +230,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'E': strv_add(&enc, optarg); break;
 		case 'p': ping = optarg; break;
 		case 'I': incremental = 1; break;
+		case 'R': o.resume = 1; break;
 		case 'F': full_every = optarg; incremental = 1; break;
 		case 'P': {
 			char *end;
@@ -324,6 +326,13 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	else if (incremental)
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
 			 "; full: %s", r.full_reason);
+	if (r.resumed[0])
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; resumed: %" PRIu64 " partitions reused from its journal",
+			 r.resumed_partitions);
+	else if (o.resume)
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; new: %s", r.resume_note);
 	if (ctx->json) {
 		json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:b}", "event",
 				      "done", "id", r.id, "ok", 1, "tables",
@@ -333,6 +342,9 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 
 		json_object_set_new(j, "base", r.base[0] ? json_string(r.base) : json_null());
 		json_object_set_new(j, "unchanged_partitions", json_integer((json_int_t)r.reused));
+		json_object_set_new(j, "resumed", json_boolean(r.resumed[0]));
+		json_object_set_new(j, "resumed_partitions",
+				    json_integer((json_int_t)r.resumed_partitions));
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
@@ -1168,7 +1180,7 @@ const struct cmd_entry cmd_backup_clickhouse_entry = {
 	.name = "backup clickhouse",
 	.usage = "[--url URL] [--db DB]... [--table GLOB]... [--store URL] "
 		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK] "
-		 "[--incremental [--full-every N]]",
+		 "[--incremental [--full-every N]] [--resume]",
 	.summary = "back up ClickHouse tables to a store, streamed and verified",
 	.exec = cmd_backup_clickhouse,
 	.secrets = 1,

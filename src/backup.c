@@ -479,6 +479,7 @@ struct bk_run {
 	json_t *base;			/* incremental: the base's manifest */
 	const char *base_id;
 	json_t *bases;			/* holder ID -> its encryption */
+	json_t *journal;		/* resume: object key -> journal entry */
 };
 
 static int table_selected(const struct backup_options *o,
@@ -573,6 +574,200 @@ static int fingerprint_now(struct bk_run *b, struct bk_table *bt,
 	return 0;
 }
 
+#define JOURNAL_DIR "journal/"
+
+/*
+ * Record an exported partition for a resume. A journal that cannot be
+ * written costs a later resume that partition, nothing more.
+ */
+static void journal_write(struct bk_run *b, struct bk_table *bt,
+			  const char *rel, json_t *entry)
+{
+	json_t *j = json_deep_copy(entry);
+	char *text, *key = NULL;
+	struct err e = { "" };
+
+	json_object_set_new(j, "engine", json_string(bt->t->engine));
+	json_object_set_new(j, "structure", json_string(bt->structure));
+	text = json_dumps(j, JSON_COMPACT);
+	if (text && asprintf(&key, "%s/" JOURNAL_DIR "%s.json", b->id, rel) < 0)
+		key = NULL;
+	if (!text || !key ||
+	    store_put(b->st, key, text, strlen(text), 0, NULL, &e) < 0)
+		log_debug("backup: no journal entry for '%s': %s", rel,
+			  e.msg[0] ? e.msg : "out of memory");
+	free(key);
+	free(text);
+	json_decref(j);
+}
+
+static int sink_none(void *ud, const void *data, size_t len, struct err *e)
+{
+	return 0;
+}
+
+/* Does the object read back whole, with this size and BLAKE2b? */
+static int object_intact(struct store *st, const char *id, json_t *obj,
+			 int *intact, struct err *e)
+{
+	const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+	char *key = full_key(id, rel), hash[2 * HASH_BYTES + 1];
+	struct obj_reader rd;
+	int found = 0, ret = -1;
+
+	*intact = 0;
+	if (or_init(&rd, NULL, rel, sink_none, NULL, e) < 0)
+		goto out;
+	if (store_get(st, key, or_feed, &rd, &found, e) < 0)
+		goto out;
+	if (found && or_finish(&rd, hash, e) == 0)
+		*intact = rd.size == (uint64_t)json_integer_value(json_object_get(obj, "size")) &&
+			!strcmp(hash, json_string_value(json_object_get(obj, "blake2b")) ?: "");
+	ret = 0;
+out:
+	or_release(&rd);
+	free(key);
+	return ret;
+}
+
+/*
+ * Resume: the journal entry of a partition that has not changed since it
+ * was exported and whose object is intact, as a manifest entry; NULL
+ * when the partition must be exported again.
+ */
+static json_t *journal_reuse(struct bk_run *b, struct bk_table *bt,
+			     const struct clickhouse_partition *p,
+			     struct err *e, int *failed)
+{
+	char *rel;
+	json_t *jp, *entry = NULL;
+	int intact;
+
+	*failed = 0;
+	if (!b->journal)
+		return NULL;
+	rel = obj_key("data", bt->t->database, bt->t->name, p->id, 0);
+	jp = json_object_get(b->journal, rel);
+	free(rel);
+	if (!jp ||
+	    strcmp(json_string_value(json_object_get(jp, "id")) ?: "", p->id) ||
+	    strcmp(json_string_value(json_object_get(jp, "fingerprint")) ?: "",
+		   p->fingerprint) ||
+	    strcmp(json_string_value(json_object_get(jp, "engine")) ?: "",
+		   bt->t->engine) ||
+	    strcmp(json_string_value(json_object_get(jp, "structure")) ?: "",
+		   bt->structure) ||
+	    (clickhouse_engine_is_mergetree(bt->t->engine) &&
+	     (uint64_t)json_integer_value(json_object_get(jp, "rows")) != p->rows) ||
+	    !json_is_object(json_object_get(jp, "object")))
+		return NULL;
+	if (object_intact(b->st, b->id, json_object_get(jp, "object"), &intact, e) < 0) {
+		*failed = 1;
+		return NULL;
+	}
+	if (!intact) {
+		log_debug("backup: '%s.%s' partition %s: its object is not whole; "
+			  "exported again", bt->t->database, bt->t->name, p->id);
+		return NULL;
+	}
+	entry = json_deep_copy(jp);
+	json_object_del(entry, "engine");
+	json_object_del(entry, "structure");
+	return entry;
+}
+
+/*
+ * Resume: continue the newest backup (or o->id) when it is incomplete
+ * and has a journal; r->resume_note says why not otherwise.
+ */
+static int resume_pick(struct bk_run *b, struct err *e)
+{
+	struct backup_infos l = { 0 };
+	struct store_list jl = { 0 };
+	struct strbuf buf = STRBUF_INIT;
+	const struct backup_info *cand = NULL;
+	char *prefix = NULL;
+	int ret = -1;
+
+	strbuf_init(&buf, 0);
+	if (backup_list(b->st, &l, e) < 0)
+		goto out;
+	for (size_t i = l.n; i-- > 0 && !cand;)
+		if (b->o->id ? !strcmp(l.v[i].id, b->o->id) : !l.v[i].pruned)
+			cand = &l.v[i];
+	if (!cand) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "no interrupted backup to resume");
+		ret = 0;
+		goto out;
+	}
+	if (cand->complete || cand->pruned) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "'%s' is %s, nothing to resume", cand->id,
+			 cand->complete ? "complete" : "pruned");
+		ret = 0;
+		goto out;
+	}
+	if (b->o->nrecipients) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "an encrypted backup cannot reuse '%s'", cand->id);
+		ret = 0;
+		goto out;
+	}
+	prefix = full_key(cand->id, JOURNAL_DIR);
+	if (store_list(b->st, prefix, &jl, e) < 0)
+		goto out;
+	b->journal = json_object();
+	for (size_t i = 0; i < jl.n; i++) {
+		const char *k = jl.v[i].key + strlen(prefix);
+		size_t n = strlen(k);
+		json_t *j;
+
+		if (n < 6 || strcmp(k + n - 5, ".json"))
+			continue;
+		if (store_get_buffer(b->st, jl.v[i].key, 1 << 20, &buf, NULL, e) < 0)
+			goto out;
+		j = json_loadb(buf.buf, buf.len, 0, NULL);
+		if (json_is_object(j))
+			json_object_setn_new(b->journal, k, n - 5, j);
+		else
+			json_decref(j);
+	}
+	if (!json_object_size(b->journal)) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "'%s' has no finished partition to reuse", cand->id);
+		json_decref(b->journal);
+		b->journal = NULL;
+		ret = 0;
+		goto out;
+	}
+	snprintf(b->r->resumed, sizeof(b->r->resumed), "%s", cand->id);
+	snprintf(b->r->id, sizeof(b->r->id), "%s", cand->id);
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot read the journal of '%s'", cand ? cand->id : "");
+	free(prefix);
+	store_list_release(&jl);
+	strbuf_release(&buf);
+	backup_infos_release(&l);
+	return ret;
+}
+
+/* After the manifest: the journal has served. */
+static void journal_delete(struct bk_run *b)
+{
+	struct store_list jl = { 0 };
+	char *prefix = full_key(b->id, JOURNAL_DIR);
+	struct err e = { "" };
+
+	if (store_list(b->st, prefix, &jl, &e) == 0)
+		for (size_t i = 0; i < jl.n; i++)
+			store_delete(b->st, jl.v[i].key, &e);
+	store_list_release(&jl);
+	free(prefix);
+}
+
 /* One partition, as a consistent snapshot. Called unlocked. */
 static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 		      json_t **entry, uint64_t *bytes_out, struct err *e)
@@ -646,6 +841,8 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 		}
 		*bytes_out = size;
 		p->rows = rows;
+		if (!b->datakey)
+			journal_write(b, bt, rel, *entry);
 		ret = 0;
 		goto out;
 	}
@@ -1002,9 +1199,11 @@ int backup_run(struct store *st, struct clickhouse *ch,
 	if (http_global_init(e) < 0 || backup_lock(st, e) < 0)
 		goto out;
 	locked = 1;
+	if (o->resume && resume_pick(&b, e) < 0)
+		goto out;
 	/* under the lock, a taken ID (a run in the same second) gets a
 	 * suffix; a given ID must be new */
-	for (int n = 2;; n++) {
+	for (int n = 2; !r->resumed[0]; n++) {
 		struct store_list l;
 		char *prefix = full_key(r->id, "");
 		int r2 = store_list(st, prefix, &l, e);
@@ -1079,7 +1278,23 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		b.jobs = realloc(b.jobs, (b.njobs + bt->parts.n + 1) * sizeof(*b.jobs));
 		for (size_t k = 0; k < bt->parts.n; k++) {
 			json_t *entry = reuse_partition(&b, bt, &bt->parts.v[k]);
+			int failed = 0;
 
+			if (!entry && (entry = journal_reuse(&b, bt, &bt->parts.v[k],
+							      e, &failed))) {
+				/* exported before the interruption, intact */
+				json_array_append_new(bt->jparts, entry);
+				json_array_append(b.objects, json_object_get(entry, "object"));
+				bt->rows += (uint64_t)json_integer_value(json_object_get(entry, "rows"));
+				bt->bytes += (uint64_t)json_integer_value(
+					json_object_get(json_object_get(entry, "object"), "size"));
+				r->resumed_partitions++;
+				r->partitions++;
+				r->objects++;
+				continue;
+			}
+			if (failed)
+				goto out;
 			json_array_append_new(bt->jparts, entry ? entry : json_null());
 			if (!entry) {
 				b.jobs[b.njobs++] = (struct bk_job){ i, k };
@@ -1158,6 +1373,7 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		err_wrap(e, "cannot write the manifest");
 		goto out;
 	}
+	journal_delete(&b);
 	ret = 0;
 out:
 	if (locked)
@@ -1175,6 +1391,7 @@ out:
 		sodium_free(b.datakey);
 	json_decref(b.objects);
 	json_decref(b.bases);
+	json_decref(b.journal);
 	json_decref(b.base);
 	json_decref(jtables);
 	json_decref(manifest);

@@ -51,6 +51,20 @@
  * backups encrypted to the same recipients; the holder's sealed data
  * keys are copied into "bases" so that one manifest opens every object.
  *
+ * Resume: each partition exported by a plain (unencrypted) backup is
+ * recorded in a journal object next to it, <id>/journal/<object>.json:
+ * its manifest entry plus the table's engine and SHOW CREATE hash. With
+ * resume, when the newest backup of the store is incomplete and has a
+ * journal, the run continues it under the same ID: a partition whose
+ * fingerprint, rows, engine and structure equal its journal entry, and
+ * whose object reads back whole with the journal's size and BLAKE2b, is
+ * taken as it is; every other partition is exported again. The manifest
+ * is still written only when every table succeeded, so a resumed backup
+ * is never "valid" with objects missing; the journal is deleted after
+ * the manifest. An encrypted backup keeps no journal (its data key is
+ * sealed to keys the backup machine does not hold), so resuming one
+ * starts a new backup.
+ *
  * Restore stages each partition into a temporary table, checks the
  * object's BLAKE2b (and, encrypted, its authentication) and the staged
  * rows and checksum, and only then moves the partition in (REPLACE
@@ -93,6 +107,8 @@ struct backup_options {
 	const char *id;			/* NULL: the UTC start time */
 	int incremental;		/* build on the newest complete backup */
 	int full_every;			/* incremental: a full one every N runs */
+	int resume;			/* continue the newest backup when it
+					   is incomplete (see below) */
 	backup_event_fn on_event;
 	void *ud;
 };
@@ -105,6 +121,9 @@ struct backup_result {
 	char base[64];		/* incremental: the backup built on, or "" */
 	uint64_t reused;	/* partitions referenced in the base */
 	char full_reason[160];	/* incremental asked, full made: why */
+	char resumed[64];	/* resume: the backup continued, or "" */
+	uint64_t resumed_partitions;	/* taken from its journal */
+	char resume_note[200];	/* resume asked, a new backup made: why */
 };
 
 /*

@@ -259,3 +259,54 @@ rc=$?
 expect_rc 130 "SIGINT stops a drill with 128 + SIGINT"
 expect_err "interrupted" "saying it was interrupted"
 expect_eq "$(scratch sig_)" "" "no scratch database is left after SIGINT"
+
+# ---- resume after kill -9 mid-export
+S3=file://$T/store3
+mkdir -p "$T/store3"
+journaled() { find "$T/store3" -path '*/journal/*' -name '*.json' | wc -l | tr -d ' '; }
+"$SAASCTL" backup clickhouse --db big --store "$S3" > "$T/out" 2> "$T/err" &
+pid=$!
+i=0
+while [ "$(journaled)" -lt 8 ] && [ $i -lt 500 ] && kill -0 $pid 2>/dev/null; do
+	sleep 0.02; i=$((i + 1))
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+RID=$(ls "$T/store3" | grep -v '\.lock$' | head -n 1)
+NJ=$(journaled)
+if [ ! -e "$T/store3/$RID/manifest.json" ] && [ "$NJ" -ge 8 ] && [ "$NJ" -lt 60 ]; then
+	ok "killed mid-export: an incomplete backup with $NJ partitions in its journal"
+else
+	not_ok "killed mid-export: an incomplete backup with a journal" "$RID: $NJ journal entries" "$(ls -R "$T/store3" | head -20)"
+fi
+# objects of the journal: inode and name, to see which get written again
+objs() { (cd "$T/store3/$RID" && find journal -name '*.json' | sed 's,^journal/,,; s,\.json$,,' |
+	while read -r o; do [ -e "$o" ] && echo "$(stat -c %i "$o") $o"; done | sort -k2); }
+objs > "$T/before"
+# one object damaged, one partition changed since: both are exported again
+set -- $(sed -n 1p "$T/before"); BROKEN=$2
+set -- $(sed -n 2p "$T/before"); CHANGED=$2
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$T/store3/$RID/$BROKEN"
+cpid=$(basename "$CHANGED" .native.lz4)
+q "INSERT INTO big.t VALUES ($((600000 + cpid)), 'late')"
+saas backup clickhouse --db big --store "$S3" --resume
+expect_rc 0 "--resume finishes the interrupted backup"
+expect_out "^backup $RID: .*6001 rows.*; resumed: $((NJ - 2)) partitions reused from its journal" \
+	"under its ID, reusing every intact, unchanged partition"
+expect_eq "$(journaled)" "0" "the journal is deleted once the manifest is written"
+(cd "$T/store3/$RID" && while read -r ino o; do echo "$(stat -c %i "$o") $o"; done < "$T/before") > "$T/after"
+$PY - "$T/before" "$T/after" "$BROKEN" "$CHANGED" <<'PY' && ok "intact objects were not written again; the damaged and the changed one were" || not_ok "resume rewrote only what it had to" "$(diff "$T/before" "$T/after")"
+import sys
+def load(p): return {l.split()[1]: l.split()[0] for l in open(p) if l.strip()}
+b, a = load(sys.argv[1]), load(sys.argv[2])
+changed = {k for k in b if a[k] != b[k]}
+assert changed == {sys.argv[3], sys.argv[4]}, changed
+PY
+saas backup verify "$RID" --store "$S3" --read-data
+expect_rc 0 "the resumed backup verifies, every object read"
+saas backup drill "$RID" --store "$S3" --scratch-prefix res_
+expect_rc 0 "and its drill passes"
+expect_out '^ok +big\.t  60 partitions, 6001 rows$' "with every partition"
+saas backup clickhouse --db big --store "$S3" --resume
+expect_rc 0 "--resume with nothing interrupted"
+expect_out "; new: '$RID' is complete, nothing to resume" "makes a new backup and says why"
