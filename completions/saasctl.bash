@@ -44,7 +44,7 @@ _saasctl() {
         'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
         'history') opts=' --json -n --help'; what=apps ;;
         'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;
-        'backup clickhouse') opts=' --url --db --table --store --encrypt-to --parallel --ping --incremental --full-every --help'; what='' ;;
+        'backup clickhouse') opts=' --url --db --table --store --encrypt-to --parallel --ping --incremental --full-every --resume --help'; what='' ;;
         'backup list') opts=' --store --json --help'; what='' ;;
         'backup verify') opts=' --all --read-data -k --store --json --help'; what='' ;;
         'backup drill') opts=' --url --store --scratch-prefix -k --json --ping --help'; what='' ;;

@@ -143,6 +143,7 @@ complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subc
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l ping
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l incremental
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l full-every
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l resume
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify drill prune' -a list -d 'list the backups in a store, complete or not'
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from list' -l store
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from list' -l json
