@@ -3,7 +3,9 @@
  * settings and output. The work is src/backup.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +199,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "ping", required_argument, NULL, 'p' },
 		{ "incremental", no_argument, NULL, 'I' },
 		{ "full-every", required_argument, NULL, 'F' },
+		{ "resume", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strv dbs = { 0 }, tables = { 0 }, enc = { 0 };
@@ -227,6 +230,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'E': strv_add(&enc, optarg); break;
 		case 'p': ping = optarg; break;
 		case 'I': incremental = 1; break;
+		case 'R': o.resume = 1; break;
 		case 'F': full_every = optarg; incremental = 1; break;
 		case 'P': {
 			char *end;
@@ -322,6 +326,13 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	else if (incremental)
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
 			 "; full: %s", r.full_reason);
+	if (r.resumed[0])
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; resumed: %" PRIu64 " partitions reused from its journal",
+			 r.resumed_partitions);
+	else if (o.resume)
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+			 "; new: %s", r.resume_note);
 	if (ctx->json) {
 		json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:b}", "event",
 				      "done", "id", r.id, "ok", 1, "tables",
@@ -331,6 +342,9 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 
 		json_object_set_new(j, "base", r.base[0] ? json_string(r.base) : json_null());
 		json_object_set_new(j, "unchanged_partitions", json_integer((json_int_t)r.reused));
+		json_object_set_new(j, "resumed", json_boolean(r.resumed[0]));
+		json_object_set_new(j, "resumed_partitions",
+				    json_integer((json_int_t)r.resumed_partitions));
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
@@ -791,6 +805,262 @@ done:
 
 /* ---------------------------------------------------------------- */
 
+static volatile sig_atomic_t drill_signal;
+
+static void on_drill_signal(int sig)
+{
+	drill_signal = sig;
+}
+
+struct dr_out {
+	json_t *tables;		/* the report, table by table */
+	json_t *pending;	/* partitions that differ, of the next table */
+};
+
+static void on_drill(void *ud, const struct drill_event *ev)
+{
+	struct dr_out *o = ud;
+	json_t *t;
+
+	if (ev->partition) {
+		json_array_append_new(o->pending, json_pack("{s:s, s:s}", "partition",
+							     ev->partition, "problem",
+							     ev->problem));
+		return;
+	}
+	t = json_pack("{s:s, s:s, s:s, s:I, s:I}", "database", ev->database,
+		      "table", ev->table, "verdict", ev->problem ? "bad" : "ok",
+		      "partitions", (json_int_t)ev->partitions,
+		      "rows", (json_int_t)ev->rows);
+	json_object_set_new(t, "problem", ev->problem ? json_string(ev->problem) :
+			    json_null());
+	json_object_set_new(t, "differences", o->pending);
+	o->pending = json_array();
+	json_array_append_new(o->tables, t);
+}
+
+/* The job summary of GitHub Actions gets a Markdown table. */
+static void drill_step_summary(struct cmd_ctx *ctx, const struct drill_result *r,
+			       json_t *tables)
+{
+	const char *path = getenv("GITHUB_STEP_SUMMARY");
+	json_t *t;
+	size_t i;
+	FILE *f;
+	int bad = 0;
+
+	if (!path || !*path)
+		return;
+	f = fopen(path, "a");
+	if (!f) {
+		cmd_warn(ctx, "cannot write GITHUB_STEP_SUMMARY '%s': %s", path,
+			 strerror(errno));
+		return;
+	}
+	fprintf(f, "### Backup drill `%s`: %s\n\n", r->id, r->ok ? "passed" : "FAILED");
+	if (r->error[0])
+		fprintf(f, "Restore failed: `%s`\n\n", r->error);
+	fprintf(f, "| table | partitions | rows | result |\n|---|---:|---:|---|\n");
+	json_array_foreach(tables, i, t) {
+		const char *problem = json_string_value(json_object_get(t, "problem"));
+		json_t *d;
+		size_t k;
+
+		fprintf(f, "| %s.%s | %" JSON_INTEGER_FORMAT " | %" JSON_INTEGER_FORMAT
+			" | %s |\n", json_string_value(json_object_get(t, "database")),
+			json_string_value(json_object_get(t, "table")),
+			json_integer_value(json_object_get(t, "partitions")),
+			json_integer_value(json_object_get(t, "rows")),
+			problem ? problem : "ok");
+		json_array_foreach(json_object_get(t, "differences"), k, d)
+			fprintf(f, "| &nbsp;&nbsp;partition `%s` | | | %s |\n",
+				json_string_value(json_object_get(d, "partition")),
+				json_string_value(json_object_get(d, "problem")));
+	}
+	fputc('\n', f);
+	if (ferror(f))
+		bad = 1;
+	if (fclose(f) != 0 || bad)
+		cmd_warn(ctx, "cannot write GITHUB_STEP_SUMMARY '%s': %s", path,
+			 strerror(errno));
+}
+
+static int cmd_backup_drill(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "store", required_argument, NULL, 's' },
+		{ "scratch-prefix", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "ping", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *store_url = NULL, *keyfile = NULL, *id = NULL;
+	const char *ping = NULL;
+	struct monorepo *repo = NULL;
+	struct store *st = NULL;
+	struct clickhouse ch = { 0 };
+	struct keys_secret *k = NULL;
+	struct drill_options o = { 0 };
+	struct drill_result r;
+	struct dr_out out = { json_array(), json_array() };
+	struct sigaction sa, old_int, old_term;
+	struct hc hc;
+	char rid[37], summary[2400];
+	struct err e = { "" };
+	int c, json = ctx->json, hc_on = 0, status = EXIT_FAIL, sigs = 0;
+	int64_t t0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":k:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 's': store_url = optarg; break;
+		case 'P': o.prefix = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'j': json = 1; break;
+		case 'p': ping = optarg; break;
+		default:
+			json_decref(out.tables);
+			json_decref(out.pending);
+			return cmd_option_error(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		id = argv[optind++];
+	if (optind < argc) {
+		json_decref(out.tables);
+		json_decref(out.pending);
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	}
+	if (open_repo(ctx, &repo) != 0 || open_store(ctx, repo, store_url, &st) != 0 ||
+	    open_clickhouse(ctx, repo, url, &ch) != 0)
+		goto done;
+	if (keyfile && keys_secret_load(&k, keyfile, &e) < 0) {
+		cmd_fail_err(ctx, &e);
+		goto done;
+	}
+	if (ping) {
+		if (hc_init(&hc, repo, &e) < 0) {
+			cmd_fail_err(ctx, &e);
+			goto done;
+		}
+		hc_on = 1;
+		hc_new_rid(rid);
+		if (hc_start(&hc, ping, rid, &e) < 0)
+			cmd_warn(ctx, "%s", e.msg);
+	}
+	/* a signal stops the drill at its next statement, which then drops
+	 * the scratch databases; a second one kills as usual */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_drill_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigs = 1;
+	o.key = k;
+	o.stop = &drill_signal;
+	o.on_event = on_drill;
+	o.ud = &out;
+	t0 = clock_now_ms();
+	if (backup_drill(st, &ch, id, &o, &r, &e) < 0) {
+		if (drill_signal)
+			snprintf(summary, sizeof(summary), "drill %s: interrupted by %s; "
+				 "scratch databases dropped", r.id[0] ? r.id : "",
+				 strsignal(drill_signal));
+		else
+			snprintf(summary, sizeof(summary), "%s", e.msg);
+		cmd_fail_err(ctx, &e);
+		if (hc_on && hc_fail(&hc, ping, rid, summary, &e) < 0)
+			cmd_warn(ctx, "%s", e.msg);
+		if (drill_signal)
+			status = 128 + drill_signal;
+		goto done;
+	}
+	if (r.ok)
+		snprintf(summary, sizeof(summary), "drill %s: ok: %" PRIu64 " tables, %"
+			 PRIu64 " partitions, %" PRIu64 " rows restored into %s and "
+			 "equal to the backup in %.1f s; scratch dropped", r.id,
+			 r.tables, r.partitions, r.rows, r.scratch,
+			 (double)(clock_now_ms() - t0) / 1000.0);
+	else
+		snprintf(summary, sizeof(summary), "drill %s: FAILED: %" PRIu64 " of %"
+			 PRIu64 " tables differ from the backup (%" PRIu64
+			 " partitions)%s%s; scratch dropped", r.id, r.bad_tables,
+			 r.tables, r.bad_partitions, r.error[0] ? "; " : "", r.error);
+	if (json) {
+		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:O}",
+				      "id", r.id, "verdict", r.ok ? "ok" : "failed",
+				      "tables_compared", (json_int_t)r.tables,
+				      "partitions", (json_int_t)r.partitions,
+				      "rows", (json_int_t)r.rows,
+				      "bad_tables", (json_int_t)r.bad_tables,
+				      "bad_partitions", (json_int_t)r.bad_partitions,
+				      "scratch", r.scratch, "scratch_dropped", 1,
+				      "tables", out.tables);
+
+		json_object_set_new(j, "error", r.error[0] ? json_string(r.error) : json_null());
+		json_object_set_new(j, "seconds",
+				    json_real((double)(clock_now_ms() - t0) / 1000.0));
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		json_t *t, *d;
+		size_t i, n;
+
+		json_array_foreach(out.tables, i, t) {
+			const char *problem = json_string_value(json_object_get(t, "problem"));
+
+			printf("%-4s %s.%s  %" JSON_INTEGER_FORMAT " partitions, %"
+			       JSON_INTEGER_FORMAT " rows%s%s\n", problem ? "BAD" : "ok",
+			       json_string_value(json_object_get(t, "database")),
+			       json_string_value(json_object_get(t, "table")),
+			       json_integer_value(json_object_get(t, "partitions")),
+			       json_integer_value(json_object_get(t, "rows")),
+			       problem ? ": " : "", problem ? problem : "");
+			json_array_foreach(json_object_get(t, "differences"), n, d)
+				printf("       partition %s: %s\n",
+				       json_string_value(json_object_get(d, "partition")),
+				       json_string_value(json_object_get(d, "problem")));
+		}
+		printf("%s\n", summary);
+	}
+	drill_step_summary(ctx, &r, out.tables);
+	if (hc_on && (r.ok ? hc_success(&hc, ping, rid, summary, &e) :
+		      hc_fail(&hc, ping, rid, summary, &e)) < 0)
+		cmd_warn(ctx, "%s", e.msg);
+	if (r.ok) {
+		status = EXIT_OK;
+	} else {
+		if (r.error[0])
+			cmd_fail(ctx, "drill '%s': %s", r.id, r.error);
+		else
+			cmd_fail(ctx, "drill '%s': %" PRIu64 " of %" PRIu64
+				 " tables differ from the backup", r.id,
+				 r.bad_tables, r.tables);
+	}
+done:
+	if (sigs) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	if (hc_on)
+		hc_release(&hc);
+	json_decref(out.tables);
+	json_decref(out.pending);
+	keys_secret_free(k);
+	clickhouse_release(&ch);
+	store_close(st);
+	monorepo_free(repo);
+	return status;
+}
+
+/* ---------------------------------------------------------------- */
+
 static void on_restore(void *ud, const struct restore_event *ev)
 {
 	struct cmd_ctx *ctx = ud;
@@ -910,7 +1180,7 @@ const struct cmd_entry cmd_backup_clickhouse_entry = {
 	.name = "backup clickhouse",
 	.usage = "[--url URL] [--db DB]... [--table GLOB]... [--store URL] "
 		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK] "
-		 "[--incremental [--full-every N]]",
+		 "[--incremental [--full-every N]] [--resume]",
 	.summary = "back up ClickHouse tables to a store, streamed and verified",
 	.exec = cmd_backup_clickhouse,
 	.secrets = 1,
@@ -928,6 +1198,16 @@ const struct cmd_entry cmd_backup_verify_entry = {
 	.usage = "[ID | --all] [--read-data] [-k KEYFILE] [--store URL] [--json]",
 	.summary = "check that a backup's objects are all there, or read and check them",
 	.exec = cmd_backup_verify,
+	.complete = COMPLETE_NONE,
+	.secrets = 1,
+};
+
+const struct cmd_entry cmd_backup_drill_entry = {
+	.name = "backup drill",
+	.usage = "[ID] [--url URL] [--store URL] [--scratch-prefix PREFIX] "
+		 "[-k KEYFILE] [--json] [--ping CHECK]",
+	.summary = "restore a backup into scratch databases and prove it equal to its manifest",
+	.exec = cmd_backup_drill,
 	.complete = COMPLETE_NONE,
 	.secrets = 1,
 };

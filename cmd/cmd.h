@@ -69,6 +69,7 @@ extern const struct cmd_entry cmd_checks_list_entry;
 extern const struct cmd_entry cmd_backup_clickhouse_entry;
 extern const struct cmd_entry cmd_backup_list_entry;
 extern const struct cmd_entry cmd_backup_verify_entry;
+extern const struct cmd_entry cmd_backup_drill_entry;
 extern const struct cmd_entry cmd_backup_prune_entry;
 extern const struct cmd_entry cmd_backup_drill_entry;
 extern const struct cmd_entry cmd_restore_clickhouse_entry;

@@ -43,6 +43,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_backup_clickhouse_entry,
 	&cmd_backup_list_entry,
 	&cmd_backup_verify_entry,
+	&cmd_backup_drill_entry,
 	&cmd_backup_prune_entry,
 	&cmd_restore_clickhouse_entry,
 	&cmd_help_entry,

@@ -19,7 +19,7 @@ _saasctl() {
     case $cmd in
         new) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'app' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         secrets) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'rekey verify apply install install-key controller' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
-        backup) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'clickhouse list verify prune' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
+        backup) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'clickhouse list verify drill prune' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         restore) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'clickhouse' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
         checks) if [ -z "$sub" ]; then COMPREPLY=($(compgen -W 'sync list' -- "$cur")); return; fi; cmd="$cmd $sub" ;;
     esac
@@ -44,9 +44,10 @@ _saasctl() {
         'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
         'history') opts=' --json -n --help'; what=apps ;;
         'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;
-        'backup clickhouse') opts=' --url --db --table --store --encrypt-to --parallel --ping --incremental --full-every --help'; what='' ;;
+        'backup clickhouse') opts=' --url --db --table --store --encrypt-to --parallel --ping --incremental --full-every --resume --help'; what='' ;;
         'backup list') opts=' --store --json --help'; what='' ;;
         'backup verify') opts=' --all --read-data -k --store --json --help'; what='' ;;
+        'backup drill') opts=' --url --store --scratch-prefix -k --json --ping --help'; what='' ;;
         'backup prune') opts=' --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --dry-run --store --json --help'; what='' ;;
         'restore clickhouse') opts=' --store --url --db-map --table -k --drop-existing --help'; what='' ;;
         'help') opts=' --help'; what='' ;;

@@ -133,7 +133,7 @@ complete -c saasctl -n '__fish_seen_subcommand_from logs' -l max-streams
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l context
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l kubeconfig
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -a '(saasctl apps --names 2>/dev/null)'
-complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify prune' -a clickhouse -d 'back up ClickHouse tables to a store, streamed and verified'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify drill prune' -a clickhouse -d 'back up ClickHouse tables to a store, streamed and verified'
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l url
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l db
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l table
@@ -143,16 +143,24 @@ complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subc
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l ping
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l incremental
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l full-every
-complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify prune' -a list -d 'list the backups in a store, complete or not'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from clickhouse' -l resume
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify drill prune' -a list -d 'list the backups in a store, complete or not'
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from list' -l store
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from list' -l json
-complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify prune' -a verify -d 'check that a backup\'s objects are all there, or read and check them'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify drill prune' -a verify -d 'check that a backup\'s objects are all there, or read and check them'
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from verify' -l all
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from verify' -l read-data
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from verify' -s k
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from verify' -l store
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from verify' -l json
-complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify prune' -a prune -d 'forget old backups by restic\'s rules, never an object still referenced'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify drill prune' -a drill -d 'restore a backup into scratch databases and prove it equal to its manifest'
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from drill' -l url
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from drill' -l store
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from drill' -l scratch-prefix
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from drill' -s k
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from drill' -l json
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from drill' -l ping
+complete -c saasctl -n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from clickhouse list verify drill prune' -a prune -d 'forget old backups by restic\'s rules, never an object still referenced'
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from prune' -l keep-last
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from prune' -l keep-hourly
 complete -c saasctl -n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from prune' -l keep-daily

@@ -479,6 +479,7 @@ struct bk_run {
 	json_t *base;			/* incremental: the base's manifest */
 	const char *base_id;
 	json_t *bases;			/* holder ID -> its encryption */
+	json_t *journal;		/* resume: object key -> journal entry */
 };
 
 static int table_selected(const struct backup_options *o,
@@ -573,6 +574,200 @@ static int fingerprint_now(struct bk_run *b, struct bk_table *bt,
 	return 0;
 }
 
+#define JOURNAL_DIR "journal/"
+
+/*
+ * Record an exported partition for a resume. A journal that cannot be
+ * written costs a later resume that partition, nothing more.
+ */
+static void journal_write(struct bk_run *b, struct bk_table *bt,
+			  const char *rel, json_t *entry)
+{
+	json_t *j = json_deep_copy(entry);
+	char *text, *key = NULL;
+	struct err e = { "" };
+
+	json_object_set_new(j, "engine", json_string(bt->t->engine));
+	json_object_set_new(j, "structure", json_string(bt->structure));
+	text = json_dumps(j, JSON_COMPACT);
+	if (text && asprintf(&key, "%s/" JOURNAL_DIR "%s.json", b->id, rel) < 0)
+		key = NULL;
+	if (!text || !key ||
+	    store_put(b->st, key, text, strlen(text), 0, NULL, &e) < 0)
+		log_debug("backup: no journal entry for '%s': %s", rel,
+			  e.msg[0] ? e.msg : "out of memory");
+	free(key);
+	free(text);
+	json_decref(j);
+}
+
+static int sink_none(void *ud, const void *data, size_t len, struct err *e)
+{
+	return 0;
+}
+
+/* Does the object read back whole, with this size and BLAKE2b? */
+static int object_intact(struct store *st, const char *id, json_t *obj,
+			 int *intact, struct err *e)
+{
+	const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+	char *key = full_key(id, rel), hash[2 * HASH_BYTES + 1];
+	struct obj_reader rd;
+	int found = 0, ret = -1;
+
+	*intact = 0;
+	if (or_init(&rd, NULL, rel, sink_none, NULL, e) < 0)
+		goto out;
+	if (store_get(st, key, or_feed, &rd, &found, e) < 0)
+		goto out;
+	if (found && or_finish(&rd, hash, e) == 0)
+		*intact = rd.size == (uint64_t)json_integer_value(json_object_get(obj, "size")) &&
+			!strcmp(hash, json_string_value(json_object_get(obj, "blake2b")) ?: "");
+	ret = 0;
+out:
+	or_release(&rd);
+	free(key);
+	return ret;
+}
+
+/*
+ * Resume: the journal entry of a partition that has not changed since it
+ * was exported and whose object is intact, as a manifest entry; NULL
+ * when the partition must be exported again.
+ */
+static json_t *journal_reuse(struct bk_run *b, struct bk_table *bt,
+			     const struct clickhouse_partition *p,
+			     struct err *e, int *failed)
+{
+	char *rel;
+	json_t *jp, *entry = NULL;
+	int intact;
+
+	*failed = 0;
+	if (!b->journal)
+		return NULL;
+	rel = obj_key("data", bt->t->database, bt->t->name, p->id, 0);
+	jp = json_object_get(b->journal, rel);
+	free(rel);
+	if (!jp ||
+	    strcmp(json_string_value(json_object_get(jp, "id")) ?: "", p->id) ||
+	    strcmp(json_string_value(json_object_get(jp, "fingerprint")) ?: "",
+		   p->fingerprint) ||
+	    strcmp(json_string_value(json_object_get(jp, "engine")) ?: "",
+		   bt->t->engine) ||
+	    strcmp(json_string_value(json_object_get(jp, "structure")) ?: "",
+		   bt->structure) ||
+	    (clickhouse_engine_is_mergetree(bt->t->engine) &&
+	     (uint64_t)json_integer_value(json_object_get(jp, "rows")) != p->rows) ||
+	    !json_is_object(json_object_get(jp, "object")))
+		return NULL;
+	if (object_intact(b->st, b->id, json_object_get(jp, "object"), &intact, e) < 0) {
+		*failed = 1;
+		return NULL;
+	}
+	if (!intact) {
+		log_debug("backup: '%s.%s' partition %s: its object is not whole; "
+			  "exported again", bt->t->database, bt->t->name, p->id);
+		return NULL;
+	}
+	entry = json_deep_copy(jp);
+	json_object_del(entry, "engine");
+	json_object_del(entry, "structure");
+	return entry;
+}
+
+/*
+ * Resume: continue the newest backup (or o->id) when it is incomplete
+ * and has a journal; r->resume_note says why not otherwise.
+ */
+static int resume_pick(struct bk_run *b, struct err *e)
+{
+	struct backup_infos l = { 0 };
+	struct store_list jl = { 0 };
+	struct strbuf buf = STRBUF_INIT;
+	const struct backup_info *cand = NULL;
+	char *prefix = NULL;
+	int ret = -1;
+
+	strbuf_init(&buf, 0);
+	if (backup_list(b->st, &l, e) < 0)
+		goto out;
+	for (size_t i = l.n; i-- > 0 && !cand;)
+		if (b->o->id ? !strcmp(l.v[i].id, b->o->id) : !l.v[i].pruned)
+			cand = &l.v[i];
+	if (!cand) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "no interrupted backup to resume");
+		ret = 0;
+		goto out;
+	}
+	if (cand->complete || cand->pruned) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "'%s' is %s, nothing to resume", cand->id,
+			 cand->complete ? "complete" : "pruned");
+		ret = 0;
+		goto out;
+	}
+	if (b->o->nrecipients) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "an encrypted backup cannot reuse '%s'", cand->id);
+		ret = 0;
+		goto out;
+	}
+	prefix = full_key(cand->id, JOURNAL_DIR);
+	if (store_list(b->st, prefix, &jl, e) < 0)
+		goto out;
+	b->journal = json_object();
+	for (size_t i = 0; i < jl.n; i++) {
+		const char *k = jl.v[i].key + strlen(prefix);
+		size_t n = strlen(k);
+		json_t *j;
+
+		if (n < 6 || strcmp(k + n - 5, ".json"))
+			continue;
+		if (store_get_buffer(b->st, jl.v[i].key, 1 << 20, &buf, NULL, e) < 0)
+			goto out;
+		j = json_loadb(buf.buf, buf.len, 0, NULL);
+		if (json_is_object(j))
+			json_object_setn_new(b->journal, k, n - 5, j);
+		else
+			json_decref(j);
+	}
+	if (!json_object_size(b->journal)) {
+		snprintf(b->r->resume_note, sizeof(b->r->resume_note),
+			 "'%s' has no finished partition to reuse", cand->id);
+		json_decref(b->journal);
+		b->journal = NULL;
+		ret = 0;
+		goto out;
+	}
+	snprintf(b->r->resumed, sizeof(b->r->resumed), "%s", cand->id);
+	snprintf(b->r->id, sizeof(b->r->id), "%s", cand->id);
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot read the journal of '%s'", cand ? cand->id : "");
+	free(prefix);
+	store_list_release(&jl);
+	strbuf_release(&buf);
+	backup_infos_release(&l);
+	return ret;
+}
+
+/* After the manifest: the journal has served. */
+static void journal_delete(struct bk_run *b)
+{
+	struct store_list jl = { 0 };
+	char *prefix = full_key(b->id, JOURNAL_DIR);
+	struct err e = { "" };
+
+	if (store_list(b->st, prefix, &jl, &e) == 0)
+		for (size_t i = 0; i < jl.n; i++)
+			store_delete(b->st, jl.v[i].key, &e);
+	store_list_release(&jl);
+	free(prefix);
+}
+
 /* One partition, as a consistent snapshot. Called unlocked. */
 static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 		      json_t **entry, uint64_t *bytes_out, struct err *e)
@@ -646,6 +841,8 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 		}
 		*bytes_out = size;
 		p->rows = rows;
+		if (!b->datakey)
+			journal_write(b, bt, rel, *entry);
 		ret = 0;
 		goto out;
 	}
@@ -1002,9 +1199,11 @@ int backup_run(struct store *st, struct clickhouse *ch,
 	if (http_global_init(e) < 0 || backup_lock(st, e) < 0)
 		goto out;
 	locked = 1;
+	if (o->resume && resume_pick(&b, e) < 0)
+		goto out;
 	/* under the lock, a taken ID (a run in the same second) gets a
 	 * suffix; a given ID must be new */
-	for (int n = 2;; n++) {
+	for (int n = 2; !r->resumed[0]; n++) {
 		struct store_list l;
 		char *prefix = full_key(r->id, "");
 		int r2 = store_list(st, prefix, &l, e);
@@ -1079,7 +1278,23 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		b.jobs = realloc(b.jobs, (b.njobs + bt->parts.n + 1) * sizeof(*b.jobs));
 		for (size_t k = 0; k < bt->parts.n; k++) {
 			json_t *entry = reuse_partition(&b, bt, &bt->parts.v[k]);
+			int failed = 0;
 
+			if (!entry && (entry = journal_reuse(&b, bt, &bt->parts.v[k],
+							      e, &failed))) {
+				/* exported before the interruption, intact */
+				json_array_append_new(bt->jparts, entry);
+				json_array_append(b.objects, json_object_get(entry, "object"));
+				bt->rows += (uint64_t)json_integer_value(json_object_get(entry, "rows"));
+				bt->bytes += (uint64_t)json_integer_value(
+					json_object_get(json_object_get(entry, "object"), "size"));
+				r->resumed_partitions++;
+				r->partitions++;
+				r->objects++;
+				continue;
+			}
+			if (failed)
+				goto out;
 			json_array_append_new(bt->jparts, entry ? entry : json_null());
 			if (!entry) {
 				b.jobs[b.njobs++] = (struct bk_job){ i, k };
@@ -1158,6 +1373,7 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		err_wrap(e, "cannot write the manifest");
 		goto out;
 	}
+	journal_delete(&b);
 	ret = 0;
 out:
 	if (locked)
@@ -1175,6 +1391,7 @@ out:
 		sodium_free(b.datakey);
 	json_decref(b.objects);
 	json_decref(b.bases);
+	json_decref(b.journal);
 	json_decref(b.base);
 	json_decref(jtables);
 	json_decref(manifest);
@@ -2134,6 +2351,16 @@ static uint64_t ju64(json_t *o, const char *k)
 	return (uint64_t)json_integer_value(v);
 }
 
+/* A signal asked to stop: fail here, between two statements. */
+static int rs_stopped(struct rs_run *rs, struct err *e)
+{
+	if (rs->o->stop && *rs->o->stop) {
+		err_set(e, "interrupted");
+		return 1;
+	}
+	return 0;
+}
+
 static void rs_emit(struct rs_run *rs, const char *db, const char *table,
 		    const char *part, const char *what, uint64_t rows,
 		    uint64_t bytes)
@@ -2207,7 +2434,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 		uint64_t rows, sum, bytes = 0;
 		struct strbuf pq = STRBUF_INIT;
 
-		if (stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
+		if (rs_stopped(rs, e) ||
+		    stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
 			goto out;
 		if (rows == want && sum == sum_want) {
 			rs->r->skipped++;
@@ -2300,7 +2528,7 @@ static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
 
 	strbuf_init(&sql, 0);
 	strbuf_init(&rw, 0);
-	if (table_exists(rs, db, table, &exists, e) < 0)
+	if (rs_stopped(rs, e) || table_exists(rs, db, table, &exists, e) < 0)
 		goto out;
 	if (exists) {
 		ret = 0;
@@ -2548,5 +2776,306 @@ out:
 	free(mkey);
 	if (ret < 0)
 		err_wrap(e, "restore '%s'", id);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* drill                                                             */
+
+static int database_exists(struct clickhouse *ch, const char *db, int *exists,
+			   struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, out = STRBUF_INIT;
+	int r;
+
+	strbuf_init(&q, 0);
+	strbuf_init(&out, 64);
+	strbuf_addstr(&q, "SELECT count() FROM system.databases WHERE name = ");
+	clickhouse_quote_string(&q, db);
+	strbuf_addstr(&q, " FORMAT TabSeparated");
+	r = clickhouse_query(ch, q.buf, 0, &out, e);
+	*exists = r == 0 && out.len && out.buf[0] != '0';
+	strbuf_release(&q);
+	strbuf_release(&out);
+	return r;
+}
+
+static int ch_exec(struct clickhouse *ch, const struct strbuf *sql,
+		   struct err *e)
+{
+	struct strbuf out = STRBUF_INIT;
+	int r;
+
+	strbuf_init(&out, 4096);
+	r = clickhouse_query(ch, sql->buf, 0, &out, e);
+	strbuf_release(&out);
+	return r;
+}
+
+static void dr_emit(const struct drill_options *o, const char *db,
+		    const char *table, const char *part, const char *problem,
+		    uint64_t partitions, uint64_t rows)
+{
+	struct drill_event ev = { db, table, part, problem, partitions, rows };
+
+	if (o->on_event)
+		o->on_event(o->ud, &ev);
+}
+
+/* Compare one data table of the manifest with its copy in scratch. */
+static int drill_table(struct rs_run *rs, const struct drill_options *o,
+		       json_t *jt, const char *scratch, struct drill_result *r,
+		       struct err *e)
+{
+	const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+	const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
+	const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
+	const char *mv = json_string_value(json_object_get(jt, "inner_of"));
+	const char *shown = mv ? mv : name;
+	json_t *jparts = json_object_get(jt, "partitions"), *jp;
+	int mt = clickhouse_engine_is_mergetree(engine), exists = 0, ret = -1;
+	uint64_t nparts = 0, rows = 0, bad = 0;
+	char *inner = NULL, problem[512];
+	const char *tbl = name;
+	size_t i;
+
+	if (table_exists(rs, scratch, shown, &exists, e) < 0)
+		goto out;
+	if (exists && mv) {
+		if (target_inner(rs, scratch, mv, &inner, e) < 0)
+			goto out;
+		tbl = inner;
+	}
+	json_array_foreach(jparts, i, jp) {
+		nparts++;
+		rows += ju64(jp, "rows");
+	}
+	r->tables++;
+	r->partitions += nparts;
+	r->rows += rows;
+	if (!exists) {
+		r->bad_tables++;
+		r->bad_partitions += nparts;
+		dr_emit(o, sdb, shown, NULL, "was not restored", nparts, rows);
+		ret = 0;
+		goto out;
+	}
+	json_array_foreach(jparts, i, jp) {
+		const char *pid = json_string_value(json_object_get(jp, "id")) ?: "";
+		uint64_t want = ju64(jp, "rows"), sum_want = ju64(jp, "checksum");
+		uint64_t got, sum;
+
+		if (rs_stopped(rs, e) ||
+		    stats_of(rs, scratch, tbl, mt ? pid : NULL, &got, &sum, e) < 0)
+			goto out;
+		if (got == want && sum == sum_want)
+			continue;
+		bad++;
+		snprintf(problem, sizeof(problem), "%" PRIu64 " rows, checksum %"
+			 PRIu64 "; the backup recorded %" PRIu64 " rows, checksum %"
+			 PRIu64, got, sum, want, sum_want);
+		dr_emit(o, sdb, shown, pid, problem, 0, 0);
+	}
+	if (mt) {
+		struct clickhouse_partitions ps;
+
+		if (clickhouse_list_partitions(rs->ch, scratch, tbl, engine, &ps, e) < 0)
+			goto out;
+		for (size_t k = 0; k < ps.n; k++) {
+			size_t j;
+
+			json_array_foreach(jparts, j, jp)
+				if (!strcmp(json_string_value(json_object_get(jp, "id")) ?: "",
+					    ps.v[k].id))
+					break;
+			if (j < json_array_size(jparts) || !ps.v[k].rows)
+				continue;
+			bad++;
+			snprintf(problem, sizeof(problem), "%" PRIu64 " rows; the "
+				 "backup has no such partition", ps.v[k].rows);
+			dr_emit(o, sdb, shown, ps.v[k].id, problem, 0, 0);
+		}
+		clickhouse_partitions_release(&ps);
+	}
+	if (bad) {
+		r->bad_tables++;
+		r->bad_partitions += bad;
+		snprintf(problem, sizeof(problem), "%" PRIu64 " of %" PRIu64
+			 " partitions differ", bad, nparts);
+	}
+	dr_emit(o, sdb, shown, NULL, bad ? problem : NULL, nparts, rows);
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot compare '%s.%s'", scratch, shown);
+	free(inner);
+	return ret;
+}
+
+int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
+		 const struct drill_options *o, struct drill_result *r,
+		 struct err *e)
+{
+	const char *prefix = o->prefix ? o->prefix : "drill_";
+	struct backup_infos l = { 0 };
+	struct restore_options ro = { 0 };
+	struct restore_result rr;
+	struct rs_run rs;
+	struct strv_own { char **v; size_t n; } dbs = { 0 }, maps = { 0 };
+	size_t ncreated = 0, i;
+	json_t *m = NULL, *tables, *jt;
+	struct err re = { "" };
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&rs, 0, sizeof(rs));
+	ro.key = o->key;
+	ro.stop = o->stop;
+	rs.ch = ch;
+	rs.o = &ro;
+	if (!*prefix || strchr(prefix, '=')) {
+		err_set(e, "the scratch prefix '%s' is not usable: the drill "
+			"restores into new databases, never the backed-up ones",
+			prefix);
+		goto out;
+	}
+	if (!id) {
+		if (backup_list(st, &l, e) < 0)
+			goto out;
+		for (i = l.n; i-- > 0 && !id;)
+			if (l.v[i].complete && !l.v[i].pruned)
+				id = l.v[i].id;
+		if (!id) {
+			err_set(e, "no complete backup in the store");
+			goto out;
+		}
+	}
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	if (store_key_check(id, e) < 0 || strchr(id, '/')) {
+		err_set(e, "'%s' is not a backup ID", id);
+		goto out;
+	}
+	if (load_manifest(st, id, &m, NULL, e) < 0)
+		goto out;
+	tables = json_object_get(m, "tables");
+	json_array_foreach(tables, i, jt) {
+		const char *db = json_string_value(json_object_get(jt, "database")) ?: "";
+		size_t k;
+
+		for (k = 0; k < maps.n; k++)
+			if (!strncmp(maps.v[k], db, strlen(db)) &&
+			    maps.v[k][strlen(db)] == '=')
+				break;
+		if (k < dbs.n)
+			continue;
+		dbs.v = realloc(dbs.v, (dbs.n + 1) * sizeof(*dbs.v));
+		maps.v = realloc(maps.v, (maps.n + 1) * sizeof(*maps.v));
+		if (!dbs.v || !maps.v)
+			abort();
+		if (asprintf(&dbs.v[dbs.n], "%s%s", prefix, db) < 0 ||
+		    asprintf(&maps.v[maps.n], "%s=%s%s", db, prefix, db) < 0)
+			abort();
+		dbs.n++;
+		maps.n++;
+		snprintf(r->scratch + strlen(r->scratch),
+			 sizeof(r->scratch) - strlen(r->scratch), "%s%s",
+			 dbs.n > 1 ? ", " : "", dbs.v[dbs.n - 1]);
+	}
+	if (!dbs.n) {
+		err_set(e, "backup '%s' holds no table", id);
+		goto out;
+	}
+	for (i = 0; i < dbs.n; i++) {
+		int exists;
+
+		if (database_exists(ch, dbs.v[i], &exists, e) < 0)
+			goto out;
+		if (exists) {
+			err_set(e, "scratch database '%s' exists (left by a killed "
+				"drill, or not a scratch database at all); drop it "
+				"or give another --scratch-prefix", dbs.v[i]);
+			goto out;
+		}
+	}
+	/* created here, one by one, so that only these are ever dropped */
+	for (; ncreated < dbs.n; ncreated++) {
+		struct strbuf q = STRBUF_INIT;
+		int r2;
+
+		if (rs_stopped(&rs, e))
+			goto out;
+		strbuf_init(&q, 0);
+		strbuf_addstr(&q, "CREATE DATABASE ");
+		clickhouse_quote_ident(&q, dbs.v[ncreated]);
+		r2 = ch_exec(ch, &q, e);
+		strbuf_release(&q);
+		if (r2 < 0)
+			goto out;
+	}
+	ro.db_map = (const char *const *)maps.v;
+	ro.ndb_map = maps.n;
+	if (restore_run(st, ch, id, &ro, &rr, &re) < 0) {
+		if (rs_stopped(&rs, e))
+			goto out;
+		snprintf(r->error, sizeof(r->error), "%s", re.msg);
+	}
+	json_array_foreach(tables, i, jt) {
+		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+		const char *db = json_string_value(json_object_get(jt, "database")) ?: "";
+		size_t k;
+
+		if (strcmp(kind, "data"))
+			continue;
+		for (k = 0; k < maps.n; k++)
+			if (!strncmp(maps.v[k], db, strlen(db)) &&
+			    maps.v[k][strlen(db)] == '=')
+				break;
+		if (drill_table(&rs, o, jt, dbs.v[k], r, e) < 0)
+			goto out;
+	}
+	r->ok = !r->error[0] && !r->bad_tables;
+	ret = 0;
+out:
+	{
+		struct strbuf left = STRBUF_INIT;
+		struct err de = { "" };
+
+		strbuf_init(&left, 0);
+		for (i = 0; i < ncreated; i++) {
+			struct strbuf q = STRBUF_INIT;
+
+			strbuf_init(&q, 0);
+			strbuf_addstr(&q, "DROP DATABASE IF EXISTS ");
+			clickhouse_quote_ident(&q, dbs.v[i]);
+			if (ch_exec(ch, &q, &de) < 0)
+				strbuf_addf(&left, "%s'%s'", left.len ? ", " : "",
+					    dbs.v[i]);
+			strbuf_release(&q);
+		}
+		if (left.len && ret == 0) {
+			*e = de;
+			err_wrap(e, "cannot drop the scratch database%s %s",
+				 strchr(left.buf, ',') ? "s" : "", left.buf);
+		} else if (left.len) {
+			struct err first = *e;
+
+			err_set(e, "%s; and cannot drop the scratch database%s %s: %s",
+				first.msg, strchr(left.buf, ',') ? "s" : "",
+				left.buf, de.msg);
+		}
+		if (left.len)
+			ret = -1;
+		strbuf_release(&left);
+	}
+	for (i = 0; i < dbs.n; i++) {
+		free(dbs.v[i]);
+		free(maps.v[i]);
+	}
+	free(dbs.v);
+	free(maps.v);
+	json_decref(m);
+	backup_infos_release(&l);
+	if (ret < 0)
+		err_wrap(e, "drill '%s'", r->id[0] ? r->id : "newest");
 	return ret;
 }

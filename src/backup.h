@@ -1,6 +1,7 @@
 #ifndef SAASCTL_BACKUP_H
 #define SAASCTL_BACKUP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,20 @@
  * backups encrypted to the same recipients; the holder's sealed data
  * keys are copied into "bases" so that one manifest opens every object.
  *
+ * Resume: each partition exported by a plain (unencrypted) backup is
+ * recorded in a journal object next to it, <id>/journal/<object>.json:
+ * its manifest entry plus the table's engine and SHOW CREATE hash. With
+ * resume, when the newest backup of the store is incomplete and has a
+ * journal, the run continues it under the same ID: a partition whose
+ * fingerprint, rows, engine and structure equal its journal entry, and
+ * whose object reads back whole with the journal's size and BLAKE2b, is
+ * taken as it is; every other partition is exported again. The manifest
+ * is still written only when every table succeeded, so a resumed backup
+ * is never "valid" with objects missing; the journal is deleted after
+ * the manifest. An encrypted backup keeps no journal (its data key is
+ * sealed to keys the backup machine does not hold), so resuming one
+ * starts a new backup.
+ *
  * Restore stages each partition into a temporary table, checks the
  * object's BLAKE2b (and, encrypted, its authentication) and the staged
  * rows and checksum, and only then moves the partition in (REPLACE
@@ -92,6 +107,8 @@ struct backup_options {
 	const char *id;			/* NULL: the UTC start time */
 	int incremental;		/* build on the newest complete backup */
 	int full_every;			/* incremental: a full one every N runs */
+	int resume;			/* continue the newest backup when it
+					   is incomplete (see below) */
 	backup_event_fn on_event;
 	void *ud;
 };
@@ -104,6 +121,9 @@ struct backup_result {
 	char base[64];		/* incremental: the backup built on, or "" */
 	uint64_t reused;	/* partitions referenced in the base */
 	char full_reason[160];	/* incremental asked, full made: why */
+	char resumed[64];	/* resume: the backup continued, or "" */
+	uint64_t resumed_partitions;	/* taken from its journal */
+	char resume_note[200];	/* resume asked, a new backup made: why */
 };
 
 /*
@@ -155,6 +175,9 @@ struct restore_options {
 	size_t ntables;
 	const struct keys_secret *key;	/* for encrypted backups */
 	int drop_existing;
+	/* set (by a signal handler) to stop at the next partition, with
+	 * "interrupted"; NULL: never */
+	const volatile sig_atomic_t *stop;
 	restore_event_fn on_event;
 	void *ud;
 };
@@ -166,6 +189,53 @@ struct restore_result {
 int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		const struct restore_options *o, struct restore_result *r,
 		struct err *e);
+
+/* ---- drill ---- */
+/*
+ * A restore rehearsal: restore a complete backup into scratch databases
+ * (prefix + each database's name) and compare every partition's rows and
+ * content checksum there with the values the manifest recorded at backup
+ * time, never with the live tables, so a source that changed since does
+ * not matter. The scratch databases must not exist beforehand (they are
+ * never someone else's data to drop); the ones the drill created are
+ * dropped on every way out, failure and o->stop included.
+ *
+ * Returns 0 when the drill ran to a verdict: r->ok, or the restore's
+ * error in r->error and the differences through on_event. Returns -1
+ * when it could not run (no such backup, a scratch database exists, the
+ * server is unreachable), was stopped, or could not drop its scratch
+ * databases (they are named in the error).
+ */
+struct drill_event {
+	const char *database, *table;	/* as backed up; a view's inner
+					   table is reported as the view */
+	const char *partition;		/* NULL: the table's summary */
+	const char *problem;		/* NULL: equal to the manifest */
+	uint64_t partitions, rows;	/* summary: what the manifest has */
+};
+typedef void (*drill_event_fn)(void *ud, const struct drill_event *ev);
+
+struct drill_options {
+	const char *prefix;		/* NULL: "drill_" */
+	const struct keys_secret *key;
+	const volatile sig_atomic_t *stop;
+	drill_event_fn on_event;
+	void *ud;
+};
+
+struct drill_result {
+	char id[64];
+	int ok;
+	uint64_t tables, partitions, rows;	/* compared */
+	uint64_t bad_tables, bad_partitions;
+	char error[2048];		/* the restore's failure, or "" */
+	char scratch[512];		/* the scratch databases, ", "-separated */
+};
+
+/* id NULL: the newest complete backup. */
+int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
+		 const struct drill_options *o, struct drill_result *r,
+		 struct err *e);
 
 /* ---- verify ---- */
 /*

@@ -104,3 +104,27 @@ saas init --frobnicate
 expect_rc 2 "an unknown option is a usage error"
 saas init a b
 expect_rc 2 "two folders are a usage error"
+
+# DISASTER.md has the restore and drill runbook, and it and the example
+# crontab only use options the backup commands have.
+saas init "$T/runbook"
+grep -q '^## Restore drills' "$T/runbook/DISASTER.md" && grep -q 'saasctl backup drill' "$T/runbook/DISASTER.md" &&
+	grep -q 'saasctl restore clickhouse ID' "$T/runbook/DISASTER.md" &&
+	ok "DISASTER.md has the restore steps and the drill" || not_ok "DISASTER.md has the restore steps and the drill"
+$PY - "$SAASCTL" "$T/runbook/DISASTER.md" "$TOP/examples/crontab" <<'PY' > "$T/opts" 2>&1 && ok "the backup commands of DISASTER.md and examples/crontab exist with those options" || not_ok "the runbook's commands exist" "$(cat "$T/opts")"
+import re, subprocess, sys
+bad, seen = [], set()
+for path in sys.argv[2:]:
+    text = re.sub(r"\\\n\s*", " ", open(path).read())
+    for m in re.finditer(r"saasctl(?: -C \S+)? ((?:backup|restore) [a-z]+)([^`\n]*)", text):
+        cmd, rest = m.group(1), m.group(2).split(" -- ")[0]
+        usage = subprocess.run([sys.argv[1]] + cmd.split() + ["-h"], capture_output=True, text=True)
+        if usage.returncode != 0:
+            bad.append(f"{path}: '{cmd}' is no command"); continue
+        for opt in re.findall(r"(?<!\S)(--?[a-z][a-z-]*)", rest):
+            if opt not in re.findall(r"--?[a-z][a-z-]*", usage.stdout):
+                bad.append(f"{path}: '{cmd}' has no {opt}")
+        seen.add(cmd)
+assert {"backup drill", "restore clickhouse", "backup verify", "backup clickhouse"} <= seen, seen
+assert not bad, bad
+PY

@@ -148,3 +148,165 @@ assert inc["problems"] == [{"key": "data/src/logt/all.native.lz4", "backup": sys
 assert all(b["verdict"] == "ok" for k, b in r.items() if k not in sys.argv[2:]), r
 PY
 mv "$T/saved" "$T/store/$FULL/data/src/logt/all.native.lz4"
+
+# ---- drill
+. "$TOP/tests/servers/healthchecks/lib.sh"
+HCU=7c0a3d55-8f1e-4b2a-9c3d-2e4f6a8b0c1d
+hc_server --check $HCU:drill
+scratch() { q "SELECT name FROM system.databases WHERE startsWith(name, '$1') ORDER BY name FORMAT TabSeparated" | tr '\n' ' '; }
+saas backup drill "$INC"
+expect_rc 0 "a drill of a good backup passes"
+expect_out "^drill $INC: ok: 3 tables, 5 partitions, 3042 rows restored into drill_src and equal to the backup" \
+	"with a verdict line"
+expect_out '^ok +src\.events  3 partitions, 3035 rows$' "and a line per table"
+expect_out '^ok +src\.mv  1 partitions, 5 rows$' "a view's data is compared under the view's name"
+expect_eq "$(scratch drill_)" "" "the scratch database is dropped"
+
+# the source changes after the backup: the drill compares with the manifest
+q "INSERT INTO src.events SELECT toDate('2024-04-01'), 99000 + number, 'apr' FROM numbers(7)"
+q "INSERT INTO src.logt VALUES (3, 'c')"
+saas backup drill "$INC"
+expect_rc 0 "a drill after the source changed still passes"
+expect_out '^ok +src\.logt  1 partitions, 2 rows$' "with the rows the backup recorded"
+saas backup drill
+expect_rc 0 "with no ID the newest complete backup is drilled"
+expect_out "^drill $(ls "$T/store" | sort | tail -n 1): ok" "and named"
+
+saas --json backup drill "$INC" --scratch-prefix dj_
+expect_rc 0 "drill --json"
+$PY - "$T/out" "$INC" <<'PY' && ok "--json reports the verdict and each table" || not_ok "drill --json" "$(cat "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["id"] == sys.argv[2] and r["verdict"] == "ok" and r["error"] is None, r
+assert r["scratch"] == "dj_src" and r["scratch_dropped"] is True, r
+t = {x["table"]: x for x in r["tables"]}
+assert t["events"] == {"database": "src", "table": "events", "verdict": "ok", "partitions": 3,
+                       "rows": 3035, "problem": None, "differences": []}, t
+assert r["rows"] == 3042 and r["bad_tables"] == 0, r
+PY
+expect_eq "$(scratch dj_)" "" "the scratch database of --scratch-prefix is dropped"
+
+SAASCTL_HC_PING_URL=$HC_URL GITHUB_STEP_SUMMARY=$T/summary.md saas backup drill "$INC" --ping $HCU
+expect_rc 0 "drill --ping passes"
+expect_eq "$(hc_ping_get 0 'p["path"]') $(hc_ping_get 1 'p["path"]')" "/$HCU/start /$HCU" \
+	"it pings start, then success"
+case $(hc_ping_get 1 'p["body"]') in
+"drill $INC: ok: "*) ok "the success ping carries the verdict";;
+*) not_ok "the success ping carries the verdict" "$(hc_ping_get 1 'p')";;
+esac
+expect_eq "$(sed -n 1p "$T/summary.md")" "### Backup drill \`$INC\`: passed" \
+	"GITHUB_STEP_SUMMARY gets a Markdown report"
+grep -q '^| src.events | 3 | 3035 | ok |$' "$T/summary.md" && ok "with a row per table" ||
+	not_ok "with a row per table" "$(cat "$T/summary.md")"
+
+# a corrupted object: the drill fails, names table and partition, drops
+f=$T/store/$INC/data/src/events/202402.native.lz4
+cp "$f" "$T/saved"
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$f"
+SAASCTL_HC_PING_URL=$HC_URL saas backup drill "$INC" --ping $HCU
+expect_rc 1 "a drill of a backup with a corrupted object fails"
+expect_out "^BAD +src\.events  3 partitions, 3035 rows: " "naming the table"
+expect_out "^ +partition 202402: 0 rows" "and the partition"
+expect_out "^drill $INC: FAILED: .*does not match its BLAKE2b" "the verdict gives the restore's reason"
+expect_err "does not match its BLAKE2b" "and so does the error"
+expect_eq "$(scratch drill_)" "" "no scratch database is left after a failure"
+expect_eq "$(hc_ping_get -1 'p["path"]')" "/$HCU/fail" "the failure is pinged as fail"
+cp "$T/saved" "$f"
+
+# a changed checksum in the manifest
+cp -r "$T/store/$INC" "$T/store/20000101T000000Z"
+$PY - "$T/store/20000101T000000Z/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["id"] = "20000101T000000Z"
+for t in m["tables"]:
+    if t["name"] == "logt":
+        t["partitions"][0]["checksum"] = str(int(t["partitions"][0]["checksum"]) ^ 1)
+json.dump(m, open(sys.argv[1], "w"))
+PY
+saas backup drill 20000101T000000Z
+expect_rc 1 "a drill fails when a recorded checksum differs"
+expect_out "^BAD +src\.logt  1 partitions, 2 rows: 1 of 1 partitions differ" "naming the table"
+expect_out "^ok +src\.events" "the other tables are still compared"
+expect_eq "$(scratch drill_)" "" "and dropped"
+rm -rf "$T/store/20000101T000000Z"
+
+# a scratch database that exists is not the drill's to drop
+q "CREATE DATABASE drill_src"
+q "CREATE TABLE drill_src.keep (x UInt8) ENGINE = TinyLog"
+saas backup drill "$INC"
+expect_rc 1 "a drill refuses an existing scratch database"
+expect_err "scratch database 'drill_src' exists" "and says which"
+expect_eq "$(q "EXISTS TABLE drill_src.keep")" "1" "and leaves it alone"
+q "DROP DATABASE drill_src"
+
+# SIGINT midway: the scratch databases go all the same
+q "CREATE DATABASE big"
+q "CREATE TABLE big.t (k UInt32, v String) ENGINE = MergeTree PARTITION BY k % 60 ORDER BY k"
+q "INSERT INTO big.t SELECT number, toString(number) FROM numbers(6000)"
+saas backup clickhouse --db big --store "file://$T/store2"
+expect_rc 0 "a backup of 60 partitions"
+"$SAASCTL" backup drill --store "file://$T/store2" --scratch-prefix sig_ > "$T/out" 2> "$T/err" &
+pid=$!
+i=0
+while [ "$(scratch sig_)" = "" ] && [ $i -lt 400 ] && kill -0 $pid 2>/dev/null; do
+	sleep 0.02; i=$((i + 1))
+done
+sleep 0.2
+kill -INT $pid
+wait $pid
+rc=$?
+expect_rc 130 "SIGINT stops a drill with 128 + SIGINT"
+expect_err "interrupted" "saying it was interrupted"
+expect_eq "$(scratch sig_)" "" "no scratch database is left after SIGINT"
+
+# ---- resume after kill -9 mid-export
+S3=file://$T/store3
+mkdir -p "$T/store3"
+journaled() { find "$T/store3" -path '*/journal/*' -name '*.json' | wc -l | tr -d ' '; }
+"$SAASCTL" backup clickhouse --db big --store "$S3" > "$T/out" 2> "$T/err" &
+pid=$!
+i=0
+while [ "$(journaled)" -lt 8 ] && [ $i -lt 500 ] && kill -0 $pid 2>/dev/null; do
+	sleep 0.02; i=$((i + 1))
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+RID=$(ls "$T/store3" | grep -v '\.lock$' | head -n 1)
+NJ=$(journaled)
+if [ ! -e "$T/store3/$RID/manifest.json" ] && [ "$NJ" -ge 8 ] && [ "$NJ" -lt 60 ]; then
+	ok "killed mid-export: an incomplete backup with $NJ partitions in its journal"
+else
+	not_ok "killed mid-export: an incomplete backup with a journal" "$RID: $NJ journal entries" "$(ls -R "$T/store3" | head -20)"
+fi
+# objects of the journal: inode and name, to see which get written again
+objs() { (cd "$T/store3/$RID" && find journal -name '*.json' | sed 's,^journal/,,; s,\.json$,,' |
+	while read -r o; do [ -e "$o" ] && echo "$(stat -c %i "$o") $o"; done | sort -k2); }
+objs > "$T/before"
+# one object damaged, one partition changed since: both are exported again
+set -- $(sed -n 1p "$T/before"); BROKEN=$2
+set -- $(sed -n 2p "$T/before"); CHANGED=$2
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$T/store3/$RID/$BROKEN"
+cpid=$(basename "$CHANGED" .native.lz4)
+q "INSERT INTO big.t VALUES ($((600000 + cpid)), 'late')"
+saas backup clickhouse --db big --store "$S3" --resume
+expect_rc 0 "--resume finishes the interrupted backup"
+expect_out "^backup $RID: .*6001 rows.*; resumed: $((NJ - 2)) partitions reused from its journal" \
+	"under its ID, reusing every intact, unchanged partition"
+expect_eq "$(journaled)" "0" "the journal is deleted once the manifest is written"
+(cd "$T/store3/$RID" && while read -r ino o; do echo "$(stat -c %i "$o") $o"; done < "$T/before") > "$T/after"
+$PY - "$T/before" "$T/after" "$BROKEN" "$CHANGED" <<'PY' && ok "intact objects were not written again; the damaged and the changed one were" || not_ok "resume rewrote only what it had to" "$(diff "$T/before" "$T/after")"
+import sys
+def load(p): return {l.split()[1]: l.split()[0] for l in open(p) if l.strip()}
+b, a = load(sys.argv[1]), load(sys.argv[2])
+changed = {k for k in b if a[k] != b[k]}
+assert changed == {sys.argv[3], sys.argv[4]}, changed
+PY
+saas backup verify "$RID" --store "$S3" --read-data
+expect_rc 0 "the resumed backup verifies, every object read"
+saas backup drill "$RID" --store "$S3" --scratch-prefix res_
+expect_rc 0 "and its drill passes"
+expect_out '^ok +big\.t  60 partitions, 6001 rows$' "with every partition"
+saas backup clickhouse --db big --store "$S3" --resume
+expect_rc 0 "--resume with nothing interrupted"
+expect_out "; new: '$RID' is complete, nothing to resume" "makes a new backup and says why"
