@@ -1634,6 +1634,39 @@ static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
 	return p && (t->text[p - 1] == ':' || t->text[p - 1] == '-');
 }
 
+/*
+ * Does the next line with content after offset `at` start with a byte-order
+ * mark? libyaml skips a BOM at the start of a line between tokens, but a
+ * plain scalar's continuation line keeps it as text: a plain value written
+ * there would swallow that line (an empty value before it did not).
+ */
+static int bom_line_follows(const struct yamltree *t, size_t at)
+{
+	const char *s = t->text;
+	size_t i = at, len = t->len;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && s[i] == '#')
+		return 0;
+	for (;;) {
+		while (i < len && s[i] != '\n')
+			i++;
+		if (i >= len)
+			return 0;
+		i++;			/* the start of a line */
+		if (len - i >= 3 && !memcmp(s + i, "\xef\xbb\xbf", 3))
+			return 1;
+		size_t j = i;
+
+		while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+			j++;
+		if (j < len && s[j] != '\n')
+			return 0;	/* a line with content, no BOM */
+		i = j;
+	}
+}
+
 int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 			    const struct ynode *n, const char *value,
 			    struct err *e)
@@ -1666,7 +1699,8 @@ int yamltree_replace_scalar(struct strbuf *out, const struct yamltree *t,
 	if (n->start && !after_separator(t->text, n->start) &&
 	    (n->start == n->end || n->anchor || n->tag))
 		strbuf_addch(out, ' ');
-	if (n->style == YSTYLE_PLAIN && plain_safe(value, n->flow)) {
+	if (n->style == YSTYLE_PLAIN && plain_safe(value, n->flow) &&
+	    !bom_line_follows(t, n->end)) {
 		strbuf_addstr(out, value);
 	} else if (n->style == YSTYLE_SINGLE && !has_ctl) {
 		strbuf_addch(out, '\'');
