@@ -344,6 +344,11 @@ int backup_lock(struct store *st, struct err *e)
 
 		if (store_put(st, BACKUP_LOCK_KEY, body.buf, body.len,
 			      STORE_CREATE_EXCLUSIVE, &exists, e) == 0) {
+			struct err se;
+
+			/* holding the lock, whatever writes are open are a
+			 * dead run's: drop them (best effort) */
+			store_sweep(st, NULL, &se);
 			ret = 0;
 			break;
 		}

@@ -35,6 +35,7 @@ struct store_ops {
 	/* NULL: one del per key */
 	int (*del_many)(struct store *st, const char *const *keys, size_t n,
 			struct err *e);
+	int (*sweep)(struct store *st, size_t *n, struct err *e);
 	void (*close)(struct store *st);
 };
 
@@ -442,7 +443,50 @@ static void file_close(struct store *st)
 	(void)st;
 }
 
+/* Temporary files below dir that writers of dead runs left. */
+static int file_sweep_dir(const char *dir, size_t *n, int depth,
+			  struct err *e)
+{
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	if (depth > 32)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return (errno == ENOENT || errno == ENOTDIR) ? 0 :
+			err_errno(e, "cannot list '%s'", dir);
+	while (ret == 0 && (de = readdir(d))) {
+		char *path = NULL;
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+			ret = err_set(e, "out of memory");
+			break;
+		}
+		if (lstat(path, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode) && de->d_name[0] != '.')
+				ret = file_sweep_dir(path, n, depth + 1, e);
+			else if (S_ISREG(sb.st_mode) && de->d_name[0] == '.' &&
+				 strstr(de->d_name, ".tmp-") && unlink(path) == 0)
+				(*n)++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int file_sweep(struct store *st, size_t *n, struct err *e)
+{
+	return file_sweep_dir(st->root, n, 0, e);
+}
+
 static const struct store_ops file_ops = {
+	.sweep = file_sweep,
 	.writer_open = file_writer_open,
 	.write = file_write,
 	.commit = file_commit,
@@ -840,6 +884,30 @@ out:
 	return ret;
 }
 
+/* Open multipart uploads under the prefix, of keys the store can name. */
+static int s3_store_sweep(struct store *st, size_t *n, struct err *e)
+{
+	struct s3_upload_info *u = NULL;
+	size_t nu = 0, pl = strlen(st->prefix);
+	int ret = 0;
+
+	if (s3_multipart_list(&st->s3, st->bucket, st->prefix, &u, &nu, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nu && ret == 0; i++) {
+		struct err ke;
+
+		if (strncmp(u[i].key, st->prefix, pl) ||
+		    store_key_check(u[i].key + pl, &ke) < 0)
+			continue;
+		ret = s3_multipart_abort(&st->s3, st->bucket, u[i].key,
+					 u[i].upload_id, e);
+		if (ret == 0)
+			(*n)++;
+	}
+	s3_upload_info_free(u, nu);
+	return ret;
+}
+
 static void s3_store_close(struct store *st)
 {
 	if (st->s3_ready)
@@ -859,6 +927,7 @@ static const struct store_ops s3_ops = {
 	.list = s3_store_list,
 	.del = s3_store_del,
 	.del_many = s3_store_del_many,
+	.sweep = s3_store_sweep,
 	.close = s3_store_close,
 };
 
@@ -1161,5 +1230,17 @@ int store_delete_many(struct store *st, const char *const *keys, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (st->ops->del(st, keys[i], e) < 0)
 			return -1;
+	return 0;
+}
+
+int store_sweep(struct store *st, size_t *n, struct err *e)
+{
+	size_t dummy = 0;
+
+	if (!n)
+		n = &dummy;
+	*n = 0;
+	if (st->ops->sweep(st, n, e) < 0)
+		return err_wrap(e, "cannot clean up '%s'", st->url);
 	return 0;
 }

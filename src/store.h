@@ -114,4 +114,13 @@ int store_delete(struct store *st, const char *key, struct err *e);
 int store_delete_many(struct store *st, const char *const *keys, size_t n,
 		      struct err *e);
 
+/*
+ * Drop what writers of dead runs left behind (a run killed with SIGKILL
+ * cannot abort its own): temporary files in a folder, open multipart
+ * uploads under the prefix on S3 (which cost money until aborted). Only
+ * for a caller holding the store's lock, as a live writer's upload would
+ * be broken. *n (may be NULL): how many were dropped.
+ */
+int store_sweep(struct store *st, size_t *n, struct err *e);
+
 #endif
