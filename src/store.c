@@ -1046,6 +1046,11 @@ const char *store_url(const struct store *st)
 
 static void writer_free(struct store_writer *w)
 {
+	/* s3: the buffers of a committed write (an aborted one has none) */
+	free(w->buf);
+	free(w->spare);
+	free(w->parts);
+	free(w->upload_id);
 	free(w->okey);
 	free(w->key);
 	free(w->tmp);
