@@ -400,6 +400,11 @@ int backup_lock(struct store *st, struct err *e)
 
 		if (store_put(st, BACKUP_LOCK_KEY, body.buf, body.len,
 			      STORE_CREATE_EXCLUSIVE, &exists, e) == 0) {
+			struct err se;
+
+			/* holding the lock, whatever writes are open are a
+			 * dead run's: drop them (best effort) */
+			store_sweep(st, NULL, &se);
 			ret = 0;
 			break;
 		}
@@ -1963,20 +1968,13 @@ int backup_prune(struct store *st, const struct prune_options *o,
 				free(mk);
 			}
 		} else if (o->now - g[i].newest_mtime > o->grace) {
-			size_t aborted = 0;
-			char *prefix = full_key(g[i].id, "");
-
 			ev.action = PRUNE_INCOMPLETE_REMOVE;
 			strbuf_addf(&reason, "incomplete, last written %s, older than "
 				    "the grace period", when);
 			ev.why = reason.buf;
+			/* Its abandoned multipart uploads went when the lock was
+			 * taken (backup_lock sweeps the store). */
 			rc = pr_sweep(st, o, &l, &g[i], refs, nrefs, &ev, &kept_for, 0, e);
-			/* the s3 backend aborts abandoned multipart uploads here */
-			if (!rc && !o->dry_run &&
-			    store_abort_uploads(st, prefix, o->now - o->grace, &aborted, e) < 0)
-				rc = -1;
-			r->uploads_aborted += aborted;
-			free(prefix);
 			r->incomplete_removed++;
 		} else {
 			ev.action = PRUNE_INCOMPLETE_KEEP;

@@ -313,7 +313,6 @@ struct prune_options {
 struct prune_result {
 	uint64_t kept, forgotten, incomplete_removed;
 	uint64_t deleted, deleted_bytes;
-	size_t uploads_aborted;
 };
 
 int backup_prune(struct store *st, const struct prune_options *o,

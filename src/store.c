@@ -1,18 +1,21 @@
 /*
- * Backup stores: the interface of store.h and its file:// backend. The
- * s3:// backend adds one more struct store_ops.
+ * Backup stores: the interface of store.h and its two backends, file://
+ * and s3://, each one struct store_ops.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "s3.h"
 #include "store.h"
 
 struct store_ops {
@@ -29,9 +32,10 @@ struct store_ops {
 	int (*list)(struct store *st, const char *prefix,
 		    struct store_list *out, struct err *e);
 	int (*del)(struct store *st, const char *key, struct err *e);
-	/* optional: abort multipart uploads under prefix begun before */
-	int (*abort_uploads)(struct store *st, const char *prefix,
-			     int64_t before, size_t *aborted, struct err *e);
+	/* NULL: one del per key */
+	int (*del_many)(struct store *st, const char *const *keys, size_t n,
+			struct err *e);
+	int (*sweep)(struct store *st, size_t *n, struct err *e);
 	void (*close)(struct store *st);
 };
 
@@ -39,6 +43,24 @@ struct store {
 	const struct store_ops *ops;
 	char *url;
 	char *root;		/* file: the folder, without a trailing '/' */
+	/* s3 backend */
+	struct s3 s3;
+	int s3_ready;
+	char *bucket;
+	char *prefix;		/* "" or "a/b/" (with the trailing '/') */
+};
+
+/* One part of an S3 upload on its way, sent by a thread of its own so
+ * that the next part fills meanwhile. */
+struct s3_inflight {
+	pthread_t th;
+	int running;
+	struct store_writer *w;
+	const char *data;
+	size_t len;
+	int number;
+	int ret;
+	struct err e;
 };
 
 struct store_writer {
@@ -50,6 +72,17 @@ struct store_writer {
 	int fd;
 	char *tmp;
 	char *path;
+	/* s3 backend */
+	char *okey;		/* the object's key in the bucket */
+	long long hint;
+	char *buf;		/* the part being filled */
+	size_t fill, cap;
+	char *spare;		/* the part in flight, then reused */
+	size_t spare_cap;
+	char *upload_id;	/* once a part went out */
+	struct s3_part *parts;
+	size_t nparts;
+	struct s3_inflight fl;
 };
 
 /* ---------------------------------------------------------------- */
@@ -418,7 +451,50 @@ static void file_close(struct store *st)
 	(void)st;
 }
 
+/* Temporary files below dir that writers of dead runs left. */
+static int file_sweep_dir(const char *dir, size_t *n, int depth,
+			  struct err *e)
+{
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	if (depth > 32)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return (errno == ENOENT || errno == ENOTDIR) ? 0 :
+			err_errno(e, "cannot list '%s'", dir);
+	while (ret == 0 && (de = readdir(d))) {
+		char *path = NULL;
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+			ret = err_set(e, "out of memory");
+			break;
+		}
+		if (lstat(path, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode) && de->d_name[0] != '.')
+				ret = file_sweep_dir(path, n, depth + 1, e);
+			else if (S_ISREG(sb.st_mode) && de->d_name[0] == '.' &&
+				 strstr(de->d_name, ".tmp-") && unlink(path) == 0)
+				(*n)++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int file_sweep(struct store *st, size_t *n, struct err *e)
+{
+	return file_sweep_dir(st->root, n, 0, e);
+}
+
 static const struct store_ops file_ops = {
+	.sweep = file_sweep,
 	.writer_open = file_writer_open,
 	.write = file_write,
 	.commit = file_commit,
@@ -429,6 +505,489 @@ static const struct store_ops file_ops = {
 	.del = file_del,
 	.close = file_close,
 };
+
+/* ---------------------------------------------------------------- */
+/* s3://                                                             */
+
+/*
+ * Writes: the writer drives. Bytes fill one part buffer; when it is full
+ * and more bytes come, a multipart upload starts (once) and the part goes
+ * out from a thread while the next one fills, so reading ClickHouse and
+ * sending to S3 overlap. Memory is two parts per writer. A stream that
+ * ends within its first part is one PUT. An exclusive create is always
+ * one PUT with If-None-Match (Ceph RGW ignores the condition on a
+ * multipart complete), so it is held whole, up to STORE_S3_EXCLUSIVE_MAX.
+ */
+#define STORE_S3_EXCLUSIVE_MAX (256u << 20)
+
+static char *s3_key(struct store *st, const char *key)
+{
+	char *k = NULL;
+
+	if (asprintf(&k, "%s%s", st->prefix, key) < 0)
+		return NULL;
+	return k;
+}
+
+static int s3_writer_open(struct store *st, const char *key, long long hint,
+			  int flags, struct store_writer *w, struct err *e)
+{
+	(void)flags;
+	w->okey = s3_key(st, key);
+	if (!w->okey)
+		return err_set(e, "out of memory");
+	w->hint = hint;
+	w->cap = s3_part_size(st->s3.part_size, hint, 0);
+	/* a small object known in advance needs no part-sized buffer */
+	if (hint >= 0 && (unsigned long long)hint < w->cap)
+		w->cap = hint ? (size_t)hint : 1;
+	if (w->flags & STORE_CREATE_EXCLUSIVE)
+		w->cap = hint > 0 && hint < STORE_S3_EXCLUSIVE_MAX ?
+			(size_t)hint : 65536;
+	w->buf = malloc(w->cap);
+	if (!w->buf)
+		return err_set(e, "out of memory for a %zu-byte part", w->cap);
+	return 0;
+}
+
+static void *s3_part_thread(void *ud)
+{
+	struct s3_inflight *fl = ud;
+	struct store_writer *w = fl->w;
+
+	fl->ret = s3_multipart_part(&w->st->s3, w->st->bucket, w->okey,
+				    w->upload_id, fl->number, fl->data, fl->len,
+				    &w->parts[fl->number - 1], &fl->e);
+	return NULL;
+}
+
+/* Wait for the part in flight: its result. */
+static int s3_wait_part(struct store_writer *w, struct err *e)
+{
+	if (!w->fl.running)
+		return 0;
+	pthread_join(w->fl.th, NULL);
+	w->fl.running = 0;
+	if (w->fl.ret < 0) {
+		memcpy(e, &w->fl.e, sizeof(*e));
+		return -1;
+	}
+	return 0;
+}
+
+/* Send the full buffer as the next part and give the writer an empty one. */
+static int s3_send_part(struct store_writer *w, struct err *e)
+{
+	struct store *st = w->st;
+	size_t next, tmp_cap;
+	char *tmp;
+
+	if (!w->upload_id) {
+		w->parts = calloc(10000, sizeof(*w->parts));
+		if (!w->parts)
+			return err_set(e, "out of memory");
+		if (s3_multipart_create(&st->s3, st->bucket, w->okey, NULL,
+					&w->upload_id, e) < 0)
+			return -1;
+	}
+	if (s3_wait_part(w, e) < 0)
+		return -1;
+	if (w->nparts >= 10000)
+		return err_set(e, "s3 PUT '%s/%s': more than 10000 parts",
+			       st->bucket, w->okey);
+	/* the filled buffer goes out; the spare one fills next */
+	tmp = w->spare;
+	tmp_cap = w->spare_cap;
+	w->spare = w->buf;
+	w->spare_cap = w->cap;
+	w->buf = tmp;
+	w->fl.w = w;
+	w->fl.data = w->spare;
+	w->fl.len = w->fill;
+	w->fl.number = (int)++w->nparts;
+	w->fl.ret = 0;
+	w->fill = 0;
+	next = s3_part_size(st->s3.part_size, w->hint, w->nparts);
+	if (next < w->cap)
+		next = w->cap;
+	if (!w->buf || tmp_cap < next) {
+		free(w->buf);
+		w->buf = malloc(next);
+		if (!w->buf)
+			return err_set(e, "out of memory for a %zu-byte part", next);
+	}
+	w->cap = next;
+	if (pthread_create(&w->fl.th, NULL, s3_part_thread, &w->fl) != 0)
+		return err_set(e, "cannot start a thread for an upload");
+	w->fl.running = 1;
+	return 0;
+}
+
+static int s3_write(struct store_writer *w, const void *data, size_t len,
+		    struct err *e)
+{
+	const char *p = data;
+
+	while (len) {
+		size_t n;
+
+		if (w->fill == w->cap) {
+			if (w->flags & STORE_CREATE_EXCLUSIVE) {
+				size_t nc = w->cap * 2;
+				char *b;
+
+				if (nc > STORE_S3_EXCLUSIVE_MAX)
+					return err_set(e, "an object created "
+						       "exclusively is at most "
+						       "%u MiB", STORE_S3_EXCLUSIVE_MAX >> 20);
+				b = realloc(w->buf, nc);
+				if (!b)
+					return err_set(e, "out of memory");
+				w->buf = b;
+				w->cap = nc;
+			} else if (w->cap < s3_part_size(w->st->s3.part_size,
+							  -1, 0) && !w->upload_id) {
+				/* the size hint was wrong: grow to a part */
+				size_t nc = s3_part_size(w->st->s3.part_size, -1, 0);
+				char *b = realloc(w->buf, nc);
+
+				if (!b)
+					return err_set(e, "out of memory");
+				w->buf = b;
+				w->cap = nc;
+			} else if (s3_send_part(w, e) < 0) {
+				return -1;
+			}
+		}
+		n = w->cap - w->fill;
+		if (n > len)
+			n = len;
+		memcpy(w->buf + w->fill, p, n);
+		w->fill += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int s3_commit(struct store_writer *w, int *exists, struct err *e)
+{
+	struct store *st = w->st;
+	struct s3_put_options opt = { 0 };
+
+	if (!w->upload_id) {
+		opt.if_none_match = !!(w->flags & STORE_CREATE_EXCLUSIVE);
+		if (s3_put_buffer(&st->s3, st->bucket, w->okey, w->buf, w->fill,
+				  &opt, exists, e) < 0) {
+			if (exists && *exists)
+				return err_set(e, "'%s' already exists", w->key);
+			return -1;
+		}
+		return 0;
+	}
+	if (s3_wait_part(w, e) < 0)
+		return -1;
+	if (w->fill && s3_multipart_part(&st->s3, st->bucket, w->okey,
+					 w->upload_id, (int)w->nparts + 1,
+					 w->buf, w->fill,
+					 &w->parts[w->nparts], e) < 0)
+		return -1;
+	if (w->fill)
+		w->nparts++;
+	if (s3_multipart_complete(&st->s3, st->bucket, w->okey, w->upload_id,
+				  w->parts, w->nparts, NULL, NULL, e) < 0)
+		return -1;
+	free(w->upload_id);
+	w->upload_id = NULL;	/* done: nothing left to abort */
+	return 0;
+}
+
+/* Drop a write: wait for its part in flight, abort its upload. */
+static void s3_abort(struct store_writer *w)
+{
+	struct err e;
+
+	if (w->fl.running) {
+		pthread_join(w->fl.th, NULL);
+		w->fl.running = 0;
+	}
+	/* Never leave an open upload behind (its parts cost money). A
+	 * failure here has no one to tell: the lifecycle rule or
+	 * store_sweep_uploads() catches it. */
+	if (w->upload_id)
+		s3_multipart_abort(&w->st->s3, w->st->bucket, w->okey,
+				   w->upload_id, &e);
+	free(w->upload_id);
+	w->upload_id = NULL;
+	free(w->buf);
+	free(w->spare);
+	free(w->parts);
+	w->buf = w->spare = NULL;
+	w->parts = NULL;
+}
+
+struct s3_sink_ctx {
+	store_sink_fn sink;
+	void *ud;
+	int called, failed;
+	struct err e;
+};
+
+static int s3_sink(const void *data, size_t len, void *ud)
+{
+	struct s3_sink_ctx *c = ud;
+
+	c->called = 1;
+	/* once the sink said stop, a resumed GET must not feed it again */
+	if (c->failed)
+		return -1;
+	if (c->sink(c->ud, data, len, &c->e) < 0) {
+		c->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int s3_store_get(struct store *st, const char *key, store_sink_fn sink,
+			void *ud, int *found, struct err *e)
+{
+	struct s3_sink_ctx c = { .sink = sink, .ud = ud };
+	char *k = s3_key(st, key);
+	int ret = -1;
+
+	if (found)
+		*found = 1;
+	if (!k)
+		return err_set(e, "out of memory");
+	if (s3_get(&st->s3, st->bucket, k, s3_sink, &c, NULL, e) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (c.failed) {
+		memcpy(e, &c.e, sizeof(*e));
+		goto out;
+	}
+	/* A missing key is only an error when the caller did not ask; a
+	 * missing bucket always is (S3 says which in its 404's code). */
+	if (!c.called && strstr(e->msg, ": 404") &&
+	    !strstr(e->msg, "NoSuchBucket")) {
+		if (found) {
+			*found = 0;
+			ret = 0;
+		} else {
+			err_set(e, "'%s' does not exist", key);
+		}
+	}
+out:
+	free(k);
+	return ret;
+}
+
+static int s3_store_head(struct store *st, const char *key, int *found,
+			 uint64_t *size, struct err *e)
+{
+	struct s3_object o = { 0 };
+	char *k = s3_key(st, key);
+	int ret;
+
+	if (!k)
+		return err_set(e, "out of memory");
+	ret = s3_head(&st->s3, st->bucket, k, found, &o, e);
+	if (ret == 0 && *found && size)
+		*size = o.size > 0 ? (uint64_t)o.size : 0;
+	s3_object_release(&o);
+	free(k);
+	return ret;
+}
+
+/* "2024-01-02T03:04:05.000Z" (ListObjectsV2) to seconds since the epoch. */
+static int64_t s3_time(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static int s3_store_list(struct store *st, const char *prefix,
+			 struct store_list *out, struct err *e)
+{
+	char *p = s3_key(st, prefix);
+	char *token = NULL;
+	size_t cap = 0, pl = strlen(st->prefix);
+	int ret = -1;
+
+	if (!p)
+		return err_set(e, "out of memory");
+	do {
+		struct s3_list l = { 0 };
+
+		if (s3_list_page(&st->s3, st->bucket, p, token, 0, &l, e) < 0)
+			goto out;
+		free(token);
+		token = l.next_token;
+		l.next_token = NULL;
+		for (size_t i = 0; i < l.n; i++) {
+			const char *k = l.objects[i].key;
+			struct stat sb;
+
+			/* a key the store could not have written (another
+			 * tool's, or "a//b") is not one of its objects */
+			if (strncmp(k, st->prefix, pl) ||
+			    store_key_check(k + pl, &(struct err){ 0 }) < 0)
+				continue;
+			memset(&sb, 0, sizeof(sb));
+			sb.st_size = l.objects[i].size > 0 ? l.objects[i].size : 0;
+			sb.st_mtime = (time_t)s3_time(l.objects[i].last_modified);
+			if (list_add(out, &cap, k + pl, &sb) < 0) {
+				s3_list_release(&l);
+				err_set(e, "out of memory");
+				goto out;
+			}
+		}
+		s3_list_release(&l);
+	} while (token);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
+	ret = 0;
+out:
+	free(token);
+	free(p);
+	return ret;
+}
+
+static int s3_store_del(struct store *st, const char *key, struct err *e)
+{
+	char *k = s3_key(st, key);
+	int ret;
+
+	if (!k)
+		return err_set(e, "out of memory");
+	ret = s3_delete(&st->s3, st->bucket, (const char *const *)&k, 1, e);
+	free(k);
+	return ret;
+}
+
+/* DeleteObjects takes 1000 keys a request. */
+static int s3_store_del_many(struct store *st, const char *const *keys,
+			     size_t n, struct err *e)
+{
+	char **k = calloc(n ? n : 1, sizeof(*k));
+	int ret = -1;
+
+	if (!k)
+		return err_set(e, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!(k[i] = s3_key(st, keys[i]))) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+	ret = n ? s3_delete(&st->s3, st->bucket, (const char *const *)k, n, e) : 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(k[i]);
+	free(k);
+	return ret;
+}
+
+/* Open multipart uploads under the prefix, of keys the store can name. */
+static int s3_store_sweep(struct store *st, size_t *n, struct err *e)
+{
+	struct s3_upload_info *u = NULL;
+	size_t nu = 0, pl = strlen(st->prefix);
+	int ret = 0;
+
+	if (s3_multipart_list(&st->s3, st->bucket, st->prefix, &u, &nu, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nu && ret == 0; i++) {
+		struct err ke;
+
+		if (strncmp(u[i].key, st->prefix, pl) ||
+		    store_key_check(u[i].key + pl, &ke) < 0)
+			continue;
+		ret = s3_multipart_abort(&st->s3, st->bucket, u[i].key,
+					 u[i].upload_id, e);
+		if (ret == 0)
+			(*n)++;
+	}
+	s3_upload_info_free(u, nu);
+	return ret;
+}
+
+static void s3_store_close(struct store *st)
+{
+	if (st->s3_ready)
+		s3_release(&st->s3);
+	st->s3_ready = 0;
+	free(st->bucket);
+	free(st->prefix);
+}
+
+static const struct store_ops s3_ops = {
+	.writer_open = s3_writer_open,
+	.write = s3_write,
+	.commit = s3_commit,
+	.abort = s3_abort,
+	.get = s3_store_get,
+	.head = s3_store_head,
+	.list = s3_store_list,
+	.del = s3_store_del,
+	.del_many = s3_store_del_many,
+	.sweep = s3_store_sweep,
+	.close = s3_store_close,
+};
+
+/* "s3://bucket[/prefix]": bucket and prefix ("" or "a/b/"). */
+static int s3_store_open(struct store *st, const char *url, struct err *e)
+{
+	const char *b = url + 5, *slash = strchr(b, '/');
+	size_t bl = slash ? (size_t)(slash - b) : strlen(b);
+	const char *p = slash ? slash + 1 : "";
+	size_t pl = strlen(p);
+	char *prefix;
+
+	st->ops = &s3_ops;
+	if (!bl)
+		return err_set(e, "store URL '%s' names no bucket "
+			       "(s3://bucket/prefix)", url);
+	for (size_t i = 0; i < bl; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789.-_"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", b[i]))
+			return err_set(e, "store URL '%s': '%.*s' is not a "
+				       "bucket name", url, (int)bl, b);
+	while (pl && p[pl - 1] == '/')
+		pl--;
+	prefix = strndup(p, pl);
+	if (!prefix)
+		return err_set(e, "out of memory");
+	if (pl && store_key_check(prefix, e) < 0) {
+		free(prefix);
+		return err_wrap(e, "store URL '%s'", url);
+	}
+	st->bucket = strndup(b, bl);
+	if (asprintf(&st->prefix, "%s%s", prefix, pl ? "/" : "") < 0)
+		st->prefix = NULL;
+	free(prefix);
+	if (!st->bucket || !st->prefix)
+		return err_set(e, "out of memory");
+	if (s3_init(&st->s3, e) < 0)
+		return err_wrap(e, "store '%s'", url);
+	st->s3_ready = 1;
+	/* SAASCTL_S3_PART_SIZE: bytes per part (S3's minimum is 5 MiB) */
+	{
+		const char *v = getenv("SAASCTL_S3_PART_SIZE");
+		char *end;
+		unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+
+		if (v && *v && (*end || n == 0))
+			return err_set(e, "SAASCTL_S3_PART_SIZE '%s' is not a "
+				       "number of bytes", v);
+		st->s3.part_size = (size_t)n;
+	}
+	return 0;
+}
 
 /* ---------------------------------------------------------------- */
 /* the interface                                                     */
@@ -465,9 +1024,10 @@ int store_open(struct store **out, const char *url, struct err *e)
 			return err_set(e, "out of memory");
 		}
 	} else if (!strncmp(url, "s3://", 5)) {
-		store_close(st);
-		return err_set(e, "store URL '%s': s3:// is not built in yet",
-			       url);
+		if (s3_store_open(st, url, e) < 0) {
+			store_close(st);
+			return -1;
+		}
 	} else {
 		store_close(st);
 		return err_set(e, "store URL '%s' is not file:// or s3://", url);
@@ -494,6 +1054,12 @@ const char *store_url(const struct store *st)
 
 static void writer_free(struct store_writer *w)
 {
+	/* s3: the buffers of a committed write (an aborted one has none) */
+	free(w->buf);
+	free(w->spare);
+	free(w->parts);
+	free(w->upload_id);
+	free(w->okey);
 	free(w->key);
 	free(w->tmp);
 	free(w->path);
@@ -666,11 +1232,28 @@ int store_delete(struct store *st, const char *key, struct err *e)
 	return st->ops->del(st, key, e);
 }
 
-int store_abort_uploads(struct store *st, const char *prefix, int64_t before,
-			size_t *aborted, struct err *e)
+int store_delete_many(struct store *st, const char *const *keys, size_t n,
+		      struct err *e)
 {
-	*aborted = 0;
-	if (!st->ops->abort_uploads)
-		return 0;
-	return st->ops->abort_uploads(st, prefix ? prefix : "", before, aborted, e);
+	for (size_t i = 0; i < n; i++)
+		if (store_key_check(keys[i], e) < 0)
+			return -1;
+	if (st->ops->del_many)
+		return st->ops->del_many(st, keys, n, e);
+	for (size_t i = 0; i < n; i++)
+		if (st->ops->del(st, keys[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+int store_sweep(struct store *st, size_t *n, struct err *e)
+{
+	size_t dummy = 0;
+
+	if (!n)
+		n = &dummy;
+	*n = 0;
+	if (st->ops->sweep(st, n, e) < 0)
+		return err_wrap(e, "cannot clean up '%s'", st->url);
+	return 0;
 }

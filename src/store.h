@@ -12,7 +12,9 @@
  * them, behind one interface with a backend per URL scheme.
  *
  *   file:///var/backups/ch     a folder; keys are paths below it
- *   s3://bucket/prefix         (the s3 backend plugs in here)
+ *   s3://bucket/prefix         objects "prefix/<key>" in an S3 bucket; the
+ *                              endpoint, region and keys as src/s3 reads
+ *                              them (AWS_* variables, ~/.aws)
  *
  * Writes are streamed and all-or-nothing. A writer is opened, fed with
  * any number of store_writer_write() calls (the size need not be known),
@@ -24,6 +26,13 @@
  * *exists) when the key already exists: link(2) on files, If-None-Match
  * on S3; this is what a lock is made of.
  *
+ * On S3 a write is one PUT when it ends within its first part, else a
+ * multipart upload whose parts go out from a thread while the next one
+ * fills: memory is two parts (16 MiB each; SAASCTL_S3_PART_SIZE) per
+ * open writer. A failed or aborted write aborts its multipart upload. An
+ * exclusive create is always one PUT with "If-None-Match: *" (RGW ignores
+ * the condition on a multipart complete) and at most 256 MiB.
+ *
  * Reads stream each piece of an object to a sink in order.
  * Keys never begin with '/', hold no "." or ".." component and no NUL;
  * store_key_check() says why one is refused.
@@ -32,8 +41,8 @@
 struct store;
 struct store_writer;
 
-/* The store for a URL: "file:///abs/path", "file://rel/path" is refused,
- * "s3://bucket[/prefix]" once the s3 backend is built in. */
+/* The store for a URL: "file:///abs/path" ("file://rel/path" is refused)
+ * or "s3://bucket[/prefix]". */
 int store_open(struct store **out, const char *url, struct err *e);
 void store_close(struct store *st);
 /* The URL it was opened with, for messages. */
@@ -99,13 +108,19 @@ int store_list(struct store *st, const char *prefix, struct store_list *out,
 	       struct err *e);
 void store_list_release(struct store_list *l);
 
-/* Delete objects; a missing key is not an error. */
+/* Delete objects; a missing key is not an error. store_delete_many()
+ * sends S3 one DeleteObjects request per 1000 keys. */
 int store_delete(struct store *st, const char *key, struct err *e);
+int store_delete_many(struct store *st, const char *const *keys, size_t n,
+		      struct err *e);
 
-/* Abort the unfinished multipart uploads of keys under prefix that were
- * begun before `before` (seconds since the epoch); *aborted says how many.
- * A backend without them (file://) has nothing to do. */
-int store_abort_uploads(struct store *st, const char *prefix, int64_t before,
-			size_t *aborted, struct err *e);
+/*
+ * Drop what writers of dead runs left behind (a run killed with SIGKILL
+ * cannot abort its own): temporary files in a folder, open multipart
+ * uploads under the prefix on S3 (which cost money until aborted). Only
+ * for a caller holding the store's lock, as a live writer's upload would
+ * be broken. *n (may be NULL): how many were dropped.
+ */
+int store_sweep(struct store *st, size_t *n, struct err *e);
 
 #endif

@@ -1,8 +1,40 @@
-# Sourced by tests/e2e/t0901 (18.16) and t0902 (26.7, chdb) after a server
-# was started: saasctl backup / restore against it, to a file:// store.
-# Needs URL, VERSION (18 or 26), PASSWORD and q (runs SQL with curl).
-STORE=file://$T/store
-mkdir -p "$T/store"
+# Sourced by tests/e2e/t0901 (18.16) and t0902 (26.7, chdb) with a file://
+# store, and by t0911/t0912 with an s3:// store on RGW, after a server was
+# started: saasctl backup / restore against it. Needs URL, VERSION (18 or
+# 26), PASSWORD and q (runs SQL with curl); STORE_URL (default: a folder
+# in $T) picks the store. The obj_* helpers look at the store from outside:
+# the file system, or awscli and s3-tool for S3.
+STORE=${STORE_URL:-file://$T/store}
+case $STORE in
+file://*)
+	SROOT=${STORE#file://}
+	mkdir -p "$SROOT"
+	obj_has() { [ -f "$SROOT/$1" ]; }
+	obj_get() { cp "$SROOT/$1" "$2"; }
+	obj_put() { mkdir -p "$(dirname "$SROOT/$2")" && cp "$1" "$SROOT/$2"; }
+	obj_rm() { rm -f "$SROOT/$1"; }
+	obj_cp_tree() { cp -r "$SROOT/$1" "$SROOT/$2"; }
+	obj_mirror() { echo "$SROOT/$1"; }	# a folder holding the objects of ID
+	obj_writing() { find "$SROOT" -name '.*.native.lz4.tmp-*' 2>/dev/null | sed "s|^$SROOT/||" | head -n 1; }
+	open_uploads() { :; }
+	;;
+s3://*)
+	SBUCKET=${STORE#s3://}; SBUCKET=${SBUCKET%%/*}
+	SPFX=${STORE#s3://"$SBUCKET"}; SPFX=${SPFX#/}; [ -n "$SPFX" ] && SPFX=$SPFX/
+	aws_() { env AWS_CONFIG_FILE=/dev/null /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_S3" "$@"; }
+	obj_has() { [ "$("$TOOLS/s3-tool" head "$SBUCKET" "$SPFX$1")" != absent ]; }
+	obj_get() { aws_ s3 cp --quiet "s3://$SBUCKET/$SPFX$1" "$2"; }
+	obj_put() { aws_ s3 cp --quiet "$1" "s3://$SBUCKET/$SPFX$2"; }
+	obj_rm() { aws_ s3 rm --quiet "s3://$SBUCKET/$SPFX$1"; }
+	obj_cp_tree() { aws_ s3 cp --quiet --recursive "s3://$SBUCKET/$SPFX$1/" "s3://$SBUCKET/$SPFX$2/"; }
+	obj_mirror() {
+		rm -rf "$T/mirror-$1"
+		aws_ s3 cp --quiet --recursive "s3://$SBUCKET/$SPFX$1/" "$T/mirror-$1/" && echo "$T/mirror-$1"
+	}
+	obj_writing() { "$TOOLS/s3-tool" uploads "$SBUCKET" "$SPFX" | cut -f1 | sed "s|^$SPFX||" | head -n 1; }
+	open_uploads() { "$TOOLS/s3-tool" uploads "$SBUCKET" "$SPFX"; }
+	;;
+esac
 export SAASCTL_CLICKHOUSE_URL=$URL SAASCTL_BACKUP_STORE=$STORE
 
 lc=""
@@ -43,12 +75,12 @@ expect_rc 0 "a backup succeeds"
 expect_out '^ok +src\.events +300510 rows' "one line per table"
 expect_out '^backup [0-9]{8}T[0-9]{6}Z(-[0-9]+)?: 7 tables, ' "a summary line"
 ID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
-[ -f "$T/store/$ID/manifest.json" ] && ok "the manifest is written" || not_ok "the manifest is written"
-[ -f "$T/store/$ID/data/src/events/202401.native.lz4" ] && ok "a partition under 1 MiB is an object" ||
-	not_ok "a partition under 1 MiB is an object" "$(ls -R "$T/store")"
-[ -f "$T/store/$ID/schema/src/v.sql" ] && ok "a view's schema is kept" || not_ok "a view's schema is kept"
-[ ! -e "$T/store/saasctl.lock" ] && ok "the lock is released" || not_ok "the lock is released"
-$PY - "$T/store/$ID/manifest.json" > "$T/m" <<'PY'
+obj_has "$ID/manifest.json" && ok "the manifest is written" || not_ok "the manifest is written"
+obj_has "$ID/data/src/events/202401.native.lz4" && ok "a partition under 1 MiB is an object" ||
+	not_ok "a partition under 1 MiB is an object"
+obj_has "$ID/schema/src/v.sql" && ok "a view's schema is kept" || not_ok "a view's schema is kept"
+! obj_has saasctl.lock && ok "the lock is released" || not_ok "the lock is released"
+$PY - "$(obj_mirror "$ID")/manifest.json" > "$T/m" <<'PY'
 import json, sys, hashlib, os
 m = json.load(open(sys.argv[1])); root = os.path.dirname(sys.argv[1])
 bad = [o["key"] for o in m["objects"]
@@ -100,9 +132,10 @@ assert len(l) == 2 and all(b["complete"] and b["rows"] > 0 and b["bytes"] > 0 an
 saas backup clickhouse --db src --encrypt-to "$T/right.pub" --parallel 3
 expect_rc 0 "an encrypted backup succeeds with --parallel 3"
 EID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
-ls "$T/store/$EID/data/src/events/" | grep -q '^202402\.native\.lz4\.enc$' && ok "encrypted objects end in .enc" ||
+obj_has "$EID/data/src/events/202402.native.lz4.enc" && ok "encrypted objects end in .enc" ||
 	not_ok "encrypted objects end in .enc"
-grep -c 'row 1' "$T/store/$EID/data/src/events/202401.native.lz4.enc" >/dev/null && not_ok "no plain text in the objects" ||
+obj_get "$EID/data/src/events/202401.native.lz4.enc" "$T/enc-obj"
+grep -c 'row 1' "$T/enc-obj" >/dev/null && not_ok "no plain text in the objects" ||
 	ok "no plain text in the objects"
 saas restore clickhouse "$EID" --db-map src=enc -k "$T/wrong.key"
 expect_rc 1 "the wrong key fails"
@@ -116,9 +149,11 @@ expect_rc 0 "the right key restores"
 same_tables enc "encrypted restore"
 
 # a flipped byte: restore fails before the data reaches the table
-cp -r "$T/store/$ID" "$T/store/corrupt"
-f=$T/store/corrupt/data/src/logt/all.native.lz4
+obj_cp_tree "$ID" corrupt
+f=$T/flipped
+obj_get corrupt/data/src/logt/all.native.lz4 "$f"
 $PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$f"
+obj_put "$f" corrupt/data/src/logt/all.native.lz4
 saas restore clickhouse corrupt --db-map src=bad
 expect_rc 1 "a corrupt object fails the restore"
 expect_err "logt" "the error names the table"
@@ -127,7 +162,7 @@ expect_eq "$(q "SELECT count() FROM system.tables WHERE database = 'bad' AND nam
 	"the staging table is gone"
 
 # incomplete backups are never good
-rm "$T/store/corrupt/manifest.json"
+obj_rm corrupt/manifest.json
 saas backup list --json
 $PY -c '
 import json, sys
@@ -142,7 +177,8 @@ expect_err "has no manifest" "and says why"
 
 # the lock: a live holder makes a second run exit 1 and name it
 sleep 300 & holder=$!
-printf '{"pid": %d, "host": "%s", "started": "2026-01-01T00:00:00Z"}\n' "$holder" "$(hostname)" > "$T/store/saasctl.lock"
+printf '{"pid": %d, "host": "%s", "started": "2026-01-01T00:00:00Z"}\n' "$holder" "$(hostname)" > "$T/lock"
+obj_put "$T/lock" saasctl.lock
 saas backup clickhouse --db src
 expect_rc 1 "a second run exits 1 while the lock is held"
 expect_err "pid $holder on $(hostname) since 2026-01-01T00:00:00Z" "and says who holds it"
@@ -153,24 +189,32 @@ expect_rc 0 "a lock left by a dead process is taken over"
 # a run killed mid-export leaves no manifest
 q "CREATE TABLE src.big (n UInt64, s String) ENGINE = MergeTree ORDER BY n"
 q "INSERT INTO src.big SELECT number, toString(cityHash64(number)) FROM numbers(6000000)"
-before=$(find "$T/store" -name manifest.json | wc -l)
+manifests() { "$SAASCTL" backup list --json | $PY -c 'import json,sys; print(sum(b["complete"] for b in json.load(sys.stdin)))'; }
+before=$(manifests)
 "$SAASCTL" backup clickhouse --db src --table big > "$T/kill.out" 2>&1 & bpid=$!
 # kill it once the export is writing its object
 i=0
-until tmpf=$(find "$T/store" -name '.all.native.lz4.tmp-*' 2>/dev/null); [ -n "$tmpf" ] || [ $i -gt 2000 ]; do
+until tmpf=$(obj_writing); [ -n "$tmpf" ] || [ $i -gt 2000 ]; do
 	i=$((i + 1)); kill -0 "$bpid" 2>/dev/null || break
 done
 kill -9 "$bpid" 2>/dev/null && ok "the run was killed mid-export" || not_ok "the run was killed mid-export" "it ended first: $(cat "$T/kill.out")"
 wait "$bpid" 2>/dev/null
-KID=${tmpf#"$T/store/"}; KID=${KID%%/*}
-expect_eq "$(find "$T/store" -name manifest.json | wc -l)" "$before" "a killed run writes no manifest"
+KID=${tmpf%%/*}
+expect_eq "$(manifests)" "$before" "a killed run writes no manifest"
 saas backup list --json
 $PY -c '
 import json, sys
 l = {b["id"]: b for b in json.load(open(sys.argv[1]))}
 assert l[sys.argv[2]]["complete"] is False, l
 ' "$T/out" "$KID" && ok "and is never listed as good" || not_ok "a killed run is never listed as good" "$KID" "$(cat "$T/out")"
-rm -f "$T/store/saasctl.lock"
+obj_rm saasctl.lock
+# what the killed run left half-written (a temporary file, an open
+# multipart upload) is dropped by the next run that takes the lock
+[ -n "$(obj_writing)" ] && ok "the killed run left its object half-written" ||
+	not_ok "the killed run left its object half-written"
+saas backup clickhouse --db src --table logt
+expect_rc 0 "the next run succeeds"
+expect_eq "$(obj_writing)" "" "and drops what the killed run left"
 
 # the password travels in a header, never in argv or a message
 SAASCTL_CLICKHOUSE_PASSWORD="nope $PASSWORD" saas backup clickhouse --db src
