@@ -40,7 +40,7 @@ _saasctl() {
         'secrets install-key') opts=' -k -n --kubeconfig --context --help'; what='' ;;
         'secrets controller') opts=' -k --namespace --health-addr --kubeconfig --context --help'; what='' ;;
         'exec') opts=' -k --help'; what=apps ;;
-        'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --wait --timeout --rollback-on-failure --help'; what=apps ;;
         'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
         'history') opts=' --json -n --help'; what=apps ;;
         'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;

@@ -101,6 +101,9 @@ complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l no-push
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l dry-run
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l remote
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l wait
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l timeout
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l rollback-on-failure
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -a '(saasctl apps --names 2>/dev/null)'
 complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l to
 complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s N
