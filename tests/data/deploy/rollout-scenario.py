@@ -9,11 +9,13 @@ KIND: success, crashloop, imagepull, oomkilled, deadline, flux-error,
       flux-never, no-flux
 """
 import json
+import os
 import sys
 
 kind, remote = sys.argv[1], sys.argv[2]
 new = sys.argv[3] if len(sys.argv) > 3 else "ghcr.io/acme/web:v2"
-OLD_SHA = "0" * 40
+# the commit Flux applied before the push (FLUX_SHA: a real one, for status)
+OLD_SHA = os.environ.get("FLUX_SHA", "0" * 40)
 flux = kind != "no-flux"
 DEPLOYS = [("webserver", 2, ["migrate"], ["web"]),
            ("celery-workers", 1, [], ["worker"]),
