@@ -44,6 +44,14 @@ for d in webserver celery-workers celery-scheduler; do
 done
 grep -q '"watch": "true"' "$T/requests-s$n.jsonl" && ok "it watches" || not_ok "it watches" "$(tail -3 "$T/requests-s$n.jsonl")"
 
+# on a terminal: one live line per stage, rewritten in place
+if command -v script > /dev/null; then
+	scenario success
+	script -qec "'$SAASCTL' deploy web --image ghcr.io/acme/web:v2 --wait --timeout 20s" /dev/null > "$T/tty.out" 2>&1
+	expect_eq "$(grep -c "$(printf '\r\033\[K')rollout: " "$T/tty.out")" 1 "on a TTY the rollout stage is one line"
+	grep -q "$(printf '\r\033\[K')rollout: done: " "$T/tty.out" && ok "rewritten in place until done" || not_ok "rewritten in place until done" "$(od -c "$T/tty.out" | head -20)"
+fi
+
 scenario crashloop
 GITHUB_OUTPUT=$T/gh-out2 GITHUB_STEP_SUMMARY=$T/gh-sum2 saas deploy web --image ghcr.io/acme/web:v2 --wait --timeout 20s
 expect_rc 1 "a crash loop fails the deploy"
