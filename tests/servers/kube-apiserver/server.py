@@ -339,6 +339,9 @@ def script():
                 script_step(st)
             except objects.ApiError as ex:
                 sys.stderr.write("script step failed: %s\n" % ex.message)
+        # for latency benchmarks: when each step became visible
+        sys.stdout.write("script step %d at %.6f\n" % (steps.index(st), time.time()))
+        sys.stdout.flush()
 
 
 def script_step(st):
