@@ -313,6 +313,53 @@ static int line_sink(void *ud, const struct logs_line *l)
 	return 0;
 }
 
+/* When an Event last happened, for sorting: RFC 3339 sorts as text. */
+static const char *event_time(json_t *ev)
+{
+	static const char *const keys[] = { "lastTimestamp", "eventTime", "firstTimestamp" };
+
+	for (size_t i = 0; i < 3; i++)
+		if (json_string_value(json_object_get(ev, keys[i])))
+			return json_string_value(json_object_get(ev, keys[i]));
+	return json_string_value(json_object_get(json_object_get(ev, "metadata"),
+						 "creationTimestamp")) ?: "";
+}
+
+static long long event_rv(json_t *ev)
+{
+	const char *rv = json_string_value(json_object_get(json_object_get(ev, "metadata"),
+							   "resourceVersion"));
+
+	return rv ? atoll(rv) : 0;
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c = strcmp(event_time(x), event_time(y));
+
+	if (c)
+		return c;
+	return (event_rv(x) > event_rv(y)) - (event_rv(x) < event_rv(y));
+}
+
+/* A new array of the Events, oldest first (a list comes in name order). */
+static json_t *sorted_events(json_t *items)
+{
+	size_t n = json_array_size(items);
+	json_t **v = calloc(n + 1, sizeof(*v)), *out = json_array();
+
+	if (!v)
+		return out;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(items, i);
+	qsort(v, n, sizeof(*v), event_cmp);
+	for (size_t i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
 /* Events and log lines of what failed; failures here only leave them out. */
 static void collect(struct kube_client *kc, struct dw *dw)
 {
@@ -345,7 +392,7 @@ static void collect(struct kube_client *kc, struct dw *dw)
 	snprintf(path, sizeof(path),
 		 "/api/v1/namespaces/%s/events?fieldSelector=involvedObject.name%%3D%s", ns, name);
 	if (kube_get_json(kc, path, &list, NULL, &e) == 0) {
-		json_t *items = json_object_get(list, "items");
+		json_t *items = sorted_events(json_object_get(list, "items"));
 
 		n = json_array_size(items);
 		first = n > DEPLOYWAIT_EVENTS ? n - DEPLOYWAIT_EVENTS : 0;
@@ -359,6 +406,7 @@ static void collect(struct kube_client *kc, struct dw *dw)
 				    json_string_value(json_object_get(item, "reason")) ?: "",
 				    json_string_value(json_object_get(item, "message")) ?: "");
 		}
+		json_decref(items);
 		json_decref(list);
 	}
 	/* a container that never started has no log */

@@ -57,6 +57,7 @@ GITHUB_OUTPUT=$T/gh-out2 GITHUB_STEP_SUMMARY=$T/gh-sum2 saas deploy web --image 
 expect_rc 1 "a crash loop fails the deploy"
 expect_err "^saasctl: deploy: rollout of 'web' failed: CrashLoopBackOff: pod 'webserver-7d9c5-x2x4k' container 'web': CrashLoopBackOff: back-off 40s" "with the reason"
 expect_err '^  Warning BackOff: Back-off restarting failed container web' "the pod's Events"
+expect_eq "$(sed -n 's/^  \(Normal\|Warning\) \([A-Za-z]*\):.*/\2/p' "$T/err" | tr '\n' ' ')" "Pulled BackOff " "oldest first"
 expect_err '^last log lines of webserver-7d9c5-x2x4k/web:$' "the container's log"
 expect_err "^  KeyError: 'DATABASE_URL'\$" "up to the crash"
 expect_eq "$(grep -c '^  line [0-9]*$' "$T/err")" 16 "the last 20 lines only"
