@@ -60,6 +60,7 @@ extern const struct cmd_entry cmd_keygen_entry, cmd_seal_entry, cmd_unseal_entry
 extern const struct cmd_entry cmd_deploy_entry;
 extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_status_entry;
 /* Healthchecks */
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_run_entry;

@@ -39,6 +39,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_deploy_entry,
 	&cmd_rollback_entry,
 	&cmd_history_entry,
+	&cmd_status_entry,
 	&cmd_logs_entry,
 	&cmd_backup_clickhouse_entry,
 	&cmd_backup_list_entry,

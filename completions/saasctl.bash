@@ -12,7 +12,7 @@ _saasctl() {
     if [ -z "$cmd" ]; then
         case $cur in
             -*) COMPREPLY=($(compgen -W '-C --json --color= -q -v --version --help' -- "$cur")) ;;
-            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec deploy rollback history logs backup restore help completion ping run checks' -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W 'init new apps get lint keygen seal unseal secrets exec deploy rollback history status logs backup restore help completion ping run checks' -- "$cur")) ;;
         esac
         return
     fi
@@ -40,9 +40,10 @@ _saasctl() {
         'secrets install-key') opts=' -k -n --kubeconfig --context --help'; what='' ;;
         'secrets controller') opts=' -k --namespace --health-addr --kubeconfig --context --help'; what='' ;;
         'exec') opts=' -k --help'; what=apps ;;
-        'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
+        'deploy') opts=' --image --tag --digest --container -m --no-push --dry-run --remote --branch --wait --timeout --rollback-on-failure --help'; what=apps ;;
         'rollback') opts=' --to -N --container -m --no-push --dry-run --remote --branch --help'; what=apps ;;
         'history') opts=' --json -n --help'; what=apps ;;
+        'status') opts=' --json --watch --help'; what=apps ;;
         'logs') opts=' -l --field-selector -n -A -c -E --since --since-time --tail --no-follow --previous -i -e -t -o --max-streams --context --kubeconfig --help'; what=apps ;;
         'backup clickhouse') opts=' --url --db --table --store --encrypt-to --parallel --ping --incremental --full-every --resume --help'; what='' ;;
         'backup list') opts=' --store --json --help'; what='' ;;

@@ -19,6 +19,7 @@ complete -c saasctl -n __fish_use_subcommand -a exec -d 'run a command with an a
 complete -c saasctl -n __fish_use_subcommand -a deploy -d 'pin a new image for an app\'s workloads, commit and push it'
 complete -c saasctl -n __fish_use_subcommand -a rollback -d 're-pin an app\'s previous image with a new commit and push it'
 complete -c saasctl -n __fish_use_subcommand -a history -d 'list an app\'s deploys and rollbacks from the git history'
+complete -c saasctl -n __fish_use_subcommand -a status -d 'show what every app runs against what the monorepo pins, and its health'
 complete -c saasctl -n __fish_use_subcommand -a logs -d 'tail the logs of every pod of an app, nothing lost, nothing twice'
 complete -c saasctl -n __fish_use_subcommand -a backup -d 'subcommands'
 complete -c saasctl -n __fish_use_subcommand -a restore -d 'subcommands'
@@ -101,6 +102,9 @@ complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l no-push
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l dry-run
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l remote
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l branch
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l wait
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l timeout
+complete -c saasctl -n '__fish_seen_subcommand_from deploy' -l rollback-on-failure
 complete -c saasctl -n '__fish_seen_subcommand_from deploy' -a '(saasctl apps --names 2>/dev/null)'
 complete -c saasctl -n '__fish_seen_subcommand_from rollback' -l to
 complete -c saasctl -n '__fish_seen_subcommand_from rollback' -s N
@@ -114,6 +118,9 @@ complete -c saasctl -n '__fish_seen_subcommand_from rollback' -a '(saasctl apps 
 complete -c saasctl -n '__fish_seen_subcommand_from history' -l json
 complete -c saasctl -n '__fish_seen_subcommand_from history' -s n
 complete -c saasctl -n '__fish_seen_subcommand_from history' -a '(saasctl apps --names 2>/dev/null)'
+complete -c saasctl -n '__fish_seen_subcommand_from status' -l json
+complete -c saasctl -n '__fish_seen_subcommand_from status' -l watch
+complete -c saasctl -n '__fish_seen_subcommand_from status' -a '(saasctl apps --names 2>/dev/null)'
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -s l
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -l field-selector
 complete -c saasctl -n '__fish_seen_subcommand_from logs' -s n

@@ -41,7 +41,15 @@ BUILTIN = [
     ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
      False, []),
     ("events.k8s.io", "v1", "events", "Event", True, ["ev"]),
+    # workloads: their status is a subresource the scenario's script moves
+    ("apps", "v1", "deployments", "Deployment", True, ["deploy"]),
+    ("apps", "v1", "statefulsets", "StatefulSet", True, ["sts"]),
+    ("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"]),
+    ("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"]),
+    ("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True,
+     ["hpa"]),
 ]
+WITH_STATUS = {"apps", "autoscaling"}
 VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 
 
@@ -166,13 +174,16 @@ class Store:
         self.events = []        # (rv, type, (group, plural), obj)
         self.uids = 0
         for g, v, p, k, nsd, short in BUILTIN:
-            self.resources[(g, p)] = Resource(g, v, p, k, nsd, short)
+            self.resources[(g, p)] = Resource(g, v, p, k, nsd, short,
+                                              status=g in WITH_STATUS)
         with lock:
             for obj in scenario.get("objects", []):
                 res = self.by_kind(obj["apiVersion"], obj["kind"])
                 if res is None:
                     raise SystemExit("scenario object of unknown kind %s" % obj["kind"])
-                self.create(res, obj["metadata"].get("namespace"), obj, "scenario")
+                # a scenario's object comes with the status it starts from
+                self.create(res, obj["metadata"].get("namespace"), obj, "scenario",
+                            keep_status=True)
 
     # --- lookup ----------------------------------------------------------
     def find(self, group, version, plural):
@@ -282,7 +293,7 @@ class Store:
             meta.pop("namespace", None)
         body["apiVersion"], body["kind"] = res.api_version, res.kind
 
-    def create(self, res, ns, body, manager, op="Update"):
+    def create(self, res, ns, body, manager, op="Update", keep_status=False):
         body = copy.deepcopy(body)
         self.check_target(res, ns, body)
         key = self.key(res, ns, body["metadata"]["name"])
@@ -300,7 +311,7 @@ class Store:
         meta["creationTimestamp"] = rfc3339(time.time())
         if res.crd or "spec" in body:
             meta["generation"] = 1
-        if res.status and op != "Apply":
+        if res.status and op != "Apply" and not keep_status:
             body.pop("status", None)
         paths = leaves(body) - ({p for p in leaves(body) if p[0] == "status"}
                                 if res.status else set())

@@ -31,6 +31,12 @@ with field managers, the status subresource. Scenario keys for it:
   "objects": [...]   objects created at start, in order (a CRD first)
   "deny": [{"namespace": NS, "resource": "secrets", "verbs": [...],
             "user": U}]   403 for what matches (every key optional)
+  "script": {...}    what Flux and the controllers do after a push to a
+                     bare remote: workload status over time, Events, pods
+                     stuck in CrashLoopBackOff ... (see script())
+Deployments, StatefulSets, DaemonSets, ReplicaSets and HPAs live in the
+store too, with their status subresource (scenario "workloads" still
+answer GETs of selectors for saasctl logs).
 POST /_fixture/compact compacts now: open watches end with 410, and
 watches from older versions get 410.
 
@@ -289,6 +295,96 @@ def pod_json(pod, t, rv):
 
 
 PODS = []
+SCRIPT_LOGS = {}          # (ns, name) -> {container: [lines]} of scripted pods
+
+
+def git_tip(remote, branch):
+    """The commit refs/heads/<branch> of a bare repository points at."""
+    import subprocess
+    r = subprocess.run(["git", "--git-dir", remote, "rev-parse", "--verify", "-q",
+                        "refs/heads/" + branch], capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else ""
+
+
+def script():
+    """The scenario's "script": what Flux and the controllers do after a
+    push. It waits for refs/heads/<branch> of the bare remote to move
+    (or starts at once with "on": "start"), then runs its steps, each
+    after_ms after that moment. "{sha}" in a step is the pushed commit.
+      {"patch": {"apiVersion", "kind", "namespace", "name",
+                 "spec"/"metadata": merge patch, "status": merge patch}}
+      {"create": OBJECT}            an Event, a ReplicaSet ...
+      {"pod": POD-JSON, "logs": {CONTAINER: [LINES]}}   add or replace a pod
+      {"delete_pod": [NS, NAME]}
+    """
+    sc = SCEN.get("script")
+    if not sc:
+        return
+    sha = ""
+    if sc.get("on", "push") == "push":
+        first = git_tip(sc["remote"], sc.get("branch", "main"))
+        while True:
+            sha = git_tip(sc["remote"], sc.get("branch", "main"))
+            if sha and sha != first:
+                break
+            time.sleep(0.02)
+    start = time.time()
+    steps = json.loads(json.dumps(sc.get("steps", [])).replace("{sha}", sha))
+    for st in steps:
+        delay = start + st.get("after_ms", 0) / 1000 - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        with LOCK:
+            try:
+                script_step(st)
+            except objects.ApiError as ex:
+                sys.stderr.write("script step failed: %s\n" % ex.message)
+        # for latency benchmarks: when each step became visible
+        sys.stdout.write("script step %d at %.6f\n" % (steps.index(st), time.time()))
+        sys.stdout.flush()
+
+
+def script_step(st):
+    if "patch" in st:
+        p = dict(st["patch"])
+        res = STORE.by_kind(p.pop("apiVersion"), p.pop("kind"))
+        ns, name = p.pop("namespace", None), p.pop("name")
+        status = p.pop("status", None)
+        if p:
+            STORE.patch_merge(res, ns, name, p, "fixture-controller")
+        if status is not None:
+            STORE.patch_merge(res, ns, name, {"status": status}, "fixture-controller",
+                              "status")
+    if "create" in st:
+        obj = st["create"]
+        res = STORE.by_kind(obj["apiVersion"], obj["kind"])
+        STORE.create(res, obj["metadata"].get("namespace"), obj, "fixture-controller",
+                     keep_status=True)
+    if "pod" in st:
+        obj = json.loads(json.dumps(st["pod"]))
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("namespace", "default")
+        key = (meta["namespace"], meta["name"])
+        meta.setdefault("uid", hashlib.md5(("%s/%s" % key).encode()).hexdigest())
+        meta.setdefault("creationTimestamp", rfc3339(now_ns()))
+        obj.setdefault("kind", "Pod")
+        obj.setdefault("apiVersion", "v1")
+        STATE["rv"] += 1
+        meta["resourceVersion"] = str(STATE["rv"])
+        ty = "MODIFIED" if key in STATE["pods"] else "ADDED"
+        STATE["pods"][key] = obj
+        STATE["events"].append((STATE["rv"], ty, obj))
+        if "logs" in st:
+            SCRIPT_LOGS[key] = st["logs"]
+        LOCK.notify_all()
+    if "delete_pod" in st:
+        key = tuple(st["delete_pod"])
+        obj = STATE["pods"].pop(key, None)
+        if obj is not None:
+            STATE["rv"] += 1
+            obj = dict(obj, metadata=dict(obj["metadata"], resourceVersion=str(STATE["rv"])))
+            STATE["events"].append((STATE["rv"], "DELETED", obj))
+            LOCK.notify_all()
 
 
 def clock():
@@ -374,6 +470,9 @@ def match_meta_fields(obj, selector):
         return True
     fields = {"metadata.name": obj["metadata"]["name"],
               "metadata.namespace": obj["metadata"].get("namespace", "")}
+    if obj.get("kind") == "Event":
+        for k in ("kind", "name", "namespace", "uid"):
+            fields["involvedObject." + k] = (obj.get("involvedObject") or {}).get(k, "")
     for term in selector.split(","):
         m = re.fullmatch(r"([\w.]+)(==|=|!=)(.*)", term.strip())
         if not m or m.group(1) not in fields:
@@ -448,7 +547,8 @@ def discovery(path, port):
                ("pods/log", "Pod", True, ["get"]),
                ("namespaces", "Namespace", False, ["get", "list"])]
     elif path == "/apis/apps/v1":
-        res = [(k, v[1], True, ["get", "list"]) for k, v in WORKLOADS.items() if v[0] == "apps"]
+        # served by the object store (discovered below); Jobs stay here
+        res = []
     elif path == "/apis/batch/v1":
         res = [("jobs", "Job", True, ["get", "list"])]
     gv = path[len("/apis/"):] if path.startswith("/apis/") else "v1"
@@ -640,7 +740,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.pod_log(m.group(1), m.group(2), q)
         m = re.fullmatch(r"/apis/(apps|batch)/v1/namespaces/([^/]+)/(\w+)/([^/]+)", path)
         if m:
-            return self.workload(*m.groups())
+            return self.workload(user, *m.groups(), q)
         m = re.fullmatch(r"/api/v1/namespaces/([^/]+)", path)
         if m and self.command == "GET":
             return self.send_json(200, {"kind": "Namespace", "apiVersion": "v1",
@@ -787,6 +887,8 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 if not match_labels(obj["metadata"].get("labels", {}), q.get("labelSelector")):
                     continue
+                if not match_meta_fields(obj, q.get("fieldSelector")):
+                    continue
                 out += json.dumps({"type": ty, "object": obj}).encode() + b"\n"
             self.chunk(out)
             t = time.time()
@@ -907,6 +1009,8 @@ class Handler(BaseHTTPRequestHandler):
             STATE["log_requests"] += 1
             nreq = STATE["log_requests"]
         pod = next((p for p in PODS if p["namespace"] == ns and p["name"] == name), None)
+        if obj is not None and (ns, name) in SCRIPT_LOGS:
+            return self.script_log(obj, SCRIPT_LOGS[(ns, name)], q)
         if obj is None or pod is None:
             return self.fail(404, "NotFound", 'pods "%s" not found' % name)
         every = SCEN.get("faults", {}).get("throttle_every")
@@ -1010,11 +1114,36 @@ class Handler(BaseHTTPRequestHandler):
                 wait = min(wait, max(0.0, (inst.ts(n) - now_ns()) / NS))
             time.sleep(max(wait, 0.001))
 
+    def script_log(self, obj, logs, q):
+        """The fixed log lines of a pod the script added (the kubelet keeps
+        the last instance's log for a crash-looping container)."""
+        names = [c["name"] for c in obj["spec"]["containers"]]
+        cname = q.get("container") or (names[0] if len(names) == 1 else None)
+        if cname is None:
+            return self.fail(400, "BadRequest",
+                             "a container name must be specified for pod %s, choose one of: [%s]"
+                             % (obj["metadata"]["name"], " ".join(names)))
+        if cname not in logs:
+            return self.fail(400, "BadRequest", 'container "%s" in pod "%s" is waiting to '
+                             'start: trying and failing to pull image'
+                             % (cname, obj["metadata"]["name"]))
+        lines = list(logs[cname])
+        if "tailLines" in q:
+            lines = lines[-int(q["tailLines"]):] if int(q["tailLines"]) else []
+        if q.get("timestamps") in ("true", "1"):
+            lines = ["%s %s" % (obj["metadata"]["creationTimestamp"], x) for x in lines]
+        body = "".join(x + "\n" for x in lines).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     # --- workloads --------------------------------------------------------
-    def workload(self, group, ns, kind, name):
-        if kind not in WORKLOADS or WORKLOADS[kind][0] != group:
-            return self.fail(404, "NotFound", "the server could not find the requested resource")
+    def workload(self, user, group, ns, kind, name, q):
         for w in SCEN.get("workloads", []):
+            if kind not in WORKLOADS or WORKLOADS[kind][0] != group:
+                break
             if w["kind"] == WORKLOADS[kind][1] and w["name"] == name and \
                     w.get("namespace", "default") == ns:
                 obj = {"kind": w["kind"], "apiVersion": group + "/v1",
@@ -1023,7 +1152,8 @@ class Handler(BaseHTTPRequestHandler):
                 if w.get("matchExpressions"):
                     obj["spec"]["selector"]["matchExpressions"] = w["matchExpressions"]
                 return self.send_json(200, obj)
-        self.fail(404, "NotFound", '%s.%s "%s" not found' % (kind, group, name))
+        # not a scenario workload: the object store's
+        self.objects(user, group, "v1", ns, kind, name, None, q)
 
 
 class Server(ThreadingHTTPServer):
@@ -1084,6 +1214,7 @@ def main():
         ctx.verify_mode = ssl.CERT_OPTIONAL
     srv = Server(("127.0.0.1", a.port), Handler, ctx)
     threading.Thread(target=clock, daemon=True).start()
+    threading.Thread(target=script, daemon=True).start()
     sys.stdout.write("listening on %d\n" % a.port)
     sys.stdout.flush()
     srv.serve_forever()
