@@ -1631,7 +1631,14 @@ static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
 		return 1;
 	while (p && (t->text[p - 1] == ' ' || t->text[p - 1] == '\t'))
 		p--;
-	return p && (t->text[p - 1] == ':' || t->text[p - 1] == '-');
+	if (!p)
+		return 0;
+	if (t->text[p - 1] == ':')
+		return 1;
+	/* A '-' is an entry only at the start of its line's content ("- "),
+	 * not the end of a plain key ("{app-}"). */
+	return t->text[p - 1] == '-' &&
+	       (p == 1 || strchr(" \t\n\r", t->text[p - 2]));
 }
 
 /*
