@@ -64,6 +64,23 @@ static void push_children(struct walk *w, const struct ynode *a,
 	}
 }
 
+/* No line break in s, as libyaml counts them: also NEL, LS and PS. */
+static int one_line(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n' || c == '\r')
+			return 0;
+		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0x85)
+			return 0;
+		if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+		    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9))
+			return 0;
+	}
+	return 1;
+}
+
 /* Spans inside the text; collect up to MAX_EDITS value scalars to edit. */
 static void check_spans(const struct yamltree *t, const struct ynode **edits,
 			size_t *nedits)
@@ -85,8 +102,7 @@ static void check_spans(const struct yamltree *t, const struct ynode **edits,
 			continue;
 		}
 		if (n->style == YSTYLE_PLAIN && n->end > n->start &&
-		    !memchr(t->text + n->start, '\n', n->end - n->start) &&
-		    !memchr(t->text + n->start, '\r', n->end - n->start) &&
+		    one_line(t->text + n->start, n->end - n->start) &&
 		    (n->len != n->end - n->start ||
 		     memcmp(t->text + n->start, n->value, n->len)))
 			fail("a one-line plain scalar's span is not its value",
