@@ -328,7 +328,8 @@ static void skip_properties(const struct yamltree *t, struct ynode *n)
 				p++;
 			} else if (bl) {
 				p += bl;
-				while (is_bom(p, end))
+				/* libyaml skips one, at column 0; a second is text */
+				if (is_bom(p, end))
 					p += 3;
 			} else if (*p == '#') {
 				while (p < end && !break_len(p, end))
