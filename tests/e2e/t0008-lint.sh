@@ -288,3 +288,13 @@ expect_eq "$rc:$(cat "$T/out")" "0:" "examples/k8s/clickhouse-backup-cronjobs.ya
 expect_err "^0 errors, 0 warnings in 2 files$" "the example's file and its Secret were both read"
 grep -q -- "--ping clickhouse-backup\|--ping, clickhouse-backup" "$TOP/examples/k8s/clickhouse-backup-cronjobs.yaml" && grep -q "backup, drill" "$TOP/examples/k8s/clickhouse-backup-cronjobs.yaml" && grep -q "backup prune\|backup, prune" "$TOP/examples/k8s/clickhouse-backup-cronjobs.yaml" \
 	&& ok "the example has the nightly backup with --ping, the drill and the prune" || not_ok "the example has the nightly backup with --ping, the drill and the prune"
+# The GitHub Actions drill: valid YAML, weekly, the drill with its ping
+# and key.
+$PY - "$TOP/examples/github/backup-drill.yml" <<'PYEOF' && ok "examples/github/backup-drill.yml runs the drill weekly with --ping and -k" || not_ok "examples/github/backup-drill.yml runs the drill weekly with --ping and -k"
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+cron = d[True]["schedule"][0]["cron"].split()   # YAML 1.1 reads "on" as true
+assert cron[2:4] == ["*", "*"] and cron[4] != "*", cron
+run = " ".join(s.get("run", "") for s in d["jobs"]["drill"]["steps"])
+assert "saasctl backup drill" in run and "--ping clickhouse-drill" in run and "-k " in run, run
+PYEOF
