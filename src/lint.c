@@ -1025,6 +1025,101 @@ static void rule_missing_ref(struct lint *l, const struct monorepo_app *app)
 	strbuf_release(&makers.configmaps);
 }
 
+/* ---- CronJobs that run saasctl backup ------------------------------------- */
+
+/* Does a command or args entry (a word, or a whole "sh -c" line) hold s? */
+static int words_have(const struct ynode *seq, const char *s)
+{
+	if (seq && seq->type == YNODE_SCALAR)
+		return seq->value && strstr(seq->value, s) != NULL;
+	for (size_t i = 0; i < node_count(seq); i++) {
+		const struct ynode *w = seq_item(seq, i);
+
+		if (w && w->type == YNODE_SCALAR && w->value && strstr(w->value, s))
+			return 1;
+	}
+	return 0;
+}
+
+static int container_has(const struct ynode *ct, const char *s)
+{
+	return words_have(ynode_get(ct, "command"), s) ||
+	       words_have(ynode_get(ct, "args"), s);
+}
+
+/*
+ * Something tells Healthchecks about the run: --ping (backup clickhouse,
+ * drill), the `saasctl run --check` wrapper (any job, prune included), or
+ * SAASCTL_BACKUPS_PING in env (backups.ping, read by backup clickhouse).
+ * A ping set by envFrom or by the image's saasctl.yaml cannot be seen
+ * here, so the rule is a warning.
+ */
+static int container_pings(const struct ynode *ct)
+{
+	const struct ynode *env = ynode_get(ct, "env");
+
+	if (container_has(ct, "--ping") || container_has(ct, "--check"))
+		return 1;
+	for (size_t k = 0; k < node_count(env); k++)
+		if (streq(ynode_str(seq_item(env, k), "name"), "SAASCTL_BACKUPS_PING"))
+			return 1;
+	return 0;
+}
+
+/*
+ * A backup from a CronJob runs unwatched: it must ping, or a night that
+ * fails (or never starts) goes unnoticed, and two runs must not overlap
+ * (the second would fail on the lock, or export the same data twice).
+ */
+static void rule_backup_cronjob(struct lint *l, const struct monorepo_app *app)
+{
+	for (size_t i = 0; i < app->nworkloads; i++) {
+		const struct monorepo_workload *w = &app->workloads[i];
+		const char *name = w->res->name ? w->res->name : "?";
+		const struct ynode *policy;
+		int runs = 0;
+
+		if (!streq(w->res->kind, "CronJob"))
+			continue;
+		for (size_t c = 0; c < w->ncontainers; c++) {
+			const struct ynode *ct = w->containers[c].node;
+
+			if (!container_has(ct, "saasctl") || !container_has(ct, "backup"))
+				continue;
+			runs = 1;
+			if (!container_pings(ct))
+				lint_add(l, w->res, ct,
+					 "container '%s' of CronJob '%s' runs "
+					 "'saasctl backup' without --ping: a run "
+					 "that fails or never starts goes unnoticed "
+					 "(add --ping CHECK, wrap it in 'saasctl run "
+					 "--check CHECK', or set SAASCTL_BACKUPS_PING)",
+					 w->containers[c].name ? w->containers[c].name : "?",
+					 name);
+		}
+		if (!runs)
+			continue;
+		policy = ynode_get(ynode_get(w->res->node, "spec"), "concurrencyPolicy");
+		if (policy && policy->type == YNODE_SCALAR &&
+		    streq(policy->value, "Forbid"))
+			continue;
+		if (policy && policy->type == YNODE_SCALAR)
+			lint_add(l, w->res, policy,
+				 "CronJob '%s' runs 'saasctl backup' with "
+				 "concurrencyPolicy '%s': %s; set "
+				 "concurrencyPolicy: Forbid",
+				 name, policy->value ? policy->value : "",
+				 streq(policy->value, "Replace")
+					 ? "a slow run is killed when the next one starts"
+					 : "a slow run and the next one overlap");
+		else
+			lint_add(l, w->res, NULL,
+				 "CronJob '%s' runs 'saasctl backup' without "
+				 "concurrencyPolicy (Allow): a slow run and the next "
+				 "one overlap; set concurrencyPolicy: Forbid", name);
+	}
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 /*
@@ -1050,6 +1145,7 @@ const struct lint_rule lint_rules[] = {
 	{ "deprecated-api", LINT_ERROR, "a removed or deprecated apiVersion", rule_deprecated_api, 0 },
 	{ "missing-ref", LINT_ERROR, "envFrom, env or a volume naming a ConfigMap or Secret that does not exist", rule_missing_ref, 1 },
 	{ "image-drift", LINT_WARNING, "workloads of one app on different tags of the same image", deploy_lint_image_drift, 0 },
+	{ "backup-cronjob", LINT_WARNING, "a CronJob running saasctl backup without --ping or concurrencyPolicy: Forbid", rule_backup_cronjob, 0 },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 

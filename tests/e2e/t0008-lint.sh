@@ -246,3 +246,55 @@ expect_out "^manifests/apps/partial/secret.sops.yaml:10:3: error: Secret 'app-en
 expect_out "^manifests/apps/stripped/secret.yaml:9:1: error: Secret 'docker-secret' has sops-encrypted values but no 'sops' metadata, so nothing can decrypt them" \
 	"sops values without their metadata are an error of their own"
 expect_no_out "base64 is not encryption" "no sops Secret is called plain base64"
+
+# backup-cronjob: each message names the CronJob and what to change;
+# --ping, 'saasctl run --check' and SAASCTL_BACKUPS_PING all count as a
+# ping; a CronJob that does not run 'saasctl backup' is left alone.
+saas -C "$L/backup-cronjob/bad" lint
+expect_rc 0 "backup-cronjob findings are warnings"
+expect_out "^manifests/apps/web/backup.yaml:13:15: warning: container 'backup' of CronJob 'clickhouse-backup' runs 'saasctl backup' without --ping: a run that fails or never starts goes unnoticed \(add --ping CHECK, wrap it in 'saasctl run --check CHECK', or set SAASCTL_BACKUPS_PING\) \[backup-cronjob\]$" \
+	"a backup CronJob without a ping is named at its container"
+expect_out "^manifests/apps/web/backup.yaml:1:1: warning: CronJob 'clickhouse-backup' runs 'saasctl backup' without concurrencyPolicy \(Allow\): a slow run and the next one overlap; set concurrencyPolicy: Forbid \[backup-cronjob\]$" \
+	"a backup CronJob without concurrencyPolicy is named"
+expect_out "^manifests/apps/web/backup.yaml:[0-9]+:22: warning: CronJob 'clickhouse-backup-prune' runs 'saasctl backup' with concurrencyPolicy 'Allow'" \
+	"concurrencyPolicy: Allow is named at its value"
+expect_out "container 'prune' of CronJob 'clickhouse-backup-prune' runs 'saasctl backup' without --ping" \
+	"a 'sh -c' command line running saasctl backup is seen"
+expect_no_out "usage-stats" "a CronJob that runs no backup has no backup-cronjob finding"
+expect_eq "$(grep -c 'backup-cronjob\]$' "$T/out")" 4 "four backup-cronjob findings, no more"
+BC=$T/bc
+cp -r "$L/backup-cronjob/good" "$BC"
+sed -i 's/concurrencyPolicy: Forbid/concurrencyPolicy: Replace/' "$BC/manifests/apps/web/backup.yaml"
+saas -C "$BC" lint
+expect_out "CronJob 'clickhouse-backup' runs 'saasctl backup' with concurrencyPolicy 'Replace': a slow run is killed when the next one starts; set concurrencyPolicy: Forbid \[backup-cronjob\]$" \
+	"concurrencyPolicy: Replace says the slow run is killed"
+sed -i 's/SAASCTL_BACKUPS_PING/SAASCTL_BACKUP_STORE/; s/saasctl run --check backup-prune -- //' "$BC/manifests/apps/web/backup.yaml"
+saas -C "$BC" lint
+expect_eq "$(grep -c 'without --ping' "$T/out")" 2 "without SAASCTL_BACKUPS_PING, or without 'saasctl run --check', the ping is missing"
+
+# The example CronJobs lint clean in an app, next to their sealed Secret.
+EX=$T/ex
+mkdir -p "$EX/manifests/apps/analytics" "$EX/keys"
+cp "$TOP/examples/k8s/clickhouse-backup-cronjobs.yaml" "$EX/manifests/apps/analytics/"
+printf 'project: acme\nsecrets: {recipients: [keys/cluster.pub]}\n' > "$EX/saasctl.yaml"
+saas keygen --name cluster --out "$EX/keys"
+saas keygen --name backup --out "$EX/keys"
+printf 'clickhouse-password=p\naws-access-key-id=a\naws-secret-access-key=s\nhc-ping-key=h\n' > "$EX/backup.env"
+saas -C "$EX" seal -n analytics --name clickhouse-backup --from-env-file "$EX/backup.env" \
+	--from-file "backup.key=$EX/keys/backup.key" -o "$EX/manifests/apps/analytics/secrets.sealed.yaml"
+expect_rc 0 "the example's Secret is sealed"
+saas -C "$EX" lint
+expect_eq "$rc:$(cat "$T/out")" "0:" "examples/k8s/clickhouse-backup-cronjobs.yaml lints clean"
+expect_err "^0 errors, 0 warnings in 2 files$" "the example's file and its Secret were both read"
+grep -q -- "--ping clickhouse-backup\|--ping, clickhouse-backup" "$TOP/examples/k8s/clickhouse-backup-cronjobs.yaml" && grep -q "backup, drill" "$TOP/examples/k8s/clickhouse-backup-cronjobs.yaml" && grep -q "backup prune\|backup, prune" "$TOP/examples/k8s/clickhouse-backup-cronjobs.yaml" \
+	&& ok "the example has the nightly backup with --ping, the drill and the prune" || not_ok "the example has the nightly backup with --ping, the drill and the prune"
+# The GitHub Actions drill: valid YAML, weekly, the drill with its ping
+# and key.
+$PY - "$TOP/examples/github/backup-drill.yml" <<'PYEOF' && ok "examples/github/backup-drill.yml runs the drill weekly with --ping and -k" || not_ok "examples/github/backup-drill.yml runs the drill weekly with --ping and -k"
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+cron = d[True]["schedule"][0]["cron"].split()   # YAML 1.1 reads "on" as true
+assert cron[2:4] == ["*", "*"] and cron[4] != "*", cron
+run = " ".join(s.get("run", "") for s in d["jobs"]["drill"]["steps"])
+assert "saasctl backup drill" in run and "--ping clickhouse-drill" in run and "-k " in run, run
+PYEOF
