@@ -38,6 +38,25 @@ static const char *mark(json_t *o)
 	return !strcmp(h, "healthy") || !*h ? "" : h;
 }
 
+/* "5m ago", "7h ago", "3d ago" from age_seconds. */
+static const char *ago(json_t *o, char *buf, size_t len)
+{
+	json_t *a = json_object_get(o, "age_seconds");
+	long long sec = json_integer_value(a);
+
+	if (!json_is_integer(a))
+		snprintf(buf, len, "at %s", s(o, "time"));
+	else if (sec < 0)
+		snprintf(buf, len, "in the future (%s)", s(o, "time"));
+	else if (sec < 7200)
+		snprintf(buf, len, "%lldm ago", sec / 60);
+	else if (sec < 2 * 86400)
+		snprintf(buf, len, "%lldh ago", sec / 3600);
+	else
+		snprintf(buf, len, "%lldd ago", sec / 86400);
+	return buf;
+}
+
 static void print_screen(FILE *f, json_t *doc)
 {
 	json_t *app, *x, *hc;
@@ -100,6 +119,24 @@ static void print_screen(FILE *f, json_t *doc)
 	fprintf(f, "\nhealthchecks  %s\n", s(hc, "state"));
 	json_array_foreach(json_object_get(hc, "checks"), j, x)
 		fprintf(f, "  %-30s %s\n", s(x, "name"), s(x, "status"));
+	x = json_object_get(doc, "backups");
+	fprintf(f, "backups       %s%s%s%s%s\n", s(x, "state"), *s(x, "store") ? "  " : "",
+		s(x, "store"), *mark(x) ? "  " : "", mark(x));
+	if (!strcmp(s(x, "state"), "ok")) {
+		json_t *nb = json_object_get(x, "newest"), *dr = json_object_get(x, "drill");
+		char age[32];
+
+		if (json_is_object(nb))
+			fprintf(f, "  newest    %s  %s\n", s(nb, "backup"),
+				ago(nb, age, sizeof(age)));
+		else
+			fprintf(f, "  newest    no complete backup\n");
+		if (json_is_object(dr))
+			fprintf(f, "  drill     %s  %s  %s\n", s(dr, "backup"),
+				s(dr, "verdict"), ago(dr, age, sizeof(age)));
+		else
+			fprintf(f, "  drill     never\n");
+	}
 	x = json_object_get(doc, "sources");
 	fprintf(f, "cluster       %s\n", s(x, "cluster"));
 	fprintf(f, "\n%s\n", s(doc, "health"));
@@ -232,6 +269,7 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		so.kube_error = ke.msg;
 	}
 	so.kc = kc;
+	so.store_url = monorepo_get(repo, "backups.store");
 	if (watch) {
 		if (!kc) {
 			status = cmd_fail(ctx, "--watch needs the cluster: %s", ke.msg);

@@ -2910,6 +2910,44 @@ out:
 	return ret;
 }
 
+/* The verdict, for `status` and whoever looks at the store later. */
+static int drill_record(struct store *st, const struct drill_result *r,
+			struct err *e)
+{
+	char t[32], summary[2400], *key = full_key(r->id, BACKUP_DRILL_KEY), *text;
+	json_t *j;
+	int ret;
+
+	now_rfc3339(t);
+	if (r->ok)
+		snprintf(summary, sizeof(summary), "%" PRIu64 " tables, %" PRIu64
+			 " partitions, %" PRIu64 " rows equal to the backup",
+			 r->tables, r->partitions, r->rows);
+	else
+		snprintf(summary, sizeof(summary), "%" PRIu64 " of %" PRIu64
+			 " tables differ from the backup (%" PRIu64 " partitions)%s%s",
+			 r->bad_tables, r->tables, r->bad_partitions,
+			 r->error[0] ? "; " : "", r->error);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+		      "format", "saasctl-drill/1", "time", t, "backup", r->id,
+		      "verdict", r->ok ? "ok" : "failed", "summary", summary,
+		      "tables", (json_int_t)r->tables,
+		      "partitions", (json_int_t)r->partitions,
+		      "rows", (json_int_t)r->rows,
+		      "bad_tables", (json_int_t)r->bad_tables,
+		      "bad_partitions", (json_int_t)r->bad_partitions);
+	text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	if (!text)
+		abort();
+	ret = store_put(st, key, text, strlen(text), 0, NULL, e);
+	if (ret < 0)
+		err_wrap(e, "cannot record the verdict in '%s'", key);
+	free(text);
+	free(key);
+	json_decref(j);
+	return ret;
+}
+
 int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 		 const struct drill_options *o, struct drill_result *r,
 		 struct err *e)
@@ -3073,7 +3111,54 @@ out:
 	free(maps.v);
 	json_decref(m);
 	backup_infos_release(&l);
+	if (ret == 0 && drill_record(st, r, e) < 0)
+		ret = -1;
 	if (ret < 0)
 		err_wrap(e, "drill '%s'", r->id[0] ? r->id : "newest");
+	return ret;
+}
+
+int backup_last_drill(struct store *st, struct drill_record *out, int *found,
+		      struct err *e)
+{
+	struct store_list l = { 0 };
+	struct strbuf b = STRBUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	*found = 0;
+	strbuf_init(&b, 0);
+	if (store_list(st, "", &l, e) < 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		const char *k = l.v[i].key, *slash = strchr(k, '/');
+		json_t *j;
+		const char *t, *v;
+		int f = 0;
+
+		if (!slash || strcmp(slash + 1, BACKUP_DRILL_KEY))
+			continue;
+		if (store_get_buffer(st, k, 1u << 20, &b, &f, e) < 0)
+			goto out;
+		j = f ? json_loadb(b.buf, b.len, 0, NULL) : NULL;
+		t = json_string_value(json_object_get(j, "time"));
+		v = json_string_value(json_object_get(j, "verdict"));
+		/* RFC 3339 in UTC: the strings order as the times do */
+		if (t && v && (!*found || strcmp(t, out->time) > 0)) {
+			*found = 1;
+			snprintf(out->time, sizeof(out->time), "%s", t);
+			snprintf(out->id, sizeof(out->id), "%.*s", (int)(slash - k), k);
+			out->ok = !strcmp(v, "ok");
+			snprintf(out->summary, sizeof(out->summary), "%s",
+				 json_string_value(json_object_get(j, "summary")) ?: "");
+		}
+		json_decref(j);
+	}
+	ret = 0;
+out:
+	store_list_release(&l);
+	strbuf_release(&b);
+	if (ret < 0)
+		err_wrap(e, "cannot read the drill records");
 	return ret;
 }

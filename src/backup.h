@@ -232,10 +232,24 @@ struct drill_result {
 	char scratch[512];		/* the scratch databases, ", "-separated */
 };
 
-/* id NULL: the newest complete backup. */
+/* id NULL: the newest complete backup. A drill that ran to a verdict
+ * records it in <id>/drill.json (saasctl-backup(5)), replacing the record
+ * of an earlier drill of the same backup; failing to write it is -1. */
 int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 		 const struct drill_options *o, struct drill_result *r,
 		 struct err *e);
+
+#define BACKUP_DRILL_KEY "drill.json"
+
+struct drill_record {
+	char id[64];		/* the backup drilled */
+	char time[32];		/* RFC 3339, UTC: when the drill ended */
+	int ok;
+	char summary[2400];
+};
+/* The newest drill record in the store; *found 0 when there is none. */
+int backup_last_drill(struct store *st, struct drill_record *out, int *found,
+		      struct err *e);
 
 /* ---- verify ---- */
 /*

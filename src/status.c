@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "gitops.h"
 #include "hc.h"
 #include "logs.h"
@@ -404,6 +405,84 @@ out:
 	return out;
 }
 
+/* {id, time, age_seconds} of an RFC 3339 time; degraded past max_days. */
+static json_t *aged(const char *id, const char *time, long long now,
+		    int max_days, enum status_health *h)
+{
+	long long t;
+	long nsec;
+	json_t *o = json_pack("{s:s, s:s}", "backup", id, "time", time);
+
+	if (kube_parse_time(time, &t, &nsec) == 0)
+		json_object_set_new(o, "age_seconds", json_integer(now - t));
+	if (kube_parse_time(time, &t, &nsec) < 0 || now - t > (long long)max_days * 86400)
+		worse(h, STATUS_DEGRADED);
+	return o;
+}
+
+static json_t *backups(const struct status_options *o, enum status_health *all)
+{
+	struct store *st = NULL;
+	struct backup_infos l = { 0 };
+	struct drill_record dr;
+	const struct backup_info *newest = NULL;
+	long long newest_t = 0;
+	struct err e = { { 0 } };
+	enum status_health bh = STATUS_HEALTHY;
+	json_t *out = NULL;
+	int found = 0;
+
+	if (!o->store_url || !*o->store_url)
+		return json_pack("{s:s}", "state", "not configured");
+	if (store_open(&st, o->store_url, &e) < 0 || backup_list(st, &l, &e) < 0 ||
+	    backup_last_drill(st, &dr, &found, &e) < 0) {
+		/* a store that cannot be read hides a backup that stopped */
+		worse(all, STATUS_DEGRADED);
+		out = json_pack("{s:s+, s:s}", "state", "unreachable: ", e.msg,
+				"store", o->store_url);
+		goto out;
+	}
+	out = json_pack("{s:s, s:s}", "state", "ok", "store", store_url(st));
+	/* by time, not by ID: --id names backups freely */
+	for (size_t i = 0; i < l.n; i++) {
+		long long t;
+		long nsec;
+
+		if (!l.v[i].complete || l.v[i].pruned ||
+		    kube_parse_time(l.v[i].time, &t, &nsec) < 0)
+			continue;
+		if (!newest || t >= newest_t) {
+			newest = &l.v[i];
+			newest_t = t;
+		}
+	}
+	if (newest) {
+		json_object_set_new(out, "newest", aged(newest->id, newest->time, o->now,
+							STATUS_BACKUP_MAX_DAYS, &bh));
+	} else {
+		json_object_set_new(out, "newest", json_null());
+		worse(&bh, STATUS_DEGRADED);
+	}
+	if (found) {
+		json_t *d = aged(dr.id, dr.time, o->now, STATUS_DRILL_MAX_DAYS, &bh);
+
+		json_object_set_new(d, "verdict", json_string(dr.ok ? "ok" : "failed"));
+		json_object_set_new(d, "summary", json_string(dr.summary));
+		json_object_set_new(out, "drill", d);
+		if (!dr.ok)
+			worse(&bh, STATUS_DEGRADED);
+	} else {
+		json_object_set_new(out, "drill", json_null());
+		worse(&bh, STATUS_DEGRADED);
+	}
+	add_state(out, "health", bh);
+	worse(all, bh);
+out:
+	backup_infos_release(&l);
+	store_close(st);
+	return out;
+}
+
 int status_collect(struct monorepo *repo, const struct status_options *o,
 		   json_t **out, enum status_health *health, struct err *e)
 {
@@ -467,8 +546,9 @@ int status_collect(struct monorepo *repo, const struct status_options *o,
 		worse(&all, h);
 		json_array_append_new(apps, j);
 	}
-	doc = json_pack("{s:o, s:o, s:o}", "apps", apps, "sources", sources,
-			"healthchecks", healthchecks(repo, &all));
+	doc = json_pack("{s:o, s:o, s:o, s:o}", "apps", apps, "sources", sources,
+			"healthchecks", healthchecks(repo, &all),
+			"backups", backups(o, &all));
 	apps = sources = NULL;
 	add_state(doc, "health", all);
 	*out = doc;

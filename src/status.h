@@ -23,11 +23,15 @@
  *                 the HPA's current/desired/max replicas
  *   certificates  cert-manager Certificates for the app's Ingress hosts:
  *                 status.notAfter, degraded under 14 days
- * And once: the Healthchecks checks of saasctl.yaml (Management API).
+ * And once: the Healthchecks checks of saasctl.yaml (Management API), and
+ * the backup store (backups.store): the newest complete backup and the
+ * newest drill record (saasctl-backup(5)), with their ages.
  *
  * Health: "healthy", "degraded" (drift, a certificate under 14 days, a
  * container restarted in the last hour, a rollout in progress, Flux
- * behind origin, a check in its grace period) or "failing" (a failed
+ * behind origin, a check in its grace period, no complete backup in the
+ * last STATUS_BACKUP_MAX_DAYS, no drill, a failed drill or none in the last
+ * STATUS_DRILL_MAX_DAYS, a store that cannot be read) or "failing" (a failed
  * rollout, a stuck pod, Flux Ready=False, an expired certificate, a check
  * down). Sources that are missing count as neither.
  */
@@ -41,6 +45,8 @@
 #include "monorepo.h"
 
 #define STATUS_CERT_WARN_DAYS 14
+#define STATUS_BACKUP_MAX_DAYS 2
+#define STATUS_DRILL_MAX_DAYS 14
 
 enum status_health {
 	STATUS_HEALTHY = 0,
@@ -53,6 +59,7 @@ struct status_options {
 	size_t napps;
 	struct kube_client *kc;		/* NULL: the cluster is not configured */
 	const char *kube_error;		/* why kc is NULL, for the report */
+	const char *store_url;		/* backups.store; NULL: not configured */
 	long long now;			/* seconds since the epoch (tests) */
 };
 

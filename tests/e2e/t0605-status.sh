@@ -139,6 +139,62 @@ saas status nope
 expect_rc 1 "an unknown app fails"
 expect_err "no app 'nope'" "naming it"
 
+# backups: the newest complete backup and the last drill, from the store
+saas status web
+expect_out '^backups       not configured$' "no store: backups not configured"
+S=$T/store
+hours() { date -u -d "@$(($now - $1 * 3600))" +%Y-%m-%dT%H:%M:%SZ; }
+backup() { # ID HOURS-AGO: a complete backup
+	mkdir -p "$S/$1"
+	printf '{"format": "saasctl-backup/2", "id": "%s", "time": "%s", "tables": [], "objects": []}' \
+		"$1" "$(hours "$2")" > "$S/$1/manifest.json"
+}
+drill() { # ID HOURS-AGO VERDICT
+	printf '{"format": "saasctl-drill/1", "backup": "%s", "time": "%s", "verdict": "%s", "summary": "s"}' \
+		"$1" "$(hours "$2")" "$3" > "$S/$1/drill.json"
+}
+backup old 100
+backup new 5
+mkdir -p "$S/newer/data" && echo x > "$S/newer/data/a.native.lz4"	# incomplete
+drill old 90 failed
+drill new 3 ok
+SAASCTL_BACKUP_STORE=file://$S saas status web
+expect_rc 0 "a backup of 5 hours and a passed drill of 3 hours: healthy"
+expect_out "^backups       ok  file://$S\$" "the store"
+expect_out '^  newest    new  5h ago$' "the newest complete backup and its age"
+expect_out '^  drill     new  ok  3h ago$' "the last drill, its verdict and age"
+SAASCTL_BACKUP_STORE=file://$S saas status web --json
+expect_eq "$(field 'd["backups"]["health"], d["backups"]["newest"]["backup"], d["backups"]["newest"]["age_seconds"] // 3600, d["backups"]["drill"]["verdict"]')" \
+	"('healthy', 'new', 5, 'ok')" "--json: the backups"
+backup new 49
+SAASCTL_BACKUP_STORE=file://$S saas status web
+expect_rc 3 "a newest backup older than 2 days: exit 3"
+expect_out '^backups       ok  file://[^ ]*  degraded$' "backups degraded"
+expect_out '^  newest    new  2d ago$' "its age in days"
+backup new 5
+drill new 2 failed
+SAASCTL_BACKUP_STORE=file://$S saas status web
+expect_rc 3 "a failed last drill: exit 3"
+expect_out '^  drill     new  failed  2h ago$' "the failed verdict"
+drill new $((15 * 24)) ok
+drill old $((16 * 24)) ok
+SAASCTL_BACKUP_STORE=file://$S saas status web
+expect_rc 3 "a last drill older than 14 days: exit 3"
+expect_out '^  drill     new  ok  15d ago$' "the newest drill record counts"
+rm "$S/new/drill.json" "$S/old/drill.json"
+SAASCTL_BACKUP_STORE=file://$S saas status web
+expect_rc 3 "no drill ever: exit 3"
+expect_out '^  drill     never$' "never drilled"
+rm -r "$S/new" "$S/old"
+drill newer 1 ok
+SAASCTL_BACKUP_STORE=file://$S saas status web
+expect_rc 3 "no complete backup: exit 3"
+expect_out '^  newest    no complete backup$' "says so"
+SAASCTL_BACKUP_STORE=s3://b/p AWS_ENDPOINT_URL=http://127.0.0.1:$(free_port) \
+	AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b saas status web
+expect_rc 3 "an unreachable store: exit 3"
+expect_out '^backups       unreachable: .*  s3://b/p$' "says so"
+
 # --watch: redrawn from watches
 scenario
 : > "$T/watch.out"

@@ -161,6 +161,9 @@ expect_out "^drill $INC: ok: 3 tables, 5 partitions, 3042 rows restored into dri
 expect_out '^ok +src\.events  3 partitions, 3035 rows$' "and a line per table"
 expect_out '^ok +src\.mv  1 partitions, 5 rows$' "a view's data is compared under the view's name"
 expect_eq "$(scratch drill_)" "" "the scratch database is dropped"
+drill_rec() { $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["backup"], r["verdict"], r["summary"], r["time"][:2])' "$T/store/$INC/drill.json"; }
+expect_eq "$(drill_rec)" "$INC ok 3 tables, 5 partitions, 3042 rows equal to the backup 20" \
+	"the verdict is recorded in the backup's drill.json"
 
 # the source changes after the backup: the drill compares with the manifest
 q "INSERT INTO src.events SELECT toDate('2024-04-01'), 99000 + number, 'apr' FROM numbers(7)"
@@ -211,6 +214,10 @@ expect_out "^drill $INC: FAILED: .*does not match its BLAKE2b" "the verdict give
 expect_err "does not match its BLAKE2b" "and so does the error"
 expect_eq "$(scratch drill_)" "" "no scratch database is left after a failure"
 expect_eq "$(hc_ping_get -1 'p["path"]')" "/$HCU/fail" "the failure is pinged as fail"
+case $(drill_rec) in
+"$INC failed "*"tables differ from the backup"*BLAKE2b*) ok "a failed drill is recorded too";;
+*) not_ok "a failed drill is recorded too" "$(cat "$T/store/$INC/drill.json")";;
+esac
 cp "$T/saved" "$f"
 
 # a changed checksum in the manifest
