@@ -1630,6 +1630,14 @@ static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
 
 	if (n->anchor || n->tag)
 		return 1;
+	/*
+	 * A value after its own ':' or '-' is at least in column 2. In column
+	 * 1 it is the implicit null of an explicit key ("? k" with no ':'),
+	 * which libyaml places at the next token, or at the end of the text:
+	 * a ':' before it belongs to another node.
+	 */
+	if (n->col == 1)
+		return 0;
 	while (p && (t->text[p - 1] == ' ' || t->text[p - 1] == '\t'))
 		p--;
 	if (!p)
