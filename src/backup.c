@@ -47,6 +47,12 @@ int backup_escape_name(struct strbuf *out, const char *name)
 	return 0;
 }
 
+/* A string member of a JSON object, or NULL when absent or not a string. */
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 static char *obj_key(const char *fmt_kind, const char *db, const char *table,
 		     const char *partition, int enc)
 {
@@ -90,7 +96,7 @@ static void now_rfc3339(char out[32])
 /* Both manifest versions read: /1 is /2 without references. */
 static int manifest_format_ok(json_t *m)
 {
-	const char *f = json_string_value(json_object_get(m, "format"));
+	const char *f = jstr(m, "format");
 
 	return f && (!strcmp(f, MANIFEST_FORMAT) || !strcmp(f, MANIFEST_FORMAT_V1));
 }
@@ -99,7 +105,7 @@ static int manifest_format_ok(json_t *m)
  * "backup" member names (always the holder itself: chains are flat). */
 static const char *obj_holder(json_t *obj, const char *id)
 {
-	const char *h = json_string_value(json_object_get(obj, "backup"));
+	const char *h = jstr(obj, "backup");
 
 	return h && *h ? h : id;
 }
@@ -414,8 +420,8 @@ int backup_lock(struct store *st, struct err *e)
 			goto out;
 		j = json_loadb(cur.buf, cur.len, 0, NULL);
 		pid = (long)json_integer_value(json_object_get(j, "pid"));
-		h = json_string_value(json_object_get(j, "host"));
-		since = json_string_value(json_object_get(j, "started"));
+		h = jstr(j, "host");
+		since = jstr(j, "started");
 		/* a run of this host that died: its lock is stale */
 		if (attempt == 0 && h && !strcmp(h, host) && pid > 0 &&
 		    kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
@@ -615,7 +621,7 @@ static int sink_none(void *ud, const void *data, size_t len, struct err *e)
 static int object_intact(struct store *st, const char *id, json_t *obj,
 			 int *intact, struct err *e)
 {
-	const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+	const char *rel = jstr(obj, "key") ?: "";
 	char *key = full_key(id, rel), hash[2 * HASH_BYTES + 1];
 	struct obj_reader rd;
 	int found = 0, ret = -1;
@@ -627,7 +633,7 @@ static int object_intact(struct store *st, const char *id, json_t *obj,
 		goto out;
 	if (found && or_finish(&rd, hash, e) == 0)
 		*intact = rd.size == (uint64_t)json_integer_value(json_object_get(obj, "size")) &&
-			!strcmp(hash, json_string_value(json_object_get(obj, "blake2b")) ?: "");
+			!strcmp(hash, jstr(obj, "blake2b") ?: "");
 	ret = 0;
 out:
 	or_release(&rd);
@@ -655,12 +661,12 @@ static json_t *journal_reuse(struct bk_run *b, struct bk_table *bt,
 	jp = json_object_get(b->journal, rel);
 	free(rel);
 	if (!jp ||
-	    strcmp(json_string_value(json_object_get(jp, "id")) ?: "", p->id) ||
-	    strcmp(json_string_value(json_object_get(jp, "fingerprint")) ?: "",
+	    strcmp(jstr(jp, "id") ?: "", p->id) ||
+	    strcmp(jstr(jp, "fingerprint") ?: "",
 		   p->fingerprint) ||
-	    strcmp(json_string_value(json_object_get(jp, "engine")) ?: "",
+	    strcmp(jstr(jp, "engine") ?: "",
 		   bt->t->engine) ||
-	    strcmp(json_string_value(json_object_get(jp, "structure")) ?: "",
+	    strcmp(jstr(jp, "structure") ?: "",
 		   bt->structure) ||
 	    (clickhouse_engine_is_mergetree(bt->t->engine) &&
 	     (uint64_t)json_integer_value(json_object_get(jp, "rows")) != p->rows) ||
@@ -1012,7 +1018,7 @@ static void recipients_of(json_t *enc, struct strbuf *out)
 		return;
 	ids = calloc(n, sizeof(*ids));
 	json_array_foreach(json_object_get(enc, "recipients"), i, rc)
-		ids[i] = (char *)(json_string_value(json_object_get(rc, "key_id")) ?: "");
+		ids[i] = (char *)(jstr(rc, "key_id") ?: "");
 	for (i = 1; i < n; i++)
 		for (size_t k = i; k > 0 && strcmp(ids[k - 1], ids[k]) > 0; k--) {
 			char *t = ids[k];
@@ -1063,7 +1069,7 @@ static int pick_base(struct bk_run *b, json_t **base, struct err *e)
 	}
 	if (load_manifest(b->st, id, &m, NULL, e) < 0)
 		goto out;
-	if (strcmp(json_string_value(json_object_get(m, "format")), MANIFEST_FORMAT)) {
+	if (strcmp(jstr(m, "format"), MANIFEST_FORMAT)) {
 		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
 			 "'%s' is a %s backup", id, MANIFEST_FORMAT_V1);
 		ret = 0;
@@ -1110,13 +1116,13 @@ static json_t *base_table_of(json_t *base, const struct bk_table *bt)
 	size_t i;
 
 	json_array_foreach(json_object_get(base, "tables"), i, jt)
-		if (!strcmp(json_string_value(json_object_get(jt, "database")) ?: "",
+		if (!strcmp(jstr(jt, "database") ?: "",
 			    bt->t->database) &&
-		    !strcmp(json_string_value(json_object_get(jt, "name")) ?: "",
+		    !strcmp(jstr(jt, "name") ?: "",
 			    bt->t->name) &&
-		    !strcmp(json_string_value(json_object_get(jt, "engine")) ?: "",
+		    !strcmp(jstr(jt, "engine") ?: "",
 			    bt->t->engine) &&
-		    !strcmp(json_string_value(json_object_get(jt, "structure")) ?: "",
+		    !strcmp(jstr(jt, "structure") ?: "",
 			    bt->structure))
 			return jt;
 	return NULL;
@@ -1138,9 +1144,9 @@ static json_t *reuse_partition(struct bk_run *b, struct bk_table *bt,
 	if (!bt->base_table)
 		return NULL;
 	json_array_foreach(json_object_get(bt->base_table, "partitions"), i, jp) {
-		if (strcmp(json_string_value(json_object_get(jp, "id")) ?: "", p->id))
+		if (strcmp(jstr(jp, "id") ?: "", p->id))
 			continue;
-		if (strcmp(json_string_value(json_object_get(jp, "fingerprint")) ?: "",
+		if (strcmp(jstr(jp, "fingerprint") ?: "",
 			   p->fingerprint) ||
 		    (clickhouse_engine_is_mergetree(bt->t->engine) &&
 		     (uint64_t)json_integer_value(json_object_get(jp, "rows")) != p->rows))
@@ -1233,7 +1239,7 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		if (pick_base(&b, &b.base, e) < 0)
 			goto out;
 		if (b.base) {
-			b.base_id = json_string_value(json_object_get(b.base, "id"));
+			b.base_id = jstr(b.base, "id");
 			snprintf(r->base, sizeof(r->base), "%s", b.base_id ?: "");
 			b.base_id = r->base;
 		}
@@ -1479,7 +1485,7 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 			continue;
 		}
 		free(bi->time);
-		bi->time = strdup(json_string_value(json_object_get(m, "time")) ?: "");
+		bi->time = strdup(jstr(m, "time") ?: "");
 		bi->rows = (uint64_t)json_integer_value(json_object_get(m, "rows"));
 		bi->tables = json_array_size(json_object_get(m, "tables"));
 		bi->encrypted = json_is_object(json_object_get(m, "encryption"));
@@ -1526,8 +1532,8 @@ static int unwrap_data_key(json_t *enc, const struct keys_secret *key,
 		return err_set(e, "backup '%s' is encrypted: give its key with -k KEYFILE",
 			       id);
 	json_array_foreach(json_object_get(enc, "recipients"), i, rc) {
-		const char *kid = json_string_value(json_object_get(rc, "key_id")) ?: "";
-		const char *b64 = json_string_value(json_object_get(rc, "data_key")) ?: "";
+		const char *kid = jstr(rc, "key_id") ?: "";
+		const char *b64 = jstr(rc, "data_key") ?: "";
 		unsigned char sealed[crypto_box_SEALBYTES + 32];
 		size_t n = 0;
 
@@ -1555,7 +1561,7 @@ static int unwrap_data_key(json_t *enc, const struct keys_secret *key,
 		strbuf_init(&ids, 0);
 		json_array_foreach(json_object_get(enc, "recipients"), i, rc)
 			strbuf_addf(&ids, "%s%s", i ? ", " : "",
-				    json_string_value(json_object_get(rc, "key_id")) ?: "?");
+				    jstr(rc, "key_id") ?: "?");
 		err_set(e, "backup '%s' is not encrypted to key %s (its recipients: %s)",
 			id, key->pub.id_hex, ids.buf ? ids.buf : "none");
 		strbuf_release(&ids);
@@ -1677,9 +1683,9 @@ int backup_verify(struct store *st, const char *id,
 		r->decrypted = r->encrypted;
 	}
 	json_array_foreach(json_object_get(m, "objects"), i, obj) {
-		const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+		const char *rel = jstr(obj, "key") ?: "";
 		const char *holder = obj_holder(obj, id);
-		const char *want = json_string_value(json_object_get(obj, "blake2b")) ?: "";
+		const char *want = jstr(obj, "blake2b") ?: "";
 		uint64_t want_size = (uint64_t)json_integer_value(json_object_get(obj, "size"));
 		char *key = full_key(holder, rel);
 		uint64_t size = 0;
@@ -1890,7 +1896,7 @@ int backup_prune(struct store *st, const struct prune_options *o,
 			continue;
 		if (load_manifest(st, g[i].id, &m, NULL, e) < 0)
 			goto out;
-		t = json_string_value(json_object_get(m, "time"));
+		t = jstr(m, "time");
 		if (parse_rfc3339(t, &g[i].time) < 0) {
 			err_set(e, "the manifest of '%s' has no valid time", g[i].id);
 			json_decref(m);
@@ -1923,7 +1929,7 @@ int backup_prune(struct store *st, const struct prune_options *o,
 		json_array_foreach(json_object_get(m, "objects"), k, obj)
 			refs[nrefs++] = (struct pr_ref){
 				full_key(obj_holder(obj, g[i].id),
-					 json_string_value(json_object_get(obj, "key")) ?: ""),
+					 jstr(obj, "key") ?: ""),
 				g[i].id };
 		json_decref(m);
 	}
@@ -2198,7 +2204,7 @@ static json_t *find_object(struct rs_run *rs, const char *rel)
 	size_t i;
 
 	json_array_foreach(objs, i, o)
-		if (!strcmp(json_string_value(json_object_get(o, "key")) ?: "", rel))
+		if (!strcmp(jstr(o, "key") ?: "", rel))
 			return o;
 	return NULL;
 }
@@ -2218,7 +2224,7 @@ static int rs_read_small(struct rs_run *rs, const char *rel, json_t *obj,
 	if (store_get(rs->st, key, or_feed, &rd, NULL, e) < 0 ||
 	    or_finish(&rd, hash, e) < 0)
 		goto out;
-	if (!obj || strcmp(hash, json_string_value(json_object_get(obj, "blake2b")) ?: "")) {
+	if (!obj || strcmp(hash, jstr(obj, "blake2b") ?: "")) {
 		err_set(e, "'%s' does not match its BLAKE2b in the manifest", rel);
 		goto out;
 	}
@@ -2316,7 +2322,7 @@ static int stage_object(struct rs_run *rs, const char *stage_q, const char *rel,
 		*e = pu.e;
 		goto out;
 	}
-	if (strcmp(pu.hash, json_string_value(json_object_get(obj, "blake2b")) ?: "")) {
+	if (strcmp(pu.hash, jstr(obj, "blake2b") ?: "")) {
 		err_set(e, "'%s' does not match its BLAKE2b in the manifest "
 			"(corrupt); nothing of it was restored", rel);
 		goto out;
@@ -2392,7 +2398,7 @@ static int target_foreign(struct rs_run *rs, const char *db, const char *table,
 		if (!mt && ps.v[i].rows == 0)
 			continue;
 		json_array_foreach(jparts, k, jp)
-			if (!strcmp(json_string_value(json_object_get(jp, "id")) ?: "",
+			if (!strcmp(jstr(jp, "id") ?: "",
 				    ps.v[i].id))
 				break;
 		if (k < json_array_size(jparts)) {
@@ -2415,7 +2421,7 @@ static int target_foreign(struct rs_run *rs, const char *db, const char *table,
 static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 			const char *table, struct err *e)
 {
-	const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
+	const char *engine = jstr(jt, "engine") ?: "";
 	json_t *jparts = json_object_get(jt, "partitions"), *jp;
 	int mt = clickhouse_engine_is_mergetree(engine);
 	char *tq = qname(db, table), *sq = NULL, stage[512];
@@ -2425,9 +2431,9 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 	snprintf(stage, sizeof(stage), "_saasctl_restore_%s", table);
 	sq = qname(db, stage);
 	json_array_foreach(jparts, i, jp) {
-		const char *pid = json_string_value(json_object_get(jp, "id")) ?: "";
+		const char *pid = jstr(jp, "id") ?: "";
 		json_t *obj = json_object_get(jp, "object");
-		const char *rel = json_string_value(json_object_get(obj, "key")) ?: "";
+		const char *rel = jstr(obj, "key") ?: "";
 		uint64_t want = ju64(jp, "rows"), sum_want = ju64(jp, "checksum");
 		uint64_t rows, sum, bytes = 0;
 		struct strbuf pq = STRBUF_INIT;
@@ -2521,7 +2527,7 @@ static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
 			      const char *table, struct err *e)
 {
 	struct strbuf sql = STRBUF_INIT, rw = STRBUF_INIT;
-	const char *rel = json_string_value(json_object_get(jt, "schema")) ?: "";
+	const char *rel = jstr(jt, "schema") ?: "";
 	int exists = 0, ret = -1;
 
 	strbuf_init(&sql, 0);
@@ -2651,11 +2657,11 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 
 	/* before touching anything: tables that hold other data */
 	json_array_foreach(tables, i, jt) {
-		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
-		const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
-		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
-		const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
-		const char *mv = json_string_value(json_object_get(jt, "inner_of"));
+		const char *sdb = jstr(jt, "database") ?: "";
+		const char *name = jstr(jt, "name") ?: "";
+		const char *kind = jstr(jt, "kind") ?: "";
+		const char *engine = jstr(jt, "engine") ?: "";
+		const char *mv = jstr(jt, "inner_of");
 		const char *db = map_db(o, sdb);
 		char *inner = NULL;
 		int exists = 0, foreign = 0;
@@ -2698,7 +2704,7 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 
 	/* databases */
 	json_array_foreach(tables, i, jt) {
-		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
+		const char *sdb = jstr(jt, "database") ?: "";
 		struct strbuf q = STRBUF_INIT;
 		int r2;
 
@@ -2711,9 +2717,9 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 	}
 	/* tables that hold data, then their data */
 	json_array_foreach(tables, i, jt) {
-		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
-		const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
-		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+		const char *sdb = jstr(jt, "database") ?: "";
+		const char *name = jstr(jt, "name") ?: "";
+		const char *kind = jstr(jt, "kind") ?: "";
 
 		if (strcmp(kind, "data") || json_object_get(jt, "inner_of") ||
 		    !table_wanted(o, sdb, name))
@@ -2722,9 +2728,9 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 			goto out;
 	}
 	json_array_foreach(tables, i, jt) {
-		const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
-		const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
-		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
+		const char *sdb = jstr(jt, "database") ?: "";
+		const char *name = jstr(jt, "name") ?: "";
+		const char *kind = jstr(jt, "kind") ?: "";
 
 		if (strcmp(kind, "data") || json_object_get(jt, "inner_of") ||
 		    !table_wanted(o, sdb, name))
@@ -2735,10 +2741,10 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 	/* views (with their inner tables' data), Distributed, queues */
 	for (int rank = 1; rank <= 3; rank++) {
 		json_array_foreach(tables, i, jt) {
-			const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
-			const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
-			const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
-			const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
+			const char *sdb = jstr(jt, "database") ?: "";
+			const char *name = jstr(jt, "name") ?: "";
+			const char *kind = jstr(jt, "kind") ?: "";
+			const char *engine = jstr(jt, "engine") ?: "";
 			const char *db = map_db(o, sdb);
 			json_t *inner_jt = NULL, *x;
 			size_t k;
@@ -2750,10 +2756,10 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 			if (create_from_schema(&rs, jt, db, name, e) < 0)
 				goto out;
 			json_array_foreach(tables, k, x) {
-				const char *of = json_string_value(json_object_get(x, "inner_of"));
+				const char *of = jstr(x, "inner_of");
 
 				if (of && !strcmp(of, name) &&
-				    !strcmp(json_string_value(json_object_get(x, "database")) ?: "", sdb))
+				    !strcmp(jstr(x, "database") ?: "", sdb))
 					inner_jt = x;
 			}
 			if (!inner_jt)
@@ -2825,10 +2831,10 @@ static int drill_table(struct rs_run *rs, const struct drill_options *o,
 		       json_t *jt, const char *scratch, struct drill_result *r,
 		       struct err *e)
 {
-	const char *sdb = json_string_value(json_object_get(jt, "database")) ?: "";
-	const char *name = json_string_value(json_object_get(jt, "name")) ?: "";
-	const char *engine = json_string_value(json_object_get(jt, "engine")) ?: "";
-	const char *mv = json_string_value(json_object_get(jt, "inner_of"));
+	const char *sdb = jstr(jt, "database") ?: "";
+	const char *name = jstr(jt, "name") ?: "";
+	const char *engine = jstr(jt, "engine") ?: "";
+	const char *mv = jstr(jt, "inner_of");
 	const char *shown = mv ? mv : name;
 	json_t *jparts = json_object_get(jt, "partitions"), *jp;
 	int mt = clickhouse_engine_is_mergetree(engine), exists = 0, ret = -1;
@@ -2859,7 +2865,7 @@ static int drill_table(struct rs_run *rs, const struct drill_options *o,
 		goto out;
 	}
 	json_array_foreach(jparts, i, jp) {
-		const char *pid = json_string_value(json_object_get(jp, "id")) ?: "";
+		const char *pid = jstr(jp, "id") ?: "";
 		uint64_t want = ju64(jp, "rows"), sum_want = ju64(jp, "checksum");
 		uint64_t got, sum;
 
@@ -2883,7 +2889,7 @@ static int drill_table(struct rs_run *rs, const struct drill_options *o,
 			size_t j;
 
 			json_array_foreach(jparts, j, jp)
-				if (!strcmp(json_string_value(json_object_get(jp, "id")) ?: "",
+				if (!strcmp(jstr(jp, "id") ?: "",
 					    ps.v[k].id))
 					break;
 			if (j < json_array_size(jparts) || !ps.v[k].rows)
@@ -2995,7 +3001,7 @@ int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 		goto out;
 	tables = json_object_get(m, "tables");
 	json_array_foreach(tables, i, jt) {
-		const char *db = json_string_value(json_object_get(jt, "database")) ?: "";
+		const char *db = jstr(jt, "database") ?: "";
 		size_t k;
 
 		for (k = 0; k < maps.n; k++)
@@ -3056,8 +3062,8 @@ int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 		snprintf(r->error, sizeof(r->error), "%s", re.msg);
 	}
 	json_array_foreach(tables, i, jt) {
-		const char *kind = json_string_value(json_object_get(jt, "kind")) ?: "";
-		const char *db = json_string_value(json_object_get(jt, "database")) ?: "";
+		const char *kind = jstr(jt, "kind") ?: "";
+		const char *db = jstr(jt, "database") ?: "";
 		size_t k;
 
 		if (strcmp(kind, "data"))
@@ -3141,8 +3147,8 @@ int backup_last_drill(struct store *st, struct drill_record *out, int *found,
 		if (store_get_buffer(st, k, 1u << 20, &b, &f, e) < 0)
 			goto out;
 		j = f ? json_loadb(b.buf, b.len, 0, NULL) : NULL;
-		t = json_string_value(json_object_get(j, "time"));
-		v = json_string_value(json_object_get(j, "verdict"));
+		t = jstr(j, "time");
+		v = jstr(j, "verdict");
 		/* RFC 3339 in UTC: the strings order as the times do */
 		if (t && v && (!*found || strcmp(t, out->time) > 0)) {
 			*found = 1;
@@ -3150,7 +3156,7 @@ int backup_last_drill(struct store *st, struct drill_record *out, int *found,
 			snprintf(out->id, sizeof(out->id), "%.*s", (int)(slash - k), k);
 			out->ok = !strcmp(v, "ok");
 			snprintf(out->summary, sizeof(out->summary), "%s",
-				 json_string_value(json_object_get(j, "summary")) ?: "");
+				 jstr(j, "summary") ?: "");
 		}
 		json_decref(j);
 	}
