@@ -25,6 +25,7 @@
 
 #define MANIFEST_FORMAT "saasctl-backup/2"
 #define MANIFEST_FORMAT_V1 "saasctl-backup/1"
+#define MANIFEST_FORMAT_SHARDS "saasctl-backup/3"	/* /2 with "shards" */
 #define HASH_BYTES 32
 #define MANIFEST_MAX (256u << 20)
 
@@ -53,13 +54,14 @@ static const char *jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static char *obj_key(const char *fmt_kind, const char *db, const char *table,
-		     const char *partition, int enc)
+/* prefix: "" or a shard's "shard-N/" */
+static char *obj_key(const char *prefix, const char *fmt_kind, const char *db,
+		     const char *table, const char *partition, int enc)
 {
 	struct strbuf k = STRBUF_INIT;
 
 	strbuf_init(&k, 0);
-	strbuf_addf(&k, "%s/", fmt_kind);
+	strbuf_addf(&k, "%s%s/", prefix, fmt_kind);
 	backup_escape_name(&k, db);
 	strbuf_addch(&k, '/');
 	backup_escape_name(&k, table);
@@ -93,12 +95,32 @@ static void now_rfc3339(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Both manifest versions read: /1 is /2 without references. */
+/* Every manifest version is read: /1 is /2 without references, /3 is /2
+ * with its tables in "shards". */
 static int manifest_format_ok(json_t *m)
 {
 	const char *f = jstr(m, "format");
 
-	return f && (!strcmp(f, MANIFEST_FORMAT) || !strcmp(f, MANIFEST_FORMAT_V1));
+	return f && (!strcmp(f, MANIFEST_FORMAT) || !strcmp(f, MANIFEST_FORMAT_V1) ||
+		     !strcmp(f, MANIFEST_FORMAT_SHARDS));
+}
+
+/* How many shards a manifest has: 1 for a backup of one server. */
+static size_t manifest_nshards(json_t *m)
+{
+	json_t *sh = json_object_get(m, "shards");
+
+	return json_is_array(sh) && json_array_size(sh) ? json_array_size(sh) : 1;
+}
+
+/* The tables of shard i (0-based) of a manifest. */
+static json_t *manifest_shard_tables(json_t *m, size_t i)
+{
+	json_t *sh = json_object_get(m, "shards");
+
+	if (json_is_array(sh) && json_array_size(sh))
+		return json_object_get(json_array_get(sh, i), "tables");
+	return i ? NULL : json_object_get(m, "tables");
 }
 
 /* The backup that holds an object of backup id: itself, or the one its
@@ -454,6 +476,9 @@ void backup_unlock(struct store *st)
 
 struct bk_table {
 	struct clickhouse_table *t;
+	struct clickhouse *ch;		/* its shard's server */
+	const char *prefix;		/* "", or "shard-N/" */
+	int shard;			/* 1-based; 0: one server */
 	char *mv;			/* an inner table: its view */
 	struct clickhouse_partitions parts;
 	json_t *jparts;			/* manifest entries, by index */
@@ -472,9 +497,22 @@ struct bk_job {
 	size_t table, part;
 };
 
+/* A shard of the backup (one for a backup of one server). */
+struct bk_shard {
+	struct clickhouse *ch;		/* the replica picked */
+	int n;				/* 1-based; 0: one server */
+	char prefix[32];		/* "", or "shard-N/" */
+	char version[64];
+	struct clickhouse_tables all;
+	json_t *base_tables;		/* the same shard of the base */
+	size_t first, ntables;		/* its tables in bk_run.tables */
+	uint64_t rows, bytes;
+};
+
 struct bk_run {
 	struct store *st;
-	struct clickhouse *ch;
+	struct bk_shard *shards;
+	size_t nshards;
 	const struct backup_options *o;
 	const char *id;
 	unsigned char *datakey;
@@ -575,9 +613,9 @@ static int fingerprint_now(struct bk_run *b, struct bk_table *bt,
 	struct clickhouse_partitions ps;
 
 	if (clickhouse_engine_is_mergetree(bt->t->engine))
-		return clickhouse_partition_fingerprint(b->ch, bt->t->database,
+		return clickhouse_partition_fingerprint(bt->ch, bt->t->database,
 							bt->t->name, pid, fp, e);
-	if (clickhouse_list_partitions(b->ch, bt->t->database, bt->t->name,
+	if (clickhouse_list_partitions(bt->ch, bt->t->database, bt->t->name,
 				       bt->t->engine, &ps, e) < 0)
 		return -1;
 	memcpy(fp, ps.v[0].fingerprint, 65);
@@ -657,7 +695,7 @@ static json_t *journal_reuse(struct bk_run *b, struct bk_table *bt,
 	*failed = 0;
 	if (!b->journal)
 		return NULL;
-	rel = obj_key("data", bt->t->database, bt->t->name, p->id, 0);
+	rel = obj_key(bt->prefix, "data", bt->t->database, bt->t->name, p->id, 0);
 	jp = json_object_get(b->journal, rel);
 	free(rel);
 	if (!jp ||
@@ -786,8 +824,8 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 	struct clickhouse_partition *p = &bt->parts.v[pi];
 	int mt = clickhouse_engine_is_mergetree(bt->t->engine);
 	const char *pid = mt ? p->id : NULL;
-	char *rel = obj_key("data", bt->t->database, bt->t->name, p->id,
-			    b->datakey != NULL);
+	char *rel = obj_key(bt->prefix, "data", bt->t->database, bt->t->name,
+			    p->id, b->datakey != NULL);
 	char *key = full_key(b->id, rel);
 	char fp1[65], fp2[65], hash[2 * HASH_BYTES + 1];
 	int ret = -1;
@@ -800,14 +838,14 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 
 		if (attempt && fingerprint_now(b, bt, pid, fp1, e) < 0)
 			goto out;
-		if (clickhouse_partition_stats(b->ch, bt->t->database,
+		if (clickhouse_partition_stats(bt->ch, bt->t->database,
 					       bt->t->name, pid, &rows, &sum, e) < 0)
 			goto out;
 		if (ow_open(&ow, b->st, key, b->datakey, rel, e) < 0) {
 			ow_abort(&ow);
 			goto out;
 		}
-		if (clickhouse_export_partition(b->ch, bt->t->database,
+		if (clickhouse_export_partition(bt->ch, bt->t->database,
 						bt->t->name, pid, ow_write, &ow,
 						&ex, e) < 0) {
 			ow_abort(&ow);
@@ -820,7 +858,7 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 		if (strcmp(fp1, fp2)) {
 			struct backup_event ev = { .kind = BACKUP_EV_RETRY,
 				.database = bt->t->database, .table = bt->t->name,
-				.partition = p->id };
+				.partition = p->id, .shard = bt->shard };
 
 			ow_abort(&ow);
 			pthread_mutex_lock(&b->mu);
@@ -872,7 +910,8 @@ static void table_done(struct bk_run *b, struct bk_table *bt, const char *error)
 	struct backup_event ev = { .kind = BACKUP_EV_TABLE,
 		.database = bt->t->database, .table = bt->t->name,
 		.rows = bt->rows, .bytes = bt->bytes, .error = error,
-		.done_bytes = b->done_bytes, .reused = bt->reused };
+		.done_bytes = b->done_bytes, .reused = bt->reused,
+		.shard = bt->shard };
 
 	emit(b, &ev);
 }
@@ -916,7 +955,7 @@ static void *worker(void *ud)
 				.table = bt->t->name,
 				.partition = bt->parts.v[job.part].id,
 				.rows = bt->parts.v[job.part].rows,
-				.bytes = bytes };
+				.bytes = bytes, .shard = bt->shard };
 
 			json_array_set_new(bt->jparts, job.part, entry);
 			json_array_append(b->objects, json_object_get(entry, "object"));
@@ -938,13 +977,13 @@ static int write_schema(struct bk_run *b, struct bk_table *bt, struct err *e)
 {
 	struct strbuf sql = STRBUF_INIT;
 	struct obj_writer ow;
-	char *rel = obj_key("schema", bt->t->database, bt->t->name, NULL,
-			    b->datakey != NULL);
+	char *rel = obj_key(bt->prefix, "schema", bt->t->database, bt->t->name,
+			    NULL, b->datakey != NULL);
 	char *key = full_key(b->id, rel);
 	int ret = -1;
 
 	strbuf_init(&sql, 0);
-	if (clickhouse_show_create(b->ch, bt->t->database, bt->t->name, &sql, e) < 0)
+	if (clickhouse_show_create(bt->ch, bt->t->database, bt->t->name, &sql, e) < 0)
 		goto out;
 	if (ow_open(&ow, b->st, key, b->datakey, rel, e) < 0) {
 		ow_abort(&ow);
@@ -1069,9 +1108,17 @@ static int pick_base(struct bk_run *b, json_t **base, struct err *e)
 	}
 	if (load_manifest(b->st, id, &m, NULL, e) < 0)
 		goto out;
-	if (strcmp(jstr(m, "format"), MANIFEST_FORMAT)) {
+	if (!strcmp(jstr(m, "format"), MANIFEST_FORMAT_V1)) {
 		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
 			 "'%s' is a %s backup", id, MANIFEST_FORMAT_V1);
+		ret = 0;
+		goto out;
+	}
+	if (manifest_nshards(m) != b->nshards) {
+		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
+			 "'%s' has %zu shard%s, this backup %zu", id,
+			 manifest_nshards(m), manifest_nshards(m) > 1 ? "s" : "",
+			 b->nshards);
 		ret = 0;
 		goto out;
 	}
@@ -1110,12 +1157,13 @@ out:
 	return ret;
 }
 
-static json_t *base_table_of(json_t *base, const struct bk_table *bt)
+/* bt's entry in the tables of its shard in the base. */
+static json_t *base_table_of(json_t *base_tables, const struct bk_table *bt)
 {
 	json_t *jt;
 	size_t i;
 
-	json_array_foreach(json_object_get(base, "tables"), i, jt)
+	json_array_foreach(base_tables, i, jt)
 		if (!strcmp(jstr(jt, "database") ?: "",
 			    bt->t->database) &&
 		    !strcmp(jstr(jt, "name") ?: "",
@@ -1171,27 +1219,157 @@ static json_t *reuse_partition(struct bk_run *b, struct bk_table *bt,
 	return NULL;
 }
 
+/* A URL as a manifest or a message may show it: without user:password@. */
+static char *url_public(const char *url)
+{
+	const char *host = strstr(url, "://"), *at, *end;
+	char *out = NULL;
+
+	host = host ? host + 3 : url;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (!at)
+		return strdup(url);
+	if (asprintf(&out, "%.*s%s", (int)(host - url), url, at + 1) < 0)
+		abort();
+	return out;
+}
+
+typedef void (*replica_fn)(void *ud, int shard, const char *url,
+			   const char *error);
+
+/*
+ * The first replica of shard sh (1-based n; 0: one server) that answers,
+ * and its version. tried hears of each replica that does not, and of the
+ * one picked.
+ */
+static int pick_replica(const struct backup_shard *sh, int n,
+			struct clickhouse **out, char *version, size_t vlen,
+			replica_fn tried, void *ud, struct err *e)
+{
+	struct strbuf why = STRBUF_INIT;
+	int ret = -1;
+
+	*out = NULL;
+	strbuf_init(&why, 0);
+	if (!sh->nreplicas) {
+		err_set(e, "shard %d has no server", n);
+		goto out;
+	}
+	for (size_t i = 0; i < sh->nreplicas; i++) {
+		struct clickhouse *ch = &sh->replicas[i];
+		struct err re = { "" };
+		char *pub = url_public(ch->url);
+
+		if (clickhouse_version(ch, version, vlen, &re) == 0) {
+			if (tried)
+				tried(ud, n, pub, NULL);
+			free(pub);
+			*out = ch;
+			ret = 0;
+			goto out;
+		}
+		if (tried)
+			tried(ud, n, pub, re.msg);
+		strbuf_addf(&why, "%s'%s': %s", why.len ? "; " : "", pub, re.msg);
+		free(pub);
+		if (sh->nreplicas == 1)
+			*e = re;
+	}
+	if (sh->nreplicas > 1)
+		err_set(e, "no replica answers: %s", why.buf);
+out:
+	if (ret < 0 && n)
+		err_wrap(e, "shard %d", n);
+	strbuf_release(&why);
+	return ret;
+}
+
+static void bk_replica(void *ud, int shard, const char *url, const char *error)
+{
+	struct bk_run *b = ud;
+	struct backup_event ev = { .kind = BACKUP_EV_REPLICA, .shard = shard,
+		.url = url, .error = error };
+
+	emit(b, &ev);
+}
+
+/* The "tables" of a manifest: one shard's. */
+static json_t *tables_json(struct bk_run *b, const struct bk_shard *sh)
+{
+	json_t *jtables = json_array();
+
+	for (size_t i = sh->first; i < sh->first + sh->ntables; i++) {
+		struct bk_table *bt = &b->tables[i];
+		json_t *jt = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:O}",
+				       "database", bt->t->database, "name",
+				       bt->t->name, "engine", bt->t->engine,
+				       "kind", clickhouse_kind_name(bt->t->kind),
+				       "schema", bt->schema_key, "rows",
+				       (json_int_t)bt->rows, "bytes",
+				       (json_int_t)bt->bytes, "partitions",
+				       bt->jparts);
+
+		if (bt->mv)
+			json_object_set_new(jt, "inner_of", json_string(bt->mv));
+		json_object_set_new(jt, "structure", json_string(bt->structure));
+		json_array_append_new(jtables, jt);
+	}
+	return jtables;
+}
+
+/* A list of the URLs of a shard's replicas, without credentials. */
+static json_t *replicas_json(const struct backup_shard *sh)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sh->nreplicas; i++) {
+		char *pub = url_public(sh->replicas[i].url);
+
+		json_array_append_new(a, json_string(pub));
+		free(pub);
+	}
+	return a;
+}
+
 int backup_run(struct store *st, struct clickhouse *ch,
 	       const struct backup_options *o, struct backup_result *r,
 	       struct err *e)
 {
-	struct clickhouse_tables all = { 0 };
+	struct backup_shard one = { ch, 1 };
+
+	return backup_run_shards(st, &one, 1, o, r, e);
+}
+
+int backup_run_shards(struct store *st, const struct backup_shard *shards,
+		      size_t nshards, const struct backup_options *o,
+		      struct backup_result *r, struct err *e)
+{
 	struct bk_run b;
-	char version[64] = "", started[32], finished[32];
+	char started[32], finished[32];
 	pthread_t *threads = NULL;
 	int nthreads, locked = 0, ret = -1;
 	json_t *manifest = NULL, *jtables = NULL;
 	char *text = NULL, *mkey = NULL;
+	size_t ntables_all = 0;
+	struct bk_job **sjobs = NULL;
+	size_t *nsjobs = NULL;
 
 	memset(&b, 0, sizeof(b));
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&b.mu, NULL);
 	b.st = st;
-	b.ch = ch;
 	b.o = o;
 	b.r = r;
 	b.objects = json_array();
 	b.bases = json_object();
+	b.nshards = nshards;
+	b.shards = calloc(nshards + 1, sizeof(*b.shards));
+	sjobs = calloc(nshards + 1, sizeof(*sjobs));
+	nsjobs = calloc(nshards + 1, sizeof(*nsjobs));
+	if (!b.shards || !sjobs || !nsjobs)
+		abort();
+	r->shards = nshards;
 	now_rfc3339(started);
 	if (o->id) {
 		snprintf(r->id, sizeof(r->id), "%s", o->id);
@@ -1203,11 +1381,30 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		strftime(r->id, sizeof(r->id), "%Y%m%dT%H%M%SZ", &tm);
 	}
 	b.id = r->id;
+	if (!nshards) {
+		err_set(e, "no ClickHouse server to back up");
+		goto out;
+	}
 	if (store_key_check(r->id, e) < 0 || strchr(r->id, '/')) {
 		err_set(e, "'%s' is not a usable backup ID", r->id);
 		goto out;
 	}
-	if (http_global_init(e) < 0 || backup_lock(st, e) < 0)
+	if (http_global_init(e) < 0)
+		goto out;
+	/* every shard answers before anything is written */
+	for (size_t s = 0; s < nshards; s++) {
+		struct bk_shard *sh = &b.shards[s];
+		int quiet = nshards == 1 && shards[s].nreplicas == 1;
+
+		sh->n = nshards > 1 ? (int)s + 1 : 0;
+		if (sh->n)
+			snprintf(sh->prefix, sizeof(sh->prefix), "shard-%d/", sh->n);
+		if (pick_replica(&shards[s], sh->n, &sh->ch, sh->version,
+				 sizeof(sh->version), quiet ? NULL : bk_replica,
+				 &b, e) < 0)
+			goto out;
+	}
+	if (backup_lock(st, e) < 0)
 		goto out;
 	locked = 1;
 	if (o->resume && resume_pick(&b, e) < 0)
@@ -1242,11 +1439,18 @@ int backup_run(struct store *st, struct clickhouse *ch,
 			b.base_id = jstr(b.base, "id");
 			snprintf(r->base, sizeof(r->base), "%s", b.base_id ?: "");
 			b.base_id = r->base;
+			for (size_t s = 0; s < nshards; s++)
+				b.shards[s].base_tables = manifest_shard_tables(b.base, s);
 		}
 	}
-	if (clickhouse_version(ch, version, sizeof(version), e) < 0 ||
-	    clickhouse_list_tables(ch, NULL, &all, e) < 0)
-		goto out;
+	for (size_t s = 0; s < nshards; s++) {
+		if (clickhouse_list_tables(b.shards[s].ch, NULL, &b.shards[s].all, e) < 0) {
+			if (b.shards[s].n)
+				err_wrap(e, "shard %d", b.shards[s].n);
+			goto out;
+		}
+		ntables_all += b.shards[s].all.n;
+	}
 	if (o->nrecipients) {
 		b.datakey = sodium_malloc(32);
 		if (!b.datakey) {
@@ -1255,19 +1459,28 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		}
 		randombytes_buf(b.datakey, 32);
 	}
-	b.tables = calloc(all.n + 1, sizeof(*b.tables));
-	for (size_t i = 0; i < all.n; i++) {
-		struct clickhouse_table *t = &all.v[i];
-		struct bk_table *bt;
+	b.tables = calloc(ntables_all + 1, sizeof(*b.tables));
+	for (size_t s = 0; s < nshards; s++) {
+		struct bk_shard *sh = &b.shards[s];
 
-		if (t->kind == CLICKHOUSE_SKIP || !table_selected(o, t))
-			continue;
-		bt = &b.tables[b.ntables++];
-		bt->t = t;
-		bt->jparts = json_array();
-		if (is_inner(t->name) &&
-		    !(bt->mv = inner_owner(ch, t->database, t->name, e)))
-			goto out;
+		sh->first = b.ntables;
+		for (size_t i = 0; i < sh->all.n; i++) {
+			struct clickhouse_table *t = &sh->all.v[i];
+			struct bk_table *bt;
+
+			if (t->kind == CLICKHOUSE_SKIP || !table_selected(o, t))
+				continue;
+			bt = &b.tables[b.ntables++];
+			bt->t = t;
+			bt->ch = sh->ch;
+			bt->prefix = sh->prefix;
+			bt->shard = sh->n;
+			bt->jparts = json_array();
+			if (is_inner(t->name) &&
+			    !(bt->mv = inner_owner(sh->ch, t->database, t->name, e)))
+				goto out;
+		}
+		sh->ntables = b.ntables - sh->first;
 	}
 	if (!b.ntables) {
 		err_set(e, "no table matches");
@@ -1276,17 +1489,19 @@ int backup_run(struct store *st, struct clickhouse *ch,
 	/* schemas first, then the partitions to export */
 	for (size_t i = 0; i < b.ntables; i++) {
 		struct bk_table *bt = &b.tables[i];
+		struct bk_shard *sh = &b.shards[bt->shard ? bt->shard - 1 : 0];
+		size_t s = (size_t)(sh - b.shards);
 
 		if (write_schema(&b, bt, e) < 0)
 			goto out;
 		if (bt->t->kind != CLICKHOUSE_DATA)
 			continue;
-		if (clickhouse_list_partitions(ch, bt->t->database, bt->t->name,
+		if (clickhouse_list_partitions(bt->ch, bt->t->database, bt->t->name,
 					       bt->t->engine, &bt->parts, e) < 0)
 			goto out;
 		if (b.base)
-			bt->base_table = base_table_of(b.base, bt);
-		b.jobs = realloc(b.jobs, (b.njobs + bt->parts.n + 1) * sizeof(*b.jobs));
+			bt->base_table = base_table_of(sh->base_tables, bt);
+		sjobs[s] = realloc(sjobs[s], (nsjobs[s] + bt->parts.n + 1) * sizeof(**sjobs));
 		for (size_t k = 0; k < bt->parts.n; k++) {
 			json_t *entry = reuse_partition(&b, bt, &bt->parts.v[k]);
 			int failed = 0;
@@ -1308,7 +1523,7 @@ int backup_run(struct store *st, struct clickhouse *ch,
 				goto out;
 			json_array_append_new(bt->jparts, entry ? entry : json_null());
 			if (!entry) {
-				b.jobs[b.njobs++] = (struct bk_job){ i, k };
+				sjobs[s][nsjobs[s]++] = (struct bk_job){ i, k };
 				bt->remaining++;
 				continue;
 			}
@@ -1320,10 +1535,26 @@ int backup_run(struct store *st, struct clickhouse *ch,
 			r->partitions++;
 		}
 	}
+	/* the shards' jobs interleaved: every shard is read from at once */
+	{
+		size_t total = 0, left;
+
+		for (size_t s = 0; s < nshards; s++)
+			total += nsjobs[s];
+		b.jobs = calloc(total + 1, sizeof(*b.jobs));
+		left = total;
+		for (size_t k = 0; left; k++)
+			for (size_t s = 0; s < nshards; s++)
+				if (k < nsjobs[s]) {
+					b.jobs[b.njobs++] = sjobs[s][k];
+					left--;
+				}
+	}
 	for (size_t i = 0; i < b.ntables; i++)
 		if (b.tables[i].t->kind == CLICKHOUSE_DATA && !b.tables[i].remaining)
 			table_done(&b, &b.tables[i], NULL);
-	nthreads = o->parallel > 0 ? o->parallel : 1;
+	/* --parallel is per shard */
+	nthreads = (o->parallel > 0 ? o->parallel : 1) * (int)nshards;
 	if ((size_t)nthreads > b.njobs)
 		nthreads = b.njobs ? (int)b.njobs : 1;
 	threads = calloc((size_t)nthreads, sizeof(*threads));
@@ -1333,8 +1564,13 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		pthread_join(threads[i], NULL);
 	r->tables = b.ntables;
 	for (size_t i = 0; i < b.ntables; i++) {
-		r->rows += b.tables[i].rows;
-		r->bytes += b.tables[i].bytes + b.tables[i].schema_size;
+		struct bk_table *bt = &b.tables[i];
+		struct bk_shard *sh = &b.shards[bt->shard ? bt->shard - 1 : 0];
+
+		r->rows += bt->rows;
+		r->bytes += bt->bytes + bt->schema_size;
+		sh->rows += bt->rows;
+		sh->bytes += bt->bytes + bt->schema_size;
 	}
 	if (r->failed_tables) {
 		err_set(e, "%" PRIu64 " of %zu tables failed; no manifest was "
@@ -1343,32 +1579,43 @@ int backup_run(struct store *st, struct clickhouse *ch,
 		goto out;
 	}
 
-	jtables = json_array();
-	for (size_t i = 0; i < b.ntables; i++) {
-		struct bk_table *bt = &b.tables[i];
-		json_t *jt = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:O}",
-				       "database", bt->t->database, "name",
-				       bt->t->name, "engine", bt->t->engine,
-				       "kind", clickhouse_kind_name(bt->t->kind),
-				       "schema", bt->schema_key, "rows",
-				       (json_int_t)bt->rows, "bytes",
-				       (json_int_t)bt->bytes, "partitions",
-				       bt->jparts);
-
-		if (bt->mv)
-			json_object_set_new(jt, "inner_of", json_string(bt->mv));
-		json_object_set_new(jt, "structure", json_string(bt->structure));
-		json_array_append_new(jtables, jt);
-	}
 	now_rfc3339(finished);
-	manifest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
-			     "format", MANIFEST_FORMAT, "id", r->id, "time",
-			     started, "finished", finished, "server_version",
-			     version, "tables_count", (json_int_t)b.ntables,
-			     "rows", (json_int_t)r->rows, "bytes",
-			     (json_int_t)r->bytes, "tables", jtables, "objects",
-			     json_incref(b.objects));
-	jtables = NULL;
+	manifest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
+			     "format", nshards > 1 ? MANIFEST_FORMAT_SHARDS :
+			     MANIFEST_FORMAT, "id", r->id, "time", started,
+			     "finished", finished, "server_version",
+			     b.shards[0].version, "tables_count",
+			     (json_int_t)b.ntables, "rows", (json_int_t)r->rows,
+			     "bytes", (json_int_t)r->bytes);
+	if (nshards > 1) {
+		json_t *jshards = json_array();
+
+		for (size_t s = 0; s < nshards; s++) {
+			struct bk_shard *sh = &b.shards[s];
+			char *pub = url_public(sh->ch->url);
+
+			json_array_append_new(jshards, json_pack(
+				"{s:i, s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:o}",
+				"shard", sh->n, "prefix", sh->prefix, "url", pub,
+				"replicas", replicas_json(&shards[s]),
+				"server_version", sh->version, "tables_count",
+				(json_int_t)sh->ntables, "rows", (json_int_t)sh->rows,
+				"bytes", (json_int_t)sh->bytes, "tables",
+				tables_json(&b, sh)));
+			free(pub);
+		}
+		json_object_set_new(manifest, "shards", jshards);
+	} else {
+		json_object_set_new(manifest, "tables", tables_json(&b, &b.shards[0]));
+		if (shards[0].nreplicas > 1) {
+			char *pub = url_public(b.shards[0].ch->url);
+
+			json_object_set_new(manifest, "url", json_string(pub));
+			json_object_set_new(manifest, "replicas", replicas_json(&shards[0]));
+			free(pub);
+		}
+	}
+	json_object_set(manifest, "objects", b.objects);
 	json_object_set_new(manifest, "encryption",
 			    b.datakey ? encryption_json(&b) : json_null());
 	json_object_set_new(manifest, "base", b.base ? json_string(b.base_id) : json_null());
@@ -1395,6 +1642,13 @@ out:
 		free(b.tables[i].mv);
 		free(b.tables[i].schema_key);
 	}
+	for (size_t s = 0; s < nshards; s++) {
+		clickhouse_tables_release(&b.shards[s].all);
+		free(sjobs[s]);
+	}
+	free(b.shards);
+	free(sjobs);
+	free(nsjobs);
 	free(b.tables);
 	free(b.jobs);
 	free(threads);
@@ -1408,7 +1662,6 @@ out:
 	json_decref(manifest);
 	free(text);
 	free(mkey);
-	clickhouse_tables_release(&all);
 	pthread_mutex_destroy(&b.mu);
 	if (ret < 0)
 		err_wrap(e, "backup");
@@ -1487,7 +1740,9 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 		free(bi->time);
 		bi->time = strdup(jstr(m, "time") ?: "");
 		bi->rows = (uint64_t)json_integer_value(json_object_get(m, "rows"));
-		bi->tables = json_array_size(json_object_get(m, "tables"));
+		bi->shards = manifest_nshards(m);
+		for (size_t s = 0; s < bi->shards; s++)
+			bi->tables += json_array_size(manifest_shard_tables(m, s));
 		bi->encrypted = json_is_object(json_object_get(m, "encryption"));
 		bi->server_version = strdup(json_string_value(
 			json_object_get(m, "server_version")) ?: "");
@@ -2059,6 +2314,9 @@ struct rs_run {
 	unsigned char *datakey;		/* its own; sodium_malloc, or NULL */
 	struct key_ring ring;		/* its own and its bases' */
 	struct restore_result *r;
+	int shard;			/* restoring shard N into its own server */
+	int merged;			/* every shard of a sharded backup into
+					   one server */
 };
 
 static const char *map_db(const struct restore_options *o, const char *db)
@@ -2369,10 +2627,72 @@ static void rs_emit(struct rs_run *rs, const char *db, const char *table,
 		    const char *part, const char *what, uint64_t rows,
 		    uint64_t bytes)
 {
-	struct restore_event ev = { db, table, part, what, rows, bytes };
+	struct restore_event ev = { .database = db, .table = table,
+		.partition = part, .what = what, .rows = rows, .bytes = bytes,
+		.shard = rs->shard };
 
 	if (rs->o->on_event)
 		rs->o->on_event(rs->o->ud, &ev);
+}
+
+/*
+ * What one server restores of a sharded manifest: each table once (the
+ * first shard's schema), each partition the sum of that partition over
+ * the shards (rows, and checksums added modulo 2^64 as ClickHouse's sum()
+ * does), with the objects of the shards that have rows in "objects". A
+ * manifest of one server: its "tables" (a new reference either way).
+ */
+static json_t *merged_tables(json_t *m)
+{
+	json_t *out, *jt, *jp;
+	size_t i, k;
+
+	if (!json_object_get(m, "shards"))
+		return json_incref(json_object_get(m, "tables"));
+	out = json_array();
+	for (size_t s = 0; s < manifest_nshards(m); s++) {
+		json_array_foreach(manifest_shard_tables(m, s), i, jt) {
+			json_t *mt = NULL, *x, *mparts;
+			size_t j;
+
+			json_array_foreach(out, j, x)
+				if (!strcmp(jstr(x, "database") ?: "", jstr(jt, "database") ?: "") &&
+				    !strcmp(jstr(x, "name") ?: "", jstr(jt, "name") ?: ""))
+					mt = x;
+			if (!mt) {
+				mt = json_deep_copy(jt);
+				json_object_set_new(mt, "partitions", json_array());
+				json_object_set_new(mt, "rows", json_integer(0));
+				json_array_append_new(out, mt);
+			}
+			json_object_set_new(mt, "rows", json_integer((json_int_t)(
+				ju64(mt, "rows") + ju64(jt, "rows"))));
+			mparts = json_object_get(mt, "partitions");
+			json_array_foreach(json_object_get(jt, "partitions"), k, jp) {
+				json_t *mp = NULL, *y;
+				char cs[24];
+
+				json_array_foreach(mparts, j, y)
+					if (!strcmp(jstr(y, "id") ?: "", jstr(jp, "id") ?: ""))
+						mp = y;
+				if (!mp) {
+					mp = json_pack("{s:s, s:I, s:s, s:[]}", "id",
+						       jstr(jp, "id") ?: "", (json_int_t)0,
+						       "checksum", "0", "objects");
+					json_array_append_new(mparts, mp);
+				}
+				snprintf(cs, sizeof(cs), "%" PRIu64,
+					 ju64(mp, "checksum") + ju64(jp, "checksum"));
+				json_object_set_new(mp, "checksum", json_string(cs));
+				json_object_set_new(mp, "rows", json_integer((json_int_t)(
+					ju64(mp, "rows") + ju64(jp, "rows"))));
+				if (ju64(jp, "rows"))
+					json_array_append(json_object_get(mp, "objects"),
+							  json_object_get(jp, "object"));
+			}
+		}
+	}
+	return out;
 }
 
 /*
@@ -2432,8 +2752,9 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 	sq = qname(db, stage);
 	json_array_foreach(jparts, i, jp) {
 		const char *pid = jstr(jp, "id") ?: "";
-		json_t *obj = json_object_get(jp, "object");
-		const char *rel = jstr(obj, "key") ?: "";
+		/* "objects": the shards' objects of a merged partition */
+		json_t *objs = json_object_get(jp, "objects");
+		size_t nobjs = objs ? json_array_size(objs) : 1;
 		uint64_t want = ju64(jp, "rows"), sum_want = ju64(jp, "checksum");
 		uint64_t rows, sum, bytes = 0;
 		struct strbuf pq = STRBUF_INIT;
@@ -2457,8 +2778,16 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 			   rs_sql(rs, e, "CREATE TABLE %s AS %s", sq, tq) < 0) {
 			goto out;
 		}
-		if (stage_object(rs, sq, rel, obj, &bytes, e) < 0)
-			goto out;
+		for (size_t k = 0; k < nobjs; k++) {
+			json_t *obj = objs ? json_array_get(objs, k) :
+				json_object_get(jp, "object");
+			uint64_t n = 0;
+
+			if (stage_object(rs, sq, jstr(obj, "key") ?: "", obj,
+					 &n, e) < 0)
+				goto out;
+			bytes += n;
+		}
 		if (stats_of(rs, db, stage, mt ? pid : NULL, &rows, &sum, e) < 0)
 			goto out;
 		if (rows != want || sum != sum_want) {
@@ -2541,8 +2870,19 @@ static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
 	if (rs_read_small(rs, rel, find_object(rs, rel), &sql, e) < 0)
 		goto out;
 	rewrite_dbs(rs->o, sql.buf, &rw);
-	if (rs_sql(rs, e, "%s", rw.buf) < 0)
+	if (rs_sql(rs, e, "%s", rw.buf) < 0) {
+		/* the shards' Distributed table, on a server that is not
+		 * in their cluster: its local tables hold everything now */
+		if (rs->merged && !strcmp(jstr(jt, "engine") ?: "", "Distributed")) {
+			struct restore_event ev = { .database = db, .table = table,
+				.what = "skipped", .note = e->msg };
+
+			if (rs->o->on_event)
+				rs->o->on_event(rs->o->ud, &ev);
+			ret = 0;
+		}
 		goto out;
+	}
 	rs->r->tables++;
 	rs_emit(rs, db, table, NULL, "created", 0, 0);
 	ret = 0;
@@ -2616,44 +2956,12 @@ static int table_wanted(const struct restore_options *o, const char *db,
 	return 0;
 }
 
-int restore_run(struct store *st, struct clickhouse *ch, const char *id,
-		const struct restore_options *o, struct restore_result *r,
-		struct err *e)
+/* Restore tables (a manifest's, or one shard's) into rs->ch. */
+static int restore_tables(struct rs_run *rs, json_t *tables, struct err *e)
 {
-	struct rs_run rs;
-	struct strbuf mb = STRBUF_INIT;
-	json_t *tables, *jt;
-	char *mkey = NULL;
+	const struct restore_options *o = rs->o;
+	json_t *jt;
 	size_t i;
-	int ret = -1;
-
-	memset(&rs, 0, sizeof(rs));
-	memset(r, 0, sizeof(*r));
-	rs.st = st;
-	rs.ch = ch;
-	rs.o = o;
-	rs.id = id;
-	rs.r = r;
-	strbuf_init(&mb, 0);
-	for (i = 0; i < o->ndb_map; i++) {
-		const char *eq = strchr(o->db_map[i], '=');
-
-		if (!eq || eq == o->db_map[i] || !eq[1]) {
-			err_set(e, "--db-map '%s' is not OLD=NEW", o->db_map[i]);
-			goto out;
-		}
-	}
-	if (store_key_check(id, e) < 0 || strchr(id, '/')) {
-		err_set(e, "'%s' is not a backup ID", id);
-		goto out;
-	}
-	if (load_manifest(st, id, &rs.manifest, NULL, e) < 0)
-		goto out;
-	if (http_global_init(e) < 0 ||
-	    ring_open(&rs.ring, rs.manifest, id, o->key, e) < 0)
-		goto out;
-	rs.datakey = rs.ring.v[0].key;
-	tables = json_object_get(rs.manifest, "tables");
 
 	/* before touching anything: tables that hold other data */
 	json_array_foreach(tables, i, jt) {
@@ -2669,18 +2977,18 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		if (strcmp(kind, "data") || !table_wanted(o, sdb, mv ? mv : name))
 			continue;
 		if (mv) {
-			if (table_exists(&rs, db, mv, &exists, e) < 0)
-				goto out;
-			if (exists && target_inner(&rs, db, mv, &inner, e) < 0)
-				goto out;
-		} else if (table_exists(&rs, db, name, &exists, e) < 0) {
-			goto out;
+			if (table_exists(rs, db, mv, &exists, e) < 0)
+				return -1;
+			if (exists && target_inner(rs, db, mv, &inner, e) < 0)
+				return -1;
+		} else if (table_exists(rs, db, name, &exists, e) < 0) {
+			return -1;
 		}
-		if (exists && target_foreign(&rs, db, inner ? inner : name, engine,
+		if (exists && target_foreign(rs, db, inner ? inner : name, engine,
 					     json_object_get(jt, "partitions"),
 					     &foreign, e) < 0) {
 			free(inner);
-			goto out;
+			return -1;
 		}
 		free(inner);
 		if (!foreign)
@@ -2689,17 +2997,17 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 			err_set(e, "table '%s.%s' exists and holds other data; "
 				"restore refuses to touch it without --drop-existing",
 				db, mv ? mv : name);
-			goto out;
+			return -1;
 		}
 		{
 			char *dq = qname(db, mv ? mv : name);
-			int r2 = rs_sql(&rs, e, "DROP TABLE %s", dq);
+			int r2 = rs_sql(rs, e, "DROP TABLE %s", dq);
 
 			free(dq);
 			if (r2 < 0)
-				goto out;
+				return -1;
 		}
-		rs_emit(&rs, db, mv ? mv : name, NULL, "dropped", 0, 0);
+		rs_emit(rs, db, mv ? mv : name, NULL, "dropped", 0, 0);
 	}
 
 	/* databases */
@@ -2710,10 +3018,10 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 
 		strbuf_init(&q, 0);
 		clickhouse_quote_ident(&q, map_db(o, sdb));
-		r2 = rs_sql(&rs, e, "CREATE DATABASE IF NOT EXISTS %s", q.buf);
+		r2 = rs_sql(rs, e, "CREATE DATABASE IF NOT EXISTS %s", q.buf);
 		strbuf_release(&q);
 		if (r2 < 0)
-			goto out;
+			return -1;
 	}
 	/* tables that hold data, then their data */
 	json_array_foreach(tables, i, jt) {
@@ -2724,8 +3032,8 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		if (strcmp(kind, "data") || json_object_get(jt, "inner_of") ||
 		    !table_wanted(o, sdb, name))
 			continue;
-		if (create_from_schema(&rs, jt, map_db(o, sdb), name, e) < 0)
-			goto out;
+		if (create_from_schema(rs, jt, map_db(o, sdb), name, e) < 0)
+			return -1;
 	}
 	json_array_foreach(tables, i, jt) {
 		const char *sdb = jstr(jt, "database") ?: "";
@@ -2735,8 +3043,8 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		if (strcmp(kind, "data") || json_object_get(jt, "inner_of") ||
 		    !table_wanted(o, sdb, name))
 			continue;
-		if (restore_data(&rs, jt, map_db(o, sdb), name, e) < 0)
-			goto out;
+		if (restore_data(rs, jt, map_db(o, sdb), name, e) < 0)
+			return -1;
 	}
 	/* views (with their inner tables' data), Distributed, queues */
 	for (int rank = 1; rank <= 3; rank++) {
@@ -2753,8 +3061,8 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 			if (!strcmp(kind, "data") || schema_rank(engine) != rank ||
 			    !table_wanted(o, sdb, name))
 				continue;
-			if (create_from_schema(&rs, jt, db, name, e) < 0)
-				goto out;
+			if (create_from_schema(rs, jt, db, name, e) < 0)
+				return -1;
 			json_array_foreach(tables, k, x) {
 				const char *of = jstr(x, "inner_of");
 
@@ -2764,20 +3072,122 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 			}
 			if (!inner_jt)
 				continue;
-			if (target_inner(&rs, db, name, &inner, e) < 0 ||
-			    restore_data(&rs, inner_jt, db, inner, e) < 0) {
+			if (target_inner(rs, db, name, &inner, e) < 0 ||
+			    restore_data(rs, inner_jt, db, inner, e) < 0) {
 				free(inner);
-				goto out;
+				return -1;
 			}
 			free(inner);
 		}
 	}
+	return 0;
+}
+
+static void rs_server(struct restore_options const *o, int shard,
+		      const char *url)
+{
+	struct restore_event ev = { .what = "server", .shard = shard, .url = url };
+
+	if (o->on_event)
+		o->on_event(o->ud, &ev);
+}
+
+static void rs_replica(void *ud, int shard, const char *url, const char *error)
+{
+	if (!error)
+		rs_server(ud, shard, url);
+}
+
+int restore_run(struct store *st, struct clickhouse *ch, const char *id,
+		const struct restore_options *o, struct restore_result *r,
+		struct err *e)
+{
+	struct backup_shard one = { ch, 1 };
+
+	return restore_run_shards(st, &one, 1, id, o, r, e);
+}
+
+int restore_run_shards(struct store *st, const struct backup_shard *shards,
+		       size_t n, const char *id,
+		       const struct restore_options *o,
+		       struct restore_result *r, struct err *e)
+{
+	struct rs_run rs;
+	struct clickhouse **chs = NULL;
+	json_t *tables = NULL;
+	size_t i, nshards;
+	int ret = -1;
+
+	memset(&rs, 0, sizeof(rs));
+	memset(r, 0, sizeof(*r));
+	rs.st = st;
+	rs.o = o;
+	rs.id = id;
+	rs.r = r;
+	for (i = 0; i < o->ndb_map; i++) {
+		const char *eq = strchr(o->db_map[i], '=');
+
+		if (!eq || eq == o->db_map[i] || !eq[1]) {
+			err_set(e, "--db-map '%s' is not OLD=NEW", o->db_map[i]);
+			goto out;
+		}
+	}
+	if (store_key_check(id, e) < 0 || strchr(id, '/')) {
+		err_set(e, "'%s' is not a backup ID", id);
+		goto out;
+	}
+	if (load_manifest(st, id, &rs.manifest, NULL, e) < 0)
+		goto out;
+	nshards = manifest_nshards(rs.manifest);
+	if (n != 1 && n != nshards) {
+		if (nshards == 1)
+			err_set(e, "backup '%s' is of one server: give one "
+				"ClickHouse URL, not %zu", id, n);
+		else
+			err_set(e, "backup '%s' has %zu shards: give one ClickHouse "
+				"URL per shard, or one to restore every shard into, "
+				"not %zu", id, nshards, n);
+		goto out;
+	}
+	if (http_global_init(e) < 0 ||
+	    ring_open(&rs.ring, rs.manifest, id, o->key, e) < 0)
+		goto out;
+	rs.datakey = rs.ring.v[0].key;
+	/* every server answers before anything is touched */
+	chs = calloc(n + 1, sizeof(*chs));
+	if (!chs)
+		abort();
+	for (i = 0; i < n; i++) {
+		char version[64];
+		int sn = n > 1 ? (int)i + 1 : 0;
+		int quiet = nshards == 1 && shards[i].nreplicas == 1;
+
+		if (pick_replica(&shards[i], sn, &chs[i], version, sizeof(version),
+				 quiet ? NULL : rs_replica, (void *)o, e) < 0)
+			goto out;
+	}
+	if (n == 1) {
+		rs.ch = chs[0];
+		rs.merged = nshards > 1;
+		tables = merged_tables(rs.manifest);
+		if (restore_tables(&rs, tables, e) < 0)
+			goto out;
+	} else {
+		for (i = 0; i < n; i++) {
+			rs.ch = chs[i];
+			rs.shard = (int)i + 1;
+			if (restore_tables(&rs, manifest_shard_tables(rs.manifest, i), e) < 0) {
+				err_wrap(e, "shard %d", rs.shard);
+				goto out;
+			}
+		}
+	}
 	ret = 0;
 out:
+	free(chs);
+	json_decref(tables);
 	ring_release(&rs.ring);
 	json_decref(rs.manifest);
-	strbuf_release(&mb);
-	free(mkey);
 	if (ret < 0)
 		err_wrap(e, "restore '%s'", id);
 	return ret;
@@ -2965,7 +3375,7 @@ int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 	struct rs_run rs;
 	struct strv_own { char **v; size_t n; } dbs = { 0 }, maps = { 0 };
 	size_t ncreated = 0, i;
-	json_t *m = NULL, *tables, *jt;
+	json_t *m = NULL, *tables = NULL, *jt;
 	struct err re = { "" };
 	int ret = -1;
 
@@ -2999,7 +3409,8 @@ int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 	}
 	if (load_manifest(st, id, &m, NULL, e) < 0)
 		goto out;
-	tables = json_object_get(m, "tables");
+	/* a sharded backup: every shard into the one server, added up */
+	tables = merged_tables(m);
 	json_array_foreach(tables, i, jt) {
 		const char *db = jstr(jt, "database") ?: "";
 		size_t k;
@@ -3115,6 +3526,7 @@ out:
 	}
 	free(dbs.v);
 	free(maps.v);
+	json_decref(tables);
 	json_decref(m);
 	backup_infos_release(&l);
 	if (ret == 0 && drill_record(st, r, e) < 0)

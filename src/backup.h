@@ -65,6 +65,30 @@
  * sealed to keys the backup machine does not hold), so resuming one
  * starts a new backup.
  *
+ * Shards: a backup of a cluster takes one server per shard (the first of
+ * its replicas that answers, saying which in the manifest) and puts each
+ * shard's objects under shard-N/ (N from 1, in the order given):
+ *
+ *   <id>/shard-N/schema/<db>/<table>.sql
+ *   <id>/shard-N/data/<db>/<table>/<partition>.native.lz4[.enc]
+ *
+ * Its partitions are exported by one pool of workers, the shards' jobs
+ * interleaved so that every shard is read at once; its one manifest
+ * (format 3) has a "shards" array, each with its tables, instead of
+ * "tables". One shard keeps the layout and manifest of one server (format
+ * 2). Every object is still listed in "objects" (keys with their shard-N/
+ * prefix), so verify and prune need not know about shards. An
+ * incremental compares each shard with the same shard of its base; a base
+ * with another number of shards makes a full backup.
+ *
+ * A sharded backup restores shard by shard into as many servers, or into
+ * one server: then a partition is the same partition of every shard, all
+ * their objects staged into one temporary table and checked against the
+ * sums of their rows and checksums before it is moved in, so their rows
+ * add up and a rerun still skips what is there. A Distributed table whose
+ * cluster that one server does not know is skipped with the server's
+ * reason. A drill does the latter.
+ *
  * Restore stages each partition into a temporary table, checks the
  * object's BLAKE2b (and, encrypted, its authentication) and the staged
  * rows and checksum, and only then moves the partition in (REPLACE
@@ -82,6 +106,9 @@ enum backup_event_kind {
 	BACKUP_EV_TABLE,	/* a table is done (or failed: error set) */
 	BACKUP_EV_PARTITION,	/* a partition is done */
 	BACKUP_EV_RETRY,	/* a partition changed during its export */
+	BACKUP_EV_REPLICA,	/* a shard's server was picked (error NULL),
+				   or a replica did not answer (error set);
+				   only for shards or replicas */
 };
 
 struct backup_event {
@@ -92,6 +119,8 @@ struct backup_event {
 	uint64_t reused;	/* BACKUP_EV_TABLE: partitions unchanged since
 				   the base, referenced and not exported */
 	const char *error;	/* NULL on success */
+	int shard;		/* 1-based; 0: a backup of one server */
+	const char *url;	/* BACKUP_EV_REPLICA: the replica */
 };
 /* Called from worker threads, one at a time. */
 typedef void (*backup_event_fn)(void *ud, const struct backup_event *ev);
@@ -124,6 +153,14 @@ struct backup_result {
 	char resumed[64];	/* resume: the backup continued, or "" */
 	uint64_t resumed_partitions;	/* taken from its journal */
 	char resume_note[200];	/* resume asked, a new backup made: why */
+	size_t shards;		/* 1 for one server */
+};
+
+/* A shard: its replicas, tried in order; the first that answers (SELECT
+ * version()) is the one read from, or restored into. */
+struct backup_shard {
+	struct clickhouse *replicas;
+	size_t nreplicas;
 };
 
 /*
@@ -135,6 +172,11 @@ struct backup_result {
 int backup_run(struct store *st, struct clickhouse *ch,
 	       const struct backup_options *o, struct backup_result *r,
 	       struct err *e);
+/* The same for shards[0..n): with n > 1 a sharded backup (see above); a
+ * shard none of whose replicas answers fails the backup. */
+int backup_run_shards(struct store *st, const struct backup_shard *shards,
+		      size_t n, const struct backup_options *o,
+		      struct backup_result *r, struct err *e);
 
 /* ---- the lock ---- */
 /* Take the lock (an exclusive create). A lock left by a dead process of
@@ -150,6 +192,7 @@ struct backup_info {
 	int pruned;		/* forgotten by prune; objects kept for others */
 	int encrypted;
 	uint64_t bytes, rows, tables;
+	uint64_t shards;	/* complete: 1 for one server */
 	char *server_version;	/* NULL when incomplete */
 };
 struct backup_infos {
@@ -163,8 +206,13 @@ void backup_infos_release(struct backup_infos *l);
 /* ---- restore ---- */
 struct restore_event {
 	const char *database, *table, *partition;
-	const char *what;	/* "created", "restored", "skipped", "verified" */
+	const char *what;	/* "created", "restored", "skipped", "dropped",
+				   "server" (url: a shard's server) */
 	uint64_t rows, bytes;
+	int shard;		/* restoring shard N into its own server; 0:
+				   one server, or every shard into one */
+	const char *url;	/* "server": the one picked */
+	const char *note;	/* why a table was skipped, or NULL */
 };
 typedef void (*restore_event_fn)(void *ud, const struct restore_event *ev);
 
@@ -189,6 +237,13 @@ struct restore_result {
 int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		const struct restore_options *o, struct restore_result *r,
 		struct err *e);
+/* A sharded backup into n servers: one per shard (shard N into
+ * shards[N-1]), or every shard into one (n == 1). Any other n fails
+ * before anything is touched; so does n > 1 for a backup of one server. */
+int restore_run_shards(struct store *st, const struct backup_shard *shards,
+		       size_t n, const char *id,
+		       const struct restore_options *o,
+		       struct restore_result *r, struct err *e);
 
 /* ---- drill ---- */
 /*
