@@ -67,12 +67,118 @@ static int open_clickhouse(struct cmd_ctx *ctx, struct monorepo *repo,
 		getenv("SAASCTL_CLICKHOUSE_URL");
 	const char *user = repo ? monorepo_get(repo, "clickhouse.user") :
 		getenv("SAASCTL_CLICKHOUSE_USER");
+	const char *const *const *groups = NULL;
+
+	/* a drill restores every shard into one server: the first one's */
+	if (!url && repo && monorepo_get_lists(repo, "clickhouse.shards", &groups))
+		url = groups[0][0];
 
 	if (!url)
 		return cmd_fail(ctx, "no ClickHouse URL (give --url, set "
 				"clickhouse.url or SAASCTL_CLICKHOUSE_URL)");
 	if (clickhouse_init(ch, url, user, NULL, &e) < 0)
 		return cmd_fail_err(ctx, &e);
+	return 0;
+}
+
+/* The ClickHouse servers of a backup or a restore, one per shard. */
+struct shards {
+	struct backup_shard *v;
+	size_t n;
+};
+
+static void shards_release(struct shards *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		for (size_t k = 0; k < s->v[i].nreplicas; k++)
+			clickhouse_release(&s->v[i].replicas[k]);
+		free(s->v[i].replicas);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* One shard: "URL" or "URL,URL..." (its replicas, in order). */
+static int shards_add(struct shards *s, const char *urls, const char *user,
+		      struct err *e)
+{
+	char *copy = strdup(urls), *tok, *save = NULL;
+	struct backup_shard *sh;
+	int ret = 0;
+
+	s->v = realloc(s->v, (s->n + 1) * sizeof(*s->v));
+	if (!copy || !s->v)
+		abort();
+	sh = &s->v[s->n++];
+	memset(sh, 0, sizeof(*sh));
+	for (tok = strtok_r(copy, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		sh->replicas = realloc(sh->replicas, (sh->nreplicas + 1) *
+				       sizeof(*sh->replicas));
+		if (!sh->replicas)
+			abort();
+		memset(&sh->replicas[sh->nreplicas], 0, sizeof(*sh->replicas));
+		ret = clickhouse_init(&sh->replicas[sh->nreplicas], tok, user, NULL, e);
+		if (!ret)
+			sh->nreplicas++;
+	}
+	if (!ret && !sh->nreplicas)
+		ret = err_set(e, "'%s' names no ClickHouse server", urls);
+	free(copy);
+	return ret;
+}
+
+/*
+ * Each --url is a shard (its replicas comma-separated); else
+ * clickhouse.shards (SAASCTL_CLICKHOUSE_SHARDS); else clickhouse.url
+ * (SAASCTL_CLICKHOUSE_URL).
+ */
+static int open_shards(struct cmd_ctx *ctx, struct monorepo *repo,
+		       const struct strv *flags, struct shards *out)
+{
+	struct err e = { "" };
+	const char *user = repo ? monorepo_get(repo, "clickhouse.user") :
+		getenv("SAASCTL_CLICKHOUSE_USER");
+	const char *url = repo ? monorepo_get(repo, "clickhouse.url") :
+		getenv("SAASCTL_CLICKHOUSE_URL");
+	const char *env = getenv("SAASCTL_CLICKHOUSE_SHARDS");
+	const char *const *const *groups = NULL;
+	size_t ngroups = repo ? monorepo_get_lists(repo, "clickhouse.shards",
+						   &groups) : 0;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (flags->n) {
+		for (size_t i = 0; i < flags->n && !r; i++)
+			r = shards_add(out, flags->v[i], user, &e);
+	} else if (ngroups) {
+		struct strbuf one = STRBUF_INIT;
+
+		strbuf_init(&one, 0);
+		for (size_t i = 0; i < ngroups && !r; i++) {
+			strbuf_reset(&one);
+			for (size_t k = 0; groups[i][k]; k++)
+				strbuf_addf(&one, "%s%s", k ? "," : "", groups[i][k]);
+			r = shards_add(out, one.buf, user, &e);
+		}
+		strbuf_release(&one);
+	} else if (!repo && env && *env) {
+		char *copy = strdup(env), *tok, *save = NULL;
+
+		for (tok = strtok_r(copy, " ", &save); tok && !r;
+		     tok = strtok_r(NULL, " ", &save))
+			r = shards_add(out, tok, user, &e);
+		free(copy);
+	} else if (url) {
+		r = shards_add(out, url, user, &e);
+	}
+	if (r < 0) {
+		shards_release(out);
+		return cmd_fail_err(ctx, &e);
+	}
+	if (!out->n)
+		return cmd_fail(ctx, "no ClickHouse URL (give --url, set "
+				"clickhouse.url or SAASCTL_CLICKHOUSE_URL)");
 	return 0;
 }
 
@@ -100,8 +206,30 @@ struct bk_out {
 static void on_event(void *ud, const struct backup_event *ev)
 {
 	struct bk_out *o = ud;
-	char sz[32];
+	char sz[32], shard[32] = "";
 
+	if (ev->kind == BACKUP_EV_REPLICA) {
+		if (ev->shard)
+			snprintf(shard, sizeof(shard), "shard %d ", ev->shard);
+		if (o->ctx->json) {
+			json_t *j = json_pack("{s:s, s:s, s:b}", "event", "replica",
+					      "url", ev->url, "ok", !ev->error);
+
+			if (ev->shard)
+				json_object_set_new(j, "shard", json_integer(ev->shard));
+			if (ev->error)
+				json_object_set_new(j, "error", json_string(ev->error));
+			json_dumpf(j, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(j);
+		} else if (ev->error) {
+			printf("down    %s%s: %s\n", shard, ev->url, ev->error);
+		} else {
+			printf("server  %s%s\n", shard, ev->url);
+		}
+		fflush(stdout);
+		return;
+	}
 	if (o->ctx->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s}", "event",
 				      ev->kind == BACKUP_EV_TABLE ? "table" :
@@ -109,6 +237,8 @@ static void on_event(void *ud, const struct backup_event *ev)
 				      "retry", "database", ev->database, "table",
 				      ev->table);
 
+		if (ev->shard)
+			json_object_set_new(j, "shard", json_integer(ev->shard));
 		if (ev->partition)
 			json_object_set_new(j, "partition", json_string(ev->partition));
 		if (ev->kind != BACKUP_EV_RETRY) {
@@ -141,15 +271,19 @@ static void on_event(void *ud, const struct backup_event *ev)
 	if (o->tty && !o->ctx->quiet)
 		fputs("\r\033[K", stderr);
 	human(sz, sizeof(sz), ev->bytes);
+	snprintf(shard, sizeof(shard), " (shard %d)", ev->shard);
+	if (!ev->shard)
+		shard[0] = '\0';
 	if (ev->error)
-		printf("failed  %s.%s: %s\n", ev->database, ev->table, ev->error);
+		printf("failed  %s.%s%s: %s\n", ev->database, ev->table, shard,
+		       ev->error);
 	else if (ev->reused)
-		printf("ok      %s.%s  %" PRIu64 " rows  %s  %" PRIu64
+		printf("ok      %s.%s%s  %" PRIu64 " rows  %s  %" PRIu64
 		       " unchanged partitions referenced\n", ev->database,
-		       ev->table, ev->rows, sz, ev->reused);
+		       ev->table, shard, ev->rows, sz, ev->reused);
 	else
-		printf("ok      %s.%s  %" PRIu64 " rows  %s\n", ev->database,
-		       ev->table, ev->rows, sz);
+		printf("ok      %s.%s%s  %" PRIu64 " rows  %s\n", ev->database,
+		       ev->table, shard, ev->rows, sz);
 	fflush(stdout);
 }
 
@@ -202,20 +336,20 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "resume", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct strv dbs = { 0 }, tables = { 0 }, enc = { 0 };
+	struct strv dbs = { 0 }, tables = { 0 }, enc = { 0 }, urls = { 0 };
 	const char *full_every = NULL;
 	int incremental = 0;
-	const char *url = NULL, *store_url = NULL, *ping = NULL;
+	const char *store_url = NULL, *ping = NULL;
 	struct monorepo *repo = NULL;
 	struct store *st = NULL;
-	struct clickhouse ch = { 0 };
+	struct shards shards = { 0 };
 	struct keys_public *recips = NULL;
 	struct backup_options o = { 0 };
 	struct backup_result r;
 	struct bk_out out = { ctx, 0, 0 };
 	struct hc hc;
 	int hc_on = 0, c, status = EXIT_FAIL;
-	char rid[37], summary[600], sz[32];
+	char rid[37], summary[600], sz[32], nshards[32] = "";
 	struct err e = { "" };
 	long parallel = 1;
 
@@ -223,7 +357,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case 'u': url = optarg; break;
+		case 'u': strv_add(&urls, optarg); break;
 		case 'd': strv_add(&dbs, optarg); break;
 		case 't': strv_add(&tables, optarg); break;
 		case 's': store_url = optarg; break;
@@ -274,7 +408,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	o.incremental = incremental;
 	if (open_store(ctx, repo, store_url, &st) != 0 ||
-	    open_clickhouse(ctx, repo, url, &ch) != 0 ||
+	    open_shards(ctx, repo, &urls, &shards) != 0 ||
 	    load_recipients(ctx, repo, &enc, &recips, &o.nrecipients) != 0)
 		goto done;
 	if (ping) {
@@ -297,7 +431,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	o.ud = &out;
 	out.tty = isatty(STDERR_FILENO);
 	out.t0 = clock_now_ms();
-	if (backup_run(st, &ch, &o, &r, &e) < 0) {
+	if (backup_run_shards(st, shards.v, shards.n, &o, &r, &e) < 0) {
 		if (out.tty && !ctx->quiet)
 			fputs("\r\033[K", stderr);
 		snprintf(summary, sizeof(summary), "%s", e.msg);
@@ -315,9 +449,11 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	human(sz, sizeof(sz), r.bytes);
+	if (r.shards > 1)
+		snprintf(nshards, sizeof(nshards), "%zu shards, ", r.shards);
 	snprintf(summary, sizeof(summary),
-		 "backup %s: %" PRIu64 " tables, %" PRIu64 " rows, %s in %.1f s",
-		 r.id, r.tables, r.rows, sz,
+		 "backup %s: %s%" PRIu64 " tables, %" PRIu64 " rows, %s in %.1f s",
+		 r.id, nshards, r.tables, r.rows, sz,
 		 (double)(clock_now_ms() - out.t0) / 1000.0);
 	if (r.base[0])
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
@@ -340,6 +476,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 				      "bytes", (json_int_t)r.bytes, "encrypted",
 				      o.nrecipients > 0);
 
+		json_object_set_new(j, "shards", json_integer((json_int_t)r.shards));
 		json_object_set_new(j, "base", r.base[0] ? json_string(r.base) : json_null());
 		json_object_set_new(j, "unchanged_partitions", json_integer((json_int_t)r.reused));
 		json_object_set_new(j, "resumed", json_boolean(r.resumed[0]));
@@ -360,8 +497,9 @@ done:
 	free(dbs.v);
 	free(tables.v);
 	free(enc.v);
+	free(urls.v);
 	free(recips);
-	clickhouse_release(&ch);
+	shards_release(&shards);
 	store_close(st);
 	monorepo_free(repo);
 	return status;
@@ -404,32 +542,34 @@ static int cmd_backup_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 		for (size_t i = 0; i < l.n; i++)
 			json_array_append_new(a, json_pack(
-				"{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I}", "id", l.v[i].id,
-				"time", l.v[i].time, "complete", l.v[i].complete,
-				"pruned", l.v[i].pruned,
+				"{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I}", "id",
+				l.v[i].id, "time", l.v[i].time, "complete",
+				l.v[i].complete, "pruned", l.v[i].pruned,
 				"encrypted", l.v[i].encrypted, "bytes",
 				(json_int_t)l.v[i].bytes, "rows",
 				(json_int_t)l.v[i].rows, "tables",
-				(json_int_t)l.v[i].tables));
+				(json_int_t)l.v[i].tables, "shards",
+				(json_int_t)l.v[i].shards));
 		json_dumpf(a, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(a);
 	} else {
 		if (l.n)
-			printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  %s\n", "ID", "TIME",
-			       "SIZE", "TABLES", "ROWS", "ENCRYPTED", "STATE");
+			printf("%-18s  %-20s  %10s  %6s  %6s  %12s  %-9s  %s\n", "ID",
+			       "TIME", "SIZE", "SHARDS", "TABLES", "ROWS",
+			       "ENCRYPTED", "STATE");
 		for (size_t i = 0; i < l.n; i++) {
 			char sz[32];
 
 			human(sz, sizeof(sz), l.v[i].bytes);
 			if (l.v[i].complete)
-				printf("%-18s  %-20s  %10s  %6" PRIu64 "  %12" PRIu64
-				       "  %-9s  complete\n", l.v[i].id, l.v[i].time,
-				       sz, l.v[i].tables, l.v[i].rows,
-				       l.v[i].encrypted ? "yes" : "no");
+				printf("%-18s  %-20s  %10s  %6" PRIu64 "  %6" PRIu64
+				       "  %12" PRIu64 "  %-9s  complete\n", l.v[i].id,
+				       l.v[i].time, sz, l.v[i].shards, l.v[i].tables,
+				       l.v[i].rows, l.v[i].encrypted ? "yes" : "no");
 			else
-				printf("%-18s  %-20s  %10s  %6s  %12s  %-9s  %s\n",
-				       l.v[i].id, l.v[i].time, sz, "-", "-", "-",
+				printf("%-18s  %-20s  %10s  %6s  %6s  %12s  %-9s  %s\n",
+				       l.v[i].id, l.v[i].time, sz, "-", "-", "-", "-",
 				       l.v[i].pruned ? "pruned" : "incomplete");
 		}
 	}
@@ -1064,7 +1204,28 @@ done:
 static void on_restore(void *ud, const struct restore_event *ev)
 {
 	struct cmd_ctx *ctx = ud;
+	char shard[32] = "";
 
+	if (!strcmp(ev->what, "server")) {
+		if (ev->shard)
+			snprintf(shard, sizeof(shard), "shard %d ", ev->shard);
+		if (ctx->json) {
+			json_t *j = json_pack("{s:s, s:s}", "event", "server",
+					      "url", ev->url);
+
+			if (ev->shard)
+				json_object_set_new(j, "shard", json_integer(ev->shard));
+			json_dumpf(j, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(j);
+		} else {
+			printf("server   %s%s\n", shard, ev->url);
+		}
+		fflush(stdout);
+		return;
+	}
+	if (ev->shard)
+		snprintf(shard, sizeof(shard), " (shard %d)", ev->shard);
 	if (ctx->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s}", "event", ev->what,
 				      "database", ev->database, "table", ev->table);
@@ -1072,14 +1233,19 @@ static void on_restore(void *ud, const struct restore_event *ev)
 		if (ev->partition)
 			json_object_set_new(j, "partition", json_string(ev->partition));
 		json_object_set_new(j, "rows", json_integer((json_int_t)ev->rows));
+		if (ev->shard)
+			json_object_set_new(j, "shard", json_integer(ev->shard));
+		if (ev->note)
+			json_object_set_new(j, "note", json_string(ev->note));
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
 	} else if (ev->partition) {
-		printf("%-8s %s.%s partition %s  %" PRIu64 " rows\n", ev->what,
-		       ev->database, ev->table, ev->partition, ev->rows);
+		printf("%-8s %s.%s%s partition %s  %" PRIu64 " rows\n", ev->what,
+		       ev->database, ev->table, shard, ev->partition, ev->rows);
 	} else {
-		printf("%-8s %s.%s\n", ev->what, ev->database, ev->table);
+		printf("%-8s %s.%s%s%s%s\n", ev->what, ev->database, ev->table,
+		       shard, ev->note ? ": " : "", ev->note ? ev->note : "");
 	}
 	fflush(stdout);
 }
@@ -1095,11 +1261,11 @@ static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "drop-existing", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct strv maps = { 0 }, tables = { 0 };
-	const char *url = NULL, *store_url = NULL, *keyfile = NULL, *id;
+	struct strv maps = { 0 }, tables = { 0 }, urls = { 0 };
+	const char *store_url = NULL, *keyfile = NULL, *id;
 	struct monorepo *repo = NULL;
 	struct store *st = NULL;
-	struct clickhouse ch = { 0 };
+	struct shards shards = { 0 };
 	struct keys_secret *k = NULL;
 	struct restore_options o = { 0 };
 	struct restore_result r;
@@ -1110,7 +1276,7 @@ static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":k:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'u': url = optarg; break;
+		case 'u': strv_add(&urls, optarg); break;
 		case 's': store_url = optarg; break;
 		case 'm':
 			if (!strchr(optarg, '=') || optarg[0] == '=' ||
@@ -1132,7 +1298,7 @@ static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind + 1 < argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind + 1]);
 	if (open_repo(ctx, &repo) != 0 || open_store(ctx, repo, store_url, &st) != 0 ||
-	    open_clickhouse(ctx, repo, url, &ch) != 0)
+	    open_shards(ctx, repo, &urls, &shards) != 0)
 		goto done;
 	if (keyfile && keys_secret_load(&k, keyfile, &e) < 0) {
 		cmd_fail_err(ctx, &e);
@@ -1146,7 +1312,7 @@ static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	o.drop_existing = drop;
 	o.on_event = on_restore;
 	o.ud = ctx;
-	if (restore_run(st, &ch, id, &o, &r, &e) < 0) {
+	if (restore_run_shards(st, shards.v, shards.n, id, &o, &r, &e) < 0) {
 		cmd_fail_err(ctx, &e);
 		goto done;
 	}
@@ -1170,7 +1336,8 @@ done:
 	keys_secret_free(k);
 	free(maps.v);
 	free(tables.v);
-	clickhouse_release(&ch);
+	free(urls.v);
+	shards_release(&shards);
 	store_close(st);
 	monorepo_free(repo);
 	return status;
@@ -1178,7 +1345,7 @@ done:
 
 const struct cmd_entry cmd_backup_clickhouse_entry = {
 	.name = "backup clickhouse",
-	.usage = "[--url URL] [--db DB]... [--table GLOB]... [--store URL] "
+	.usage = "[--url URL[,URL...]]... [--db DB]... [--table GLOB]... [--store URL] "
 		 "[--encrypt-to PUB]... [--parallel N] [--ping CHECK] "
 		 "[--incremental [--full-every N]] [--resume]",
 	.summary = "back up ClickHouse tables to a store, streamed and verified",
@@ -1223,7 +1390,7 @@ const struct cmd_entry cmd_backup_prune_entry = {
 
 const struct cmd_entry cmd_restore_clickhouse_entry = {
 	.name = "restore clickhouse",
-	.usage = "ID [--store URL] [--url URL] [--db-map OLD=NEW]... "
+	.usage = "ID [--store URL] [--url URL[,URL...]]... [--db-map OLD=NEW]... "
 		 "[--table GLOB]... [-k KEYFILE] [--drop-existing]",
 	.summary = "restore a backup into ClickHouse, each object checked first",
 	.exec = cmd_restore_clickhouse,

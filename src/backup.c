@@ -2677,8 +2677,9 @@ static json_t *merged_tables(json_t *m)
 						mp = y;
 				if (!mp) {
 					mp = json_pack("{s:s, s:I, s:s, s:[]}", "id",
-						       jstr(jp, "id") ?: "", (json_int_t)0,
-						       "checksum", "0", "objects");
+						       jstr(jp, "id") ?: "", "rows",
+						       (json_int_t)0, "checksum", "0",
+						       "objects");
 					json_array_append_new(mparts, mp);
 				}
 				snprintf(cs, sizeof(cs), "%" PRIu64,

@@ -52,6 +52,7 @@ static char *mr_strdup(struct monorepo *repo, const char *s)
 enum setting_type {
 	SETTING_STR,
 	SETTING_LIST,
+	SETTING_LISTS,	/* a list of strings or lists of strings */
 	SETTING_INT,
 	SETTING_MAP,	/* a map of named entries, each validated below */
 };
@@ -71,6 +72,7 @@ static const struct setting settings[] = {
 	{ "secrets.recipients", SETTING_LIST, NULL },
 	{ "clickhouse.url", SETTING_STR, NULL },
 	{ "clickhouse.user", SETTING_STR, NULL },
+	{ "clickhouse.shards", SETTING_LISTS, NULL },
 	{ "backups.store", SETTING_STR, "SAASCTL_BACKUP_STORE" },
 	{ "backups.databases", SETTING_LIST, NULL },
 	{ "backups.encrypt_to", SETTING_LIST, NULL },
@@ -229,6 +231,24 @@ static int check_value(const struct yamltree *t, const struct setting *s,
 				return config_error(e, t, v->items[i],
 						    "items of '%s' must be strings",
 						    key);
+		return 0;
+	case SETTING_LISTS:
+		if (v->type != YNODE_SEQ)
+			return config_error(e, t, v, "'%s' must be a list", key);
+		for (size_t i = 0; i < v->n; i++) {
+			const struct ynode *it = v->items[i];
+
+			if (it->type == YNODE_SCALAR)
+				continue;
+			if (it->type != YNODE_SEQ || !it->n)
+				return config_error(e, t, it, "items of '%s' must be "
+						    "strings or lists of strings", key);
+			for (size_t k = 0; k < it->n; k++)
+				if (it->items[k]->type != YNODE_SCALAR)
+					return config_error(e, t, it->items[k],
+							    "items of '%s' must be strings "
+							    "or lists of strings", key);
+		}
 		return 0;
 	case SETTING_MAP:
 		if (v->type != YNODE_MAP && !ynode_is_null(v))
@@ -546,6 +566,66 @@ size_t monorepo_get_list(const struct monorepo *repo, const char *key,
 				out[n++] = node->items[i]->value;
 	}
 	*items = out;
+	return n;
+}
+
+size_t monorepo_get_lists(const struct monorepo *repo, const char *key,
+			  const char *const *const **groups)
+{
+	struct monorepo *r = (struct monorepo *)repo;
+	const char *env = env_value(key);
+	const struct ynode *node;
+	const char ***out;
+	size_t n = 0;
+
+	*groups = NULL;
+	if (env) {
+		char *copy = mr_strdup(r, env), *tok, *save = NULL;
+		size_t cap = 1;
+
+		for (const char *p = env; *p; p++)
+			cap += *p == ' ';
+		out = mr_calloc(r, cap, sizeof(*out));
+		for (tok = strtok_r(copy, " ", &save); tok;
+		     tok = strtok_r(NULL, " ", &save)) {
+			char *item, *save2 = NULL;
+			size_t m = 0, icap = 2;
+
+			for (const char *p = tok; *p; p++)
+				icap += *p == ',';
+			out[n] = mr_calloc(r, icap, sizeof(**out));
+			for (item = strtok_r(tok, ",", &save2); item;
+			     item = strtok_r(NULL, ",", &save2))
+				out[n][m++] = item;
+			if (m)
+				n++;
+		}
+		*groups = (const char *const *const *)out;
+		return n;
+	}
+	node = monorepo_config_node(repo, key);
+	if (!node || node->type != YNODE_SEQ)
+		return 0;
+	out = mr_calloc(r, node->n, sizeof(*out));
+	for (size_t i = 0; i < node->n; i++) {
+		const struct ynode *it = node->items[i];
+		size_t m = 0;
+
+		if (it->type == YNODE_SCALAR) {
+			out[n] = mr_calloc(r, 2, sizeof(**out));
+			out[n++][0] = it->value;
+			continue;
+		}
+		if (it->type != YNODE_SEQ)
+			continue;
+		out[n] = mr_calloc(r, it->n + 1, sizeof(**out));
+		for (size_t k = 0; k < it->n; k++)
+			if (it->items[k]->type == YNODE_SCALAR)
+				out[n][m++] = it->items[k]->value;
+		if (m)
+			n++;
+	}
+	*groups = (const char *const *const *)out;
 	return n;
 }
 

@@ -173,6 +173,15 @@ const char *monorepo_get(const struct monorepo *repo, const char *key);
  */
 size_t monorepo_get_list(const struct monorepo *repo, const char *key,
 			 const char *const **items);
+/*
+ * A list whose items are strings or lists of strings ("clickhouse.shards":
+ * a shard is a URL, or the list of its replicas' URLs). (*groups)[i] is a
+ * NULL-terminated list (one string for a string item). The environment
+ * variable holds the items separated by spaces, the strings of one item
+ * by commas. Returns the count; valid as long as repo.
+ */
+size_t monorepo_get_lists(const struct monorepo *repo, const char *key,
+			  const char *const *const **groups);
 /* The node of a setting in saasctl.yaml ("healthchecks.checks"), or NULL. */
 struct ynode *monorepo_config_node(const struct monorepo *repo,
 				   const char *key);

@@ -10,6 +10,7 @@
 #   ch_query SQL       runs SQL through the HTTP interface (curl), prints
 #                      the result; fails on a non-200 answer
 #
+# NAME_PORT and NAME_TCP_PORT set beforehand are used.
 # CH_EXTRA_XML, when set, is written to the server's config.d/ (merged into
 # its config by the server itself), e.g. a <remote_servers> cluster.
 # The config has a second user "backup" with the password in CH_PASSWORD.
@@ -21,8 +22,10 @@ ch_start() {
 	_ch_n=${1:-CH}
 	_ch_dir=$T/clickhouse
 	[ "$_ch_n" = CH ] || _ch_dir=$T/clickhouse-$_ch_n
-	_ch_port=$(free_port)
-	_ch_tcp=$(free_port)
+	# ports set beforehand (e.g. for a cluster in CH_EXTRA_XML) are kept
+	eval "_ch_port=\${${_ch_n}_PORT:-} _ch_tcp=\${${_ch_n}_TCP_PORT:-}"
+	[ -n "$_ch_port" ] || _ch_port=$(free_port)
+	[ -n "$_ch_tcp" ] || _ch_tcp=$(free_port)
 	_ch_inter=$(free_port)
 	$PY "$CH_FIXTURE/mkconfig.py" "$_ch_dir" "$_ch_port" "$_ch_tcp" "$_ch_inter" ||
 		{ not_ok "clickhouse-server config is written"; exit 1; }
