@@ -118,8 +118,20 @@ saas backup verify "$INC" --read-data
 expect_rc 0 "flipped back, it verifies again"
 
 # ---- drill
+# beyond what a restore of the same backup reads, the drill's comparison
+# reads each restored part once, not once for each partition of its table
+# (18.16 does not prune parts by _partition_id)
+parts_read() { q "SELECT value FROM system.events WHERE event = 'SelectedParts' FORMAT TabSeparated"; }
+p0=$(parts_read)
+saas restore clickhouse "$INC" --db-map src=rp
+expect_rc 0 "a restore of the incremental, to compare with its drill"
+p1=$(parts_read)
 saas backup drill "$INC"
 expect_rc 0 "a drill of a good backup on RGW passes"
+p2=$(parts_read)
+extra=$(( (p2 - p1) - (p1 - p0) ))
+[ "$extra" -ge 13 ] && [ "$extra" -le 26 ] && ok "its comparison reads the 13 restored parts once ($extra parts)" ||
+	not_ok "the drill's comparison reads the restored parts once" "restore read $((p1 - p0)) parts, drill $((p2 - p1))"
 expect_out "^drill $INC: ok: 2 tables, 14 partitions, 612007 rows restored into drill_src" "with a verdict line"
 expect_eq "$(scratch drill_)" "" "the scratch database is dropped"
 # one object replaced by a valid object of another backup: the big
