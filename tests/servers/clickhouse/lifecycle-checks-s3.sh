@@ -77,7 +77,6 @@ saas backup clickhouse --db src --incremental
 expect_rc 0 "an incremental after an insert into one partition"
 INC=$(last_id)
 expect_out "; incremental on $FULL, 13 of 14 partitions unchanged" "it names its base and the unchanged partitions"
-m2=$(mark)
 puts=$(reqs "$m1" PUT "ch/$INC/" | grep '^data/')
 parts=$(manifest_py ch "$INC" "print(math.ceil([o for o in m['objects'] if o['key'] == '$BIG' and 'backup' not in o][0]['size'] / 5242880))")
 expect_eq "$(echo "$puts" | uniq)" "$BIG" "the only data object PUT is the changed partition's"
