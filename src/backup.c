@@ -53,6 +53,11 @@ static const char *jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+const char *backup_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static char *obj_key(const char *fmt_kind, const char *db, const char *table,
 		     const char *partition, int enc)
 {
@@ -2059,6 +2064,7 @@ struct rs_run {
 	unsigned char *datakey;		/* its own; sodium_malloc, or NULL */
 	struct key_ring ring;		/* its own and its bases' */
 	struct restore_result *r;
+	uint64_t done_bytes, total_bytes, done_rows, total_rows;
 };
 
 static const char *map_db(const struct restore_options *o, const char *db)
@@ -2369,7 +2375,8 @@ static void rs_emit(struct rs_run *rs, const char *db, const char *table,
 		    const char *part, const char *what, uint64_t rows,
 		    uint64_t bytes)
 {
-	struct restore_event ev = { db, table, part, what, rows, bytes };
+	struct restore_event ev = { db, table, part, what, rows, bytes,
+		rs->done_bytes, rs->total_bytes, rs->done_rows, rs->total_rows };
 
 	if (rs->o->on_event)
 		rs->o->on_event(rs->o->ud, &ev);
@@ -2443,6 +2450,10 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 			goto out;
 		if (rows == want && sum == sum_want) {
 			rs->r->skipped++;
+			if (want) {
+				rs->done_bytes += ju64(obj, "size");
+				rs->done_rows += want;
+			}
 			rs_emit(rs, db, table, pid, "skipped", rows, 0);
 			continue;
 		}
@@ -2493,6 +2504,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 		rs->r->partitions++;
 		rs->r->rows += rows;
 		rs->r->bytes += bytes;
+		rs->done_bytes += ju64(obj, "size");
+		rs->done_rows += rows;
 		rs_emit(rs, db, table, pid, "restored", rows, bytes);
 	}
 	ret = 0;
@@ -2664,10 +2677,20 @@ int restore_run(struct store *st, struct clickhouse *ch, const char *id,
 		const char *mv = jstr(jt, "inner_of");
 		const char *db = map_db(o, sdb);
 		char *inner = NULL;
+		json_t *jp;
+		size_t k;
 		int exists = 0, foreign = 0;
 
 		if (strcmp(kind, "data") || !table_wanted(o, sdb, mv ? mv : name))
 			continue;
+		json_array_foreach(json_object_get(jt, "partitions"), k, jp) {
+			uint64_t rows = ju64(jp, "rows");
+
+			if (rows) {
+				rs.total_rows += rows;
+				rs.total_bytes += ju64(json_object_get(jp, "object"), "size");
+			}
+		}
 		if (mv) {
 			if (table_exists(&rs, db, mv, &exists, e) < 0)
 				goto out;
@@ -2905,7 +2928,8 @@ static int drill_table(struct rs_run *rs, const struct drill_options *o,
 		r->bad_tables++;
 		r->bad_partitions += bad;
 		snprintf(problem, sizeof(problem), "%" PRIu64 " of %" PRIu64
-			 " partitions differ", bad, nparts);
+			 " partition%s differ%s", bad, nparts,
+			 backup_plural(nparts), bad == 1 ? "s" : "");
 	}
 	dr_emit(o, sdb, shown, NULL, bad ? problem : NULL, nparts, rows);
 	ret = 0;
@@ -2926,13 +2950,16 @@ static int drill_record(struct store *st, const struct drill_result *r,
 
 	now_rfc3339(t);
 	if (r->ok)
-		snprintf(summary, sizeof(summary), "%" PRIu64 " tables, %" PRIu64
-			 " partitions, %" PRIu64 " rows equal to the backup",
-			 r->tables, r->partitions, r->rows);
+		snprintf(summary, sizeof(summary), "%" PRIu64 " table%s, %" PRIu64
+			 " partition%s, %" PRIu64 " row%s equal to the backup",
+			 r->tables, backup_plural(r->tables), r->partitions,
+			 backup_plural(r->partitions), r->rows, backup_plural(r->rows));
 	else
 		snprintf(summary, sizeof(summary), "%" PRIu64 " of %" PRIu64
-			 " tables differ from the backup (%" PRIu64 " partitions)%s%s",
-			 r->bad_tables, r->tables, r->bad_partitions,
+			 " table%s differ%s from the backup (%" PRIu64 " partition%s)%s%s",
+			 r->bad_tables, r->tables, backup_plural(r->tables),
+			 r->bad_tables == 1 ? "s" : "", r->bad_partitions,
+			 backup_plural(r->bad_partitions),
 			 r->error[0] ? "; " : "", r->error);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 		      "format", "saasctl-drill/1", "time", t, "backup", r->id,
