@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "../src/backup.h"
 #include "../src/clock.h"
 #include "../src/hc.h"
@@ -182,25 +183,12 @@ static int open_shards(struct cmd_ctx *ctx, struct monorepo *repo,
 	return 0;
 }
 
-static void human(char *out, size_t n, uint64_t b)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
 /* ---------------------------------------------------------------- */
 
 struct bk_out {
 	struct cmd_ctx *ctx;
-	int tty;
-	long long t0;
+	struct progress bar;
+	uint64_t rows;		/* exported so far */
 };
 
 static void on_event(void *ud, const struct backup_event *ev)
@@ -222,10 +210,12 @@ static void on_event(void *ud, const struct backup_event *ev)
 			json_dumpf(j, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
 			json_decref(j);
-		} else if (ev->error) {
-			printf("down    %s%s: %s\n", shard, ev->url, ev->error);
 		} else {
-			printf("server  %s%s\n", shard, ev->url);
+			progress_clear(&o->bar);
+			if (ev->error)
+				printf("down    %s%s: %s\n", shard, ev->url, ev->error);
+			else
+				printf("server  %s%s\n", shard, ev->url);
 		}
 		fflush(stdout);
 		return;
@@ -258,19 +248,19 @@ static void on_event(void *ud, const struct backup_event *ev)
 		json_decref(j);
 		return;
 	}
-	if (ev->kind == BACKUP_EV_PARTITION && o->tty && !o->ctx->quiet) {
-		double secs = (double)(clock_now_ms() - o->t0) / 1000.0;
+	if (ev->kind == BACKUP_EV_PARTITION) {
+		char what[512];
 
-		human(sz, sizeof(sz), ev->done_bytes);
-		fprintf(stderr, "\r\033[K%s  %.0f s  %s.%s %s", sz, secs,
-			ev->database, ev->table, ev->partition);
+		o->rows += ev->rows;
+		snprintf(what, sizeof(what), "%s.%s %s", ev->database, ev->table,
+			 ev->partition);
+		progress_show(&o->bar, ev->done_bytes, 0, o->rows, 0, what);
 		return;
 	}
 	if (ev->kind != BACKUP_EV_TABLE)
 		return;
-	if (o->tty && !o->ctx->quiet)
-		fputs("\r\033[K", stderr);
-	human(sz, sizeof(sz), ev->bytes);
+	progress_clear(&o->bar);
+	progress_human(sz, sizeof(sz), ev->bytes);
 	snprintf(shard, sizeof(shard), " (shard %d)", ev->shard);
 	if (!ev->shard)
 		shard[0] = '\0';
@@ -278,12 +268,13 @@ static void on_event(void *ud, const struct backup_event *ev)
 		printf("failed  %s.%s%s: %s\n", ev->database, ev->table, shard,
 		       ev->error);
 	else if (ev->reused)
-		printf("ok      %s.%s%s  %" PRIu64 " rows  %s  %" PRIu64
-		       " unchanged partitions referenced\n", ev->database,
-		       ev->table, shard, ev->rows, sz, ev->reused);
+		printf("ok      %s.%s%s  %" PRIu64 " row%s  %s  %" PRIu64
+		       " unchanged partition%s referenced\n", ev->database,
+		       ev->table, shard, ev->rows, backup_plural(ev->rows), sz,
+		       ev->reused, backup_plural(ev->reused));
 	else
-		printf("ok      %s.%s%s  %" PRIu64 " rows  %s\n", ev->database,
-		       ev->table, shard, ev->rows, sz);
+		printf("ok      %s.%s%s  %" PRIu64 " row%s  %s\n", ev->database,
+		       ev->table, shard, ev->rows, backup_plural(ev->rows), sz);
 	fflush(stdout);
 }
 
@@ -346,7 +337,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	struct keys_public *recips = NULL;
 	struct backup_options o = { 0 };
 	struct backup_result r;
-	struct bk_out out = { ctx, 0, 0 };
+	struct bk_out out = { .ctx = ctx };
 	struct hc hc;
 	int hc_on = 0, c, status = EXIT_FAIL;
 	char rid[37], summary[600], sz[32], nshards[32] = "";
@@ -429,11 +420,9 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	o.parallel = (int)parallel;
 	o.on_event = on_event;
 	o.ud = &out;
-	out.tty = isatty(STDERR_FILENO);
-	out.t0 = clock_now_ms();
+	progress_start(&out.bar, ctx);
 	if (backup_run_shards(st, shards.v, shards.n, &o, &r, &e) < 0) {
-		if (out.tty && !ctx->quiet)
-			fputs("\r\033[K", stderr);
+		progress_clear(&out.bar);
 		snprintf(summary, sizeof(summary), "%s", e.msg);
 		if (ctx->json) {
 			json_t *j = json_pack("{s:s, s:s, s:b, s:s}", "event", "done",
@@ -448,24 +437,26 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_warn(ctx, "%s", e.msg);
 		goto done;
 	}
-	human(sz, sizeof(sz), r.bytes);
+	progress_human(sz, sizeof(sz), r.bytes);
 	if (r.shards > 1)
 		snprintf(nshards, sizeof(nshards), "%zu shards, ", r.shards);
 	snprintf(summary, sizeof(summary),
-		 "backup %s: %s%" PRIu64 " tables, %" PRIu64 " rows, %s in %.1f s",
-		 r.id, nshards, r.tables, r.rows, sz,
-		 (double)(clock_now_ms() - out.t0) / 1000.0);
+		 "backup %s: %s%" PRIu64 " table%s, %" PRIu64 " row%s, %s in %.1f s",
+		 r.id, nshards, r.tables, backup_plural(r.tables), r.rows,
+		 backup_plural(r.rows), sz,
+		 (double)(clock_now_ms() - out.bar.t0) / 1000.0);
 	if (r.base[0])
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
 			 "; incremental on %s, %" PRIu64 " of %" PRIu64
-			 " partitions unchanged", r.base, r.reused, r.partitions);
+			 " partition%s unchanged", r.base, r.reused, r.partitions,
+			 backup_plural(r.partitions));
 	else if (incremental)
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
 			 "; full: %s", r.full_reason);
 	if (r.resumed[0])
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
-			 "; resumed: %" PRIu64 " partitions reused from its journal",
-			 r.resumed_partitions);
+			 "; resumed: %" PRIu64 " partition%s reused from its journal",
+			 r.resumed_partitions, backup_plural(r.resumed_partitions));
 	else if (o.resume)
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
 			 "; new: %s", r.resume_note);
@@ -561,7 +552,7 @@ static int cmd_backup_list(struct cmd_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < l.n; i++) {
 			char sz[32];
 
-			human(sz, sizeof(sz), l.v[i].bytes);
+			progress_human(sz, sizeof(sz), l.v[i].bytes);
 			if (l.v[i].complete)
 				printf("%-18s  %-20s  %10s  %6" PRIu64 "  %6" PRIu64
 				       "  %12" PRIu64 "  %-9s  complete\n", l.v[i].id,
@@ -689,16 +680,17 @@ static int cmd_backup_verify(struct cmd_ctx *ctx, int argc, char **argv)
 		json_array_append_new(report, j);
 		if (out.json)
 			continue;
-		human(sz, sizeof(sz), r.bytes);
+		progress_human(sz, sizeof(sz), r.bytes);
 		if (!r.problems)
-			printf("%-10s %s  %" PRIu64 " objects, %s: %s\n", "ok", bid,
-			       r.objects, sz, !o.read_data ? "present with their sizes" :
+			printf("%-10s %s  %" PRIu64 " object%s, %s: %s\n", "ok", bid,
+			       r.objects, backup_plural(r.objects), sz, !o.read_data ? "present with their sizes" :
 			       r.decrypted ? "hashes match, decrypted" :
 			       r.encrypted ? "hashes match (give -k to decrypt too)" :
 			       "hashes match");
 		else
-			printf("%-10s %s  %" PRIu64 " of %" PRIu64 " objects have problems\n",
-			       "BAD", bid, r.problems, r.objects);
+			printf("%-10s %s  %" PRIu64 " of %" PRIu64 " object%s %s problems\n",
+			       "BAD", bid, r.problems, r.objects, backup_plural(r.objects),
+			       r.problems == 1 ? "has" : "have");
 		for (size_t p = 0; p < json_array_size(out.problems); p++) {
 			json_t *x = json_array_get(out.problems, p);
 			const char *holder = json_string_value(json_object_get(x, "backup"));
@@ -772,10 +764,12 @@ static void on_prune(void *ud, const struct prune_event *ev)
 	printf("%-13s %-20s %-20s %s", prune_words[ev->action][o->dry_run], ev->id,
 	       ev->time, ev->why ? ev->why : "");
 	if (ev->deleted)
-		printf("; %" PRIu64 " objects %s", ev->deleted,
+		printf("; %" PRIu64 " object%s %s", ev->deleted,
+		       backup_plural(ev->deleted),
 		       o->dry_run ? "would be deleted" : "deleted");
 	if (ev->kept)
-		printf("; %" PRIu64 " objects kept for %s", ev->kept,
+		printf("; %" PRIu64 " object%s kept for %s", ev->kept,
+		       backup_plural(ev->kept),
 		       ev->kept_for ? ev->kept_for : "?");
 	putchar('\n');
 }
@@ -928,11 +922,11 @@ static int cmd_backup_prune(struct cmd_ctx *ctx, int argc, char **argv)
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		human(sz, sizeof(sz), r.deleted_bytes);
+		progress_human(sz, sizeof(sz), r.deleted_bytes);
 		printf("%s%" PRIu64 " kept, %" PRIu64 " forgotten, %" PRIu64
-		       " incomplete removed; %" PRIu64 " objects (%s) %s\n",
+		       " incomplete removed; %" PRIu64 " object%s (%s) %s\n",
 		       o.dry_run ? "dry run: " : "", r.kept, r.forgotten,
-		       r.incomplete_removed, r.deleted, sz,
+		       r.incomplete_removed, r.deleted, backup_plural(r.deleted), sz,
 		       o.dry_run ? "would be deleted" : "deleted");
 	}
 	status = EXIT_OK;
@@ -1121,16 +1115,20 @@ static int cmd_backup_drill(struct cmd_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	if (r.ok)
-		snprintf(summary, sizeof(summary), "drill %s: ok: %" PRIu64 " tables, %"
-			 PRIu64 " partitions, %" PRIu64 " rows restored into %s and "
+		snprintf(summary, sizeof(summary), "drill %s: ok: %" PRIu64 " table%s, %"
+			 PRIu64 " partition%s, %" PRIu64 " row%s restored into %s and "
 			 "equal to the backup in %.1f s; scratch dropped", r.id,
-			 r.tables, r.partitions, r.rows, r.scratch,
+			 r.tables, backup_plural(r.tables), r.partitions,
+			 backup_plural(r.partitions), r.rows, backup_plural(r.rows),
+			 r.scratch,
 			 (double)(clock_now_ms() - t0) / 1000.0);
 	else
 		snprintf(summary, sizeof(summary), "drill %s: FAILED: %" PRIu64 " of %"
-			 PRIu64 " tables differ from the backup (%" PRIu64
-			 " partitions)%s%s; scratch dropped", r.id, r.bad_tables,
-			 r.tables, r.bad_partitions, r.error[0] ? "; " : "", r.error);
+			 PRIu64 " table%s differ%s from the backup (%" PRIu64
+			 " partition%s)%s%s; scratch dropped", r.id, r.bad_tables,
+			 r.tables, backup_plural(r.tables), r.bad_tables == 1 ? "s" : "",
+			 r.bad_partitions, backup_plural(r.bad_partitions),
+			 r.error[0] ? "; " : "", r.error);
 	if (json) {
 		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:O}",
 				      "id", r.id, "verdict", r.ok ? "ok" : "failed",
@@ -1155,12 +1153,15 @@ static int cmd_backup_drill(struct cmd_ctx *ctx, int argc, char **argv)
 		json_array_foreach(out.tables, i, t) {
 			const char *problem = json_string_value(json_object_get(t, "problem"));
 
-			printf("%-4s %s.%s  %" JSON_INTEGER_FORMAT " partitions, %"
-			       JSON_INTEGER_FORMAT " rows%s%s\n", problem ? "BAD" : "ok",
+			json_int_t np = json_integer_value(json_object_get(t, "partitions"));
+			json_int_t nr = json_integer_value(json_object_get(t, "rows"));
+
+			printf("%-4s %s.%s  %" JSON_INTEGER_FORMAT " partition%s, %"
+			       JSON_INTEGER_FORMAT " row%s%s%s\n", problem ? "BAD" : "ok",
 			       json_string_value(json_object_get(t, "database")),
 			       json_string_value(json_object_get(t, "table")),
-			       json_integer_value(json_object_get(t, "partitions")),
-			       json_integer_value(json_object_get(t, "rows")),
+			       np, backup_plural((uint64_t)np), nr,
+			       backup_plural((uint64_t)nr),
 			       problem ? ": " : "", problem ? problem : "");
 			json_array_foreach(json_object_get(t, "differences"), n, d)
 				printf("       partition %s: %s\n",
@@ -1180,8 +1181,9 @@ static int cmd_backup_drill(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_fail(ctx, "drill '%s': %s", r.id, r.error);
 		else
 			cmd_fail(ctx, "drill '%s': %" PRIu64 " of %" PRIu64
-				 " tables differ from the backup", r.id,
-				 r.bad_tables, r.tables);
+				 " table%s differ%s from the backup", r.id,
+				 r.bad_tables, r.tables, backup_plural(r.tables),
+				 r.bad_tables == 1 ? "s" : "");
 	}
 done:
 	if (sigs) {
@@ -1201,10 +1203,17 @@ done:
 
 /* ---------------------------------------------------------------- */
 
+struct rs_out {
+	struct cmd_ctx *ctx;
+	struct progress bar;
+};
+
+/* A line per step on stdout; on a terminal, the bar below them. */
 static void on_restore(void *ud, const struct restore_event *ev)
 {
-	struct cmd_ctx *ctx = ud;
-	char shard[32] = "";
+	struct rs_out *o = ud;
+	struct cmd_ctx *ctx = o->ctx;
+	char shard[32] = "", what[512];
 
 	if (!strcmp(ev->what, "server")) {
 		if (ev->shard)
@@ -1219,6 +1228,7 @@ static void on_restore(void *ud, const struct restore_event *ev)
 			fputc('\n', stdout);
 			json_decref(j);
 		} else {
+			progress_clear(&o->bar);
 			printf("server   %s%s\n", shard, ev->url);
 		}
 		fflush(stdout);
@@ -1240,14 +1250,23 @@ static void on_restore(void *ud, const struct restore_event *ev)
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
-	} else if (ev->partition) {
-		printf("%-8s %s.%s%s partition %s  %" PRIu64 " rows\n", ev->what,
-		       ev->database, ev->table, shard, ev->partition, ev->rows);
+		fflush(stdout);
+		return;
+	}
+	progress_clear(&o->bar);
+	if (ev->partition) {
+		printf("%-8s %s.%s%s partition %s  %" PRIu64 " row%s\n", ev->what,
+		       ev->database, ev->table, shard, ev->partition, ev->rows,
+		       backup_plural(ev->rows));
 	} else {
 		printf("%-8s %s.%s%s%s%s\n", ev->what, ev->database, ev->table,
 		       shard, ev->note ? ": " : "", ev->note ? ev->note : "");
 	}
 	fflush(stdout);
+	snprintf(what, sizeof(what), "%s.%s%s%s", ev->database, ev->table,
+		 ev->partition ? " " : "", ev->partition ? ev->partition : "");
+	progress_show(&o->bar, ev->done_bytes, ev->total_bytes, ev->done_rows,
+		      ev->total_rows, what);
 }
 
 static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
@@ -1269,8 +1288,9 @@ static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	struct keys_secret *k = NULL;
 	struct restore_options o = { 0 };
 	struct restore_result r;
+	struct rs_out out = { .ctx = ctx };
 	struct err e = { "" };
-	int c, drop = 0, status = EXIT_FAIL;
+	int c, r2, drop = 0, status = EXIT_FAIL;
 
 	opterr = 0;
 	optind = 1;
@@ -1311,8 +1331,11 @@ static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	o.key = k;
 	o.drop_existing = drop;
 	o.on_event = on_restore;
-	o.ud = ctx;
-	if (restore_run_shards(st, shards.v, shards.n, id, &o, &r, &e) < 0) {
+	o.ud = &out;
+	progress_start(&out.bar, ctx);
+	r2 = restore_run_shards(st, shards.v, shards.n, id, &o, &r, &e);
+	progress_clear(&out.bar);
+	if (r2 < 0) {
 		cmd_fail_err(ctx, &e);
 		goto done;
 	}
@@ -1327,9 +1350,10 @@ static int cmd_restore_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		printf("restored %s: %" PRIu64 " partitions, %" PRIu64 " rows; %"
-		       PRIu64 " partitions already there\n", id, r.partitions,
-		       r.rows, r.skipped);
+		printf("restored %s: %" PRIu64 " partition%s, %" PRIu64 " row%s; %"
+		       PRIu64 " partition%s already there\n", id, r.partitions,
+		       backup_plural(r.partitions), r.rows, backup_plural(r.rows),
+		       r.skipped, backup_plural(r.skipped));
 	}
 	status = EXIT_OK;
 done:

@@ -54,6 +54,11 @@ static const char *jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+const char *backup_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* prefix: "" or a shard's "shard-N/" */
 static char *obj_key(const char *prefix, const char *fmt_kind, const char *db,
 		     const char *table, const char *partition, int enc)
@@ -2317,6 +2322,7 @@ struct rs_run {
 	int shard;			/* restoring shard N into its own server */
 	int merged;			/* every shard of a sharded backup into
 					   one server */
+	uint64_t done_bytes, total_bytes, done_rows, total_rows;
 };
 
 static const char *map_db(const struct restore_options *o, const char *db)
@@ -2613,6 +2619,20 @@ static uint64_t ju64(json_t *o, const char *k)
 	return (uint64_t)json_integer_value(v);
 }
 
+/* The bytes of a partition's object, or of its shards' objects. */
+static uint64_t partition_size(json_t *jp)
+{
+	json_t *objs = json_object_get(jp, "objects"), *obj;
+	uint64_t n = 0;
+	size_t i;
+
+	if (!objs)
+		return ju64(json_object_get(jp, "object"), "size");
+	json_array_foreach(objs, i, obj)
+		n += ju64(obj, "size");
+	return n;
+}
+
 /* A signal asked to stop: fail here, between two statements. */
 static int rs_stopped(struct rs_run *rs, struct err *e)
 {
@@ -2629,7 +2649,9 @@ static void rs_emit(struct rs_run *rs, const char *db, const char *table,
 {
 	struct restore_event ev = { .database = db, .table = table,
 		.partition = part, .what = what, .rows = rows, .bytes = bytes,
-		.shard = rs->shard };
+		.shard = rs->shard, .done_bytes = rs->done_bytes,
+		.total_bytes = rs->total_bytes, .done_rows = rs->done_rows,
+		.total_rows = rs->total_rows };
 
 	if (rs->o->on_event)
 		rs->o->on_event(rs->o->ud, &ev);
@@ -2765,6 +2787,10 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 			goto out;
 		if (rows == want && sum == sum_want) {
 			rs->r->skipped++;
+			if (want) {
+				rs->done_bytes += partition_size(jp);
+				rs->done_rows += want;
+			}
 			rs_emit(rs, db, table, pid, "skipped", rows, 0);
 			continue;
 		}
@@ -2823,6 +2849,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 		rs->r->partitions++;
 		rs->r->rows += rows;
 		rs->r->bytes += bytes;
+		rs->done_bytes += bytes;
+		rs->done_rows += rows;
 		rs_emit(rs, db, table, pid, "restored", rows, bytes);
 	}
 	ret = 0;
@@ -2973,10 +3001,20 @@ static int restore_tables(struct rs_run *rs, json_t *tables, struct err *e)
 		const char *mv = jstr(jt, "inner_of");
 		const char *db = map_db(o, sdb);
 		char *inner = NULL;
+		json_t *jp;
+		size_t k;
 		int exists = 0, foreign = 0;
 
 		if (strcmp(kind, "data") || !table_wanted(o, sdb, mv ? mv : name))
 			continue;
+		json_array_foreach(json_object_get(jt, "partitions"), k, jp) {
+			uint64_t rows = ju64(jp, "rows");
+
+			if (rows) {
+				rs->total_rows += rows;
+				rs->total_bytes += partition_size(jp);
+			}
+		}
 		if (mv) {
 			if (table_exists(rs, db, mv, &exists, e) < 0)
 				return -1;
@@ -3386,7 +3424,8 @@ static int drill_table(struct rs_run *rs, const struct drill_options *o,
 		r->bad_tables++;
 		r->bad_partitions += bad;
 		snprintf(problem, sizeof(problem), "%" PRIu64 " of %" PRIu64
-			 " partitions differ", bad, nparts);
+			 " partition%s differ%s", bad, nparts,
+			 backup_plural(nparts), bad == 1 ? "s" : "");
 	}
 	dr_emit(o, sdb, shown, NULL, bad ? problem : NULL, nparts, rows);
 	ret = 0;
@@ -3408,13 +3447,16 @@ static int drill_record(struct store *st, const struct drill_result *r,
 
 	now_rfc3339(t);
 	if (r->ok)
-		snprintf(summary, sizeof(summary), "%" PRIu64 " tables, %" PRIu64
-			 " partitions, %" PRIu64 " rows equal to the backup",
-			 r->tables, r->partitions, r->rows);
+		snprintf(summary, sizeof(summary), "%" PRIu64 " table%s, %" PRIu64
+			 " partition%s, %" PRIu64 " row%s equal to the backup",
+			 r->tables, backup_plural(r->tables), r->partitions,
+			 backup_plural(r->partitions), r->rows, backup_plural(r->rows));
 	else
 		snprintf(summary, sizeof(summary), "%" PRIu64 " of %" PRIu64
-			 " tables differ from the backup (%" PRIu64 " partitions)%s%s",
-			 r->bad_tables, r->tables, r->bad_partitions,
+			 " table%s differ%s from the backup (%" PRIu64 " partition%s)%s%s",
+			 r->bad_tables, r->tables, backup_plural(r->tables),
+			 r->bad_tables == 1 ? "s" : "", r->bad_partitions,
+			 backup_plural(r->bad_partitions),
 			 r->error[0] ? "; " : "", r->error);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 		      "format", "saasctl-drill/1", "time", t, "backup", r->id,

@@ -213,6 +213,11 @@ struct restore_event {
 				   one server, or every shard into one */
 	const char *url;	/* "server": the one picked */
 	const char *note;	/* why a table was skipped, or NULL */
+	/* The whole run: partitions restored or skipped so far, and all the
+	 * partitions it will look at (sizes of the objects in the store),
+	 * known before the first event, so a caller can show an ETA. */
+	uint64_t done_bytes, total_bytes;
+	uint64_t done_rows, total_rows;
 };
 typedef void (*restore_event_fn)(void *ud, const struct restore_event *ev);
 
@@ -386,6 +391,13 @@ struct prune_result {
 
 int backup_prune(struct store *st, const struct prune_options *o,
 		 struct prune_result *r, struct err *e);
+
+/*
+ * The "s" a noun takes after a count in a message: "" for 1, else "s":
+ * "1 table", "0 tables"; in "N of M" the noun follows M ("1 of 3
+ * tables"). The backup commands print every count through it.
+ */
+const char *backup_plural(uint64_t n);
 
 /* Key escaping, for tests. */
 int backup_escape_name(struct strbuf *out, const char *name);

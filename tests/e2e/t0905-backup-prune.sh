@@ -75,7 +75,7 @@ expect_eq "$kept" "20240101T030000Z 20240131T030000Z 20240218T030000Z 20240225T0
 expect_out '^keep +20240310T150000Z +2024-03-10T15:00:00Z +last, daily, weekly, monthly$' "each kept backup names its rules"
 expect_out '^keep +20240310T030000Z .* last$' "the second of a day is kept as a last one only"
 expect_out '^keep +20240101T030000Z .* monthly \(oldest\)$' "the oldest is kept while the monthly count is left"
-expect_out '^would forget +20240228T030000Z .*no rule keeps it; 2 objects would be deleted; 1 objects kept for 20240229T030000Z$' \
+expect_out '^would forget +20240228T030000Z .*no rule keeps it; 2 objects would be deleted; 1 object kept for 20240229T030000Z$' \
 	"a forgotten base keeps the object a kept incremental references"
 expect_out '^would forget +20240102T030000Z .*no rule keeps it; 3 objects would be deleted$' "the others go whole"
 expect_out '^would remove +20240201T040000Z .*incomplete, last written 2024-02-01T04:00:00Z, older than the grace period' \

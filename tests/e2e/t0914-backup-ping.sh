@@ -23,7 +23,7 @@ expect_eq "$(hc_ping_get 1 'p["path"]')" "/$UUID" "then success"
 expect_eq "$(hc_ping_get 1 'p["body"]')" "$(sed -n '/^backup /p' "$T/out")" \
 	"the success ping carries the summary line the user sees"
 expect_eq "$(hc_ping_get 1 'p["body"].rstrip("\n").count("\n")')" 0 "on one line"
-hc_ping_get 1 'p["body"]' | grep -Eq '^backup [0-9TZ-]+: 1 tables, 1000 rows, .* in [0-9.]+ s$' &&
+hc_ping_get 1 'p["body"]' | grep -Eq '^backup [0-9TZ-]+: 1 table, 1000 rows, .* in [0-9.]+ s$' &&
 	ok "with tables, rows, bytes and duration" || not_ok "with tables, rows, bytes and duration" "$(hc_ping_get 1 'p["body"]')"
 rid=$(hc_ping_get 0 'p["rid"]')
 [ -n "$rid" ] && [ "$rid" = "$(hc_ping_get 1 'p["rid"]')" ] && ok "start and success share a run ID" ||

@@ -101,6 +101,61 @@ expect_rc 0 "a second restore succeeds"
 expect_out ': 0 partitions, 0 rows; 7 partitions already there' "a rerun restores nothing again"
 expect_eq "$(q "SELECT count() FROM dst.events")" "300510" "a rerun does not duplicate rows"
 
+# On a terminal a bar on stderr (bytes, rows of the whole restore, rate,
+# ETA) sits below the lines, cut to the width; piped, stderr stays empty.
+on_pty() { # COLUMNS ARGS...: run saasctl on a pty; the raw bytes in $T/tty
+	cols=$1; shift
+	COLUMNS=$cols $PY - "$T/tty" "$SAASCTL" "$@" <<'PYEOF'
+import os, pty, sys
+out_path, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b""
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+open(out_path, "wb").write(out)
+sys.exit(os.waitstatus_to_exitcode(st))
+PYEOF
+}
+tty_has() { # PATTERN NAME: a bar drawn in place matches PATTERN
+	$PY - "$T/tty" "$1" <<'PYEOF' && ok "$2" || not_ok "$2" "$(cat -v "$T/tty")"
+import re, sys
+raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+sys.exit(0 if any(re.search(sys.argv[2], b) for b in raw.split("\r\x1b[K")[1:]) else 1)
+PYEOF
+}
+on_pty 200 restore clickhouse "$ID" --db-map src=dsttty
+expect_eq "$?" "0" "a restore on a terminal succeeds"
+tty_has '^ *[0-9]+%  [0-9.]+ [KM]?i?B of [0-9.]+ [KM]?i?B  [0-9]+ of 301525 rows  .*dsttty\.events 202401' \
+	"on a terminal, restore draws a bar: bytes and rows of the whole restore, the partition"
+tty_has '^100%  ([0-9.]+ [KM]?i?B) of \1  301525 of 301525 rows  ' "the bar ends at 100%"
+grep -q "$(printf '\r\033\\[K')restored .*: 7 partitions, 301525 rows" "$T/tty" &&
+	ok "the bar is cleared before the summary" || not_ok "the bar is cleared before the summary" "$(cat -v "$T/tty")"
+tr -d '\r' < "$T/tty" | grep -q 'restored dsttty\.events partition 202402  300000 rows$' &&
+	ok "and the lines above it stay" || not_ok "and the lines above it stay" "$(cat -v "$T/tty")"
+same_tables dsttty "restore on a terminal"
+on_pty 40 restore clickhouse "$ID" --db-map src=dsttty2
+$PY - "$T/tty" <<'PYEOF' && ok "the bar is cut to a 40-column terminal" || not_ok "the bar is cut to a 40-column terminal" "$(cat -v "$T/tty")"
+import sys
+raw = open(sys.argv[1], "rb").read().decode()
+# a bar is what lies between two clears; the lines printed after a clear end in \r\n
+bars = [b for b in raw.split("\r\x1b[K")[1:] if b and "\n" not in b]
+sys.exit(0 if bars and max(len(b) for b in bars) < 40 and any("%" in b for b in bars) else 1)
+PYEOF
+on_pty 200 backup clickhouse --db src --table events --store "file://$T/tty-store"
+expect_eq "$?" "0" "a backup on a terminal succeeds"
+tty_has '^[0-9.]+ [KM]?i?B  [0-9]+ rows  .*src\.events 2024' "backup draws the same bar: bytes, rows, the partition"
+saas restore clickhouse "$ID" --db-map src=dstpipe
+expect_eq "$(cat "$T/err")" "" "piped, a restore draws no bar"
+
 q "INSERT INTO dst.mem VALUES ('other')"
 saas restore clickhouse "$ID" --db-map src=dst --table mem
 expect_rc 1 "a table holding other data is refused"

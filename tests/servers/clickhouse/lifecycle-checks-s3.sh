@@ -103,7 +103,7 @@ saas backup verify "$INC"
 expect_rc 0 "a flipped byte keeps the size"
 saas backup verify "$INC" --read-data
 expect_rc 1 "verify --read-data catches one flipped byte on RGW"
-expect_out "^BAD +$INC  1 of $nobj objects have problems" "the verdict is bad"
+expect_out "^BAD +$INC  1 of $nobj objects has problems" "the verdict is bad"
 expect_out "^  '$SMALL' \(in $FULL\) does not match its BLAKE2b" "naming the object and the backup that holds it"
 saas restore clickhouse "$INC" --db-map src=flip
 expect_rc 1 "a restore of it fails"

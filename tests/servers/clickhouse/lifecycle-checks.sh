@@ -129,7 +129,7 @@ saas backup verify "$INC"
 expect_rc 0 "a flipped byte keeps the size"
 saas backup verify "$INC" --read-data
 expect_rc 1 "verify --read-data catches one flipped byte"
-expect_out "^BAD +$INC  1 of [0-9]+ objects have problems" "the verdict is bad"
+expect_out "^BAD +$INC  1 of [0-9]+ objects has problems" "the verdict is bad"
 expect_out "^  'data/src/events/202401.native.lz4' \(in $FULL\) does not match its BLAKE2b" \
 	"naming the object and the backup that holds it"
 saas restore clickhouse "$INC" --db-map src=flip
@@ -159,7 +159,7 @@ expect_rc 0 "a drill of a good backup passes"
 expect_out "^drill $INC: ok: 3 tables, 5 partitions, 3042 rows restored into drill_src and equal to the backup" \
 	"with a verdict line"
 expect_out '^ok +src\.events  3 partitions, 3035 rows$' "and a line per table"
-expect_out '^ok +src\.mv  1 partitions, 5 rows$' "a view's data is compared under the view's name"
+expect_out '^ok +src\.mv  1 partition, 5 rows$' "a view's data is compared under the view's name"
 expect_eq "$(scratch drill_)" "" "the scratch database is dropped"
 drill_rec() { $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["backup"], r["verdict"], r["summary"], r["time"][:2])' "$T/store/$INC/drill.json"; }
 expect_eq "$(drill_rec)" "$INC ok 3 tables, 5 partitions, 3042 rows equal to the backup 20" \
@@ -170,7 +170,7 @@ q "INSERT INTO src.events SELECT toDate('2024-04-01'), 99000 + number, 'apr' FRO
 q "INSERT INTO src.logt VALUES (3, 'c')"
 saas backup drill "$INC"
 expect_rc 0 "a drill after the source changed still passes"
-expect_out '^ok +src\.logt  1 partitions, 2 rows$' "with the rows the backup recorded"
+expect_out '^ok +src\.logt  1 partition, 2 rows$' "with the rows the backup recorded"
 saas backup drill
 expect_rc 0 "with no ID the newest complete backup is drilled"
 expect_out "^drill $(ls "$T/store" | sort | tail -n 1): ok" "and named"
@@ -233,7 +233,7 @@ json.dump(m, open(sys.argv[1], "w"))
 PY
 saas backup drill 20000101T000000Z
 expect_rc 1 "a drill fails when a recorded checksum differs"
-expect_out "^BAD +src\.logt  1 partitions, 2 rows: 1 of 1 partitions differ" "naming the table"
+expect_out "^BAD +src\.logt  1 partition, 2 rows: 1 of 1 partition differs" "naming the table"
 expect_out "^ok +src\.events" "the other tables are still compared"
 expect_eq "$(scratch drill_)" "" "and dropped"
 rm -rf "$T/store/20000101T000000Z"

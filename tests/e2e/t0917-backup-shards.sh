@@ -219,7 +219,7 @@ expect_rc 0 "clickhouse.shards in saasctl.yaml is a cluster"
 expect_out '^backup [0-9TZ-]+: 2 shards, 2 tables, 5 rows' "of two shards"
 expect_out "^server +shard 2 $B_URL\$" "its second shard read from the replica that answers"
 saas -C "$T/repo" backup clickhouse --table small --url "$A_URL"
-expect_out '^backup [0-9TZ-]+: 1 tables, 2 rows' "--url wins over clickhouse.shards"
+expect_out '^backup [0-9TZ-]+: 1 table, 2 rows' "--url wins over clickhouse.shards"
 SAASCTL_CLICKHOUSE_SHARDS="$B_URL $A_URL" saas -C "$T/repo" backup clickhouse --table small
 expect_out "^server +shard 1 $B_URL\$" "SAASCTL_CLICKHOUSE_SHARDS wins over the file"
 printf 'project: acme\nclickhouse:\n  shards: [[a, {b: 1}]]\n' > "$T/repo/saasctl.yaml"
