@@ -1645,8 +1645,9 @@ static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
 	if (t->text[p - 1] == ':')
 		return 1;
 	/* A '-' is an entry only at the start of its line's content ("- "),
-	 * not the end of a plain key ("{app-}"). */
-	return t->text[p - 1] == '-' &&
+	 * not the end of a plain key ("{app-}"), and never in flow, where a
+	 * '-' starting a line continues a plain key ("{a\n- }"). */
+	return !n->flow && t->text[p - 1] == '-' &&
 	       (p == 1 || strchr(" \t\n\r", t->text[p - 2]));
 }
 
