@@ -145,6 +145,8 @@ int s3_xml_text(struct strbuf *out, const char *s, size_t len)
 	while (s < end) {
 		if (*s == '<')
 			return -1; /* markup where text belongs */
+		if (!*s)
+			return -1; /* XML has no NUL; a C string would end there */
 		if (*s != '&') {
 			if (strbuf_addch(out, *s++) < 0)
 				return -1;

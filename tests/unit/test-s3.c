@@ -339,6 +339,14 @@ static void test_answers(void)
 	CHECK(s3_parse_error(doc, strlen(doc), &a, &b) == 0 && !a.len, "error: an empty Code");
 	free(doc);
 	CHECK(s3_parse_upload_id(NULL, 0, &id, &e) < 0 && !id, "initiate: no body");
+	{
+		static const char nul[] = "<InitiateMultipartUploadResult><UploadId>ab\0cd"
+					  "</UploadId></InitiateMultipartUploadResult>";
+
+		CHECK(s3_parse_upload_id(nul, sizeof(nul) - 1, &id, &e) < 0 && !id,
+		      "initiate: an UploadId with a NUL byte is refused, not cut short");
+		CHECK_STR(e.msg, "no UploadId in the answer", "and said so");
+	}
 	strbuf_release(&a);
 	strbuf_release(&b);
 }
