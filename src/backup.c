@@ -100,6 +100,19 @@ static void now_rfc3339(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static int parse_rfc3339(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) ||
+	    (*end != 'Z' && *end != '\0'))
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
 /* Every manifest version is read: /1 is /2 without references, /3 is /2
  * with its tables in "shards". */
 static int manifest_format_ok(json_t *m)
@@ -137,13 +150,263 @@ static const char *obj_holder(json_t *obj, const char *id)
 	return h && *h ? h : id;
 }
 
+/*
+ * The checks of backup_manifest_parse(), each on one part of the manifest:
+ * 0, or -1 with e naming the part (path: "tables[3].partitions[0]").
+ */
+static int mf_fail(struct err *e, const char *path, const char *what)
+{
+	return err_set(e, "%s %s", path, what);
+}
+
+/* A count or size: an integer >= 0, or (checksums) its decimal string. */
+static int mf_u64(json_t *o, const char *key, int required, int string_ok,
+		  const char *path, struct err *e)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+
+	if (!v || json_is_null(v))
+		return required ? err_set(e, "%s has no '%s'", path, key) : 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		return 0;
+	if (string_ok && s && *s && strlen(s) <= 20 &&
+	    strspn(s, "0123456789") == strlen(s))
+		return 0;
+	return err_set(e, "%s: '%s' is not a count", path, key);
+}
+
+static int mf_str(json_t *o, const char *key, int required, const char *path,
+		  struct err *e)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || (!required && json_is_null(v)))
+		return required ? err_set(e, "%s has no '%s'", path, key) : 0;
+	if (!json_is_string(v))
+		return err_set(e, "%s: '%s' is not a string", path, key);
+	return 0;
+}
+
+/* A backup ID as the readers join it to keys: one key component. */
+static int mf_id(const char *id)
+{
+	struct err ke;
+
+	return id && *id && !strchr(id, '/') && store_key_check(id, &ke) == 0;
+}
+
+/* A key relative to a backup's folder (the store checks it again). */
+static int mf_key(json_t *o, const char *key, const char *path, struct err *e)
+{
+	const char *k = jstr(o, key);
+	struct err ke;
+
+	if (mf_str(o, key, 1, path, e) < 0)
+		return -1;
+	if (store_key_check(k, &ke) < 0)
+		return err_set(e, "%s: '%s': %s", path, key, ke.msg);
+	return 0;
+}
+
+static int mf_object(json_t *obj, const char *path, struct err *e)
+{
+	const char *h = jstr(obj, "blake2b"), *holder;
+
+	if (!json_is_object(obj))
+		return mf_fail(e, path, "is not an object");
+	if (mf_key(obj, "key", path, e) < 0 ||
+	    mf_u64(obj, "size", 1, 0, path, e) < 0 ||
+	    mf_str(obj, "blake2b", 1, path, e) < 0 ||
+	    mf_str(obj, "backup", 0, path, e) < 0)
+		return -1;
+	if (strlen(h) != 2 * HASH_BYTES ||
+	    strspn(h, "0123456789abcdef") != 2 * HASH_BYTES)
+		return err_set(e, "%s: 'blake2b' is not %d hex digits", path,
+			       2 * HASH_BYTES);
+	holder = jstr(obj, "backup");
+	if (holder && !mf_id(holder))
+		return err_set(e, "%s: 'backup' is not a backup ID", path);
+	return 0;
+}
+
+/* An "encryption" member: null (plain) or the recipients' sealed keys. */
+static int mf_encryption(json_t *enc, const char *path, struct err *e)
+{
+	json_t *rc, *rcs = json_object_get(enc, "recipients");
+	char sub[256];
+	size_t i;
+
+	if (!enc || json_is_null(enc))
+		return 0;
+	if (!json_is_object(enc))
+		return mf_fail(e, path, "is neither null nor an object");
+	if (!json_is_array(rcs))
+		return err_set(e, "%s has no 'recipients' list", path);
+	json_array_foreach(rcs, i, rc) {
+		snprintf(sub, sizeof(sub), "%.200s.recipients[%zu]", path, i);
+		if (!json_is_object(rc))
+			return mf_fail(e, sub, "is not an object");
+		if (mf_str(rc, "key_id", 1, sub, e) < 0 ||
+		    mf_str(rc, "data_key", 1, sub, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int mf_table(json_t *jt, const char *path, struct err *e)
+{
+	json_t *parts = json_object_get(jt, "partitions"), *jp;
+	char sub[256];
+	size_t i;
+
+	if (!json_is_object(jt))
+		return mf_fail(e, path, "is not an object");
+	if (mf_str(jt, "database", 1, path, e) < 0 ||
+	    mf_str(jt, "name", 1, path, e) < 0 ||
+	    mf_str(jt, "engine", 1, path, e) < 0 ||
+	    mf_str(jt, "kind", 1, path, e) < 0 ||
+	    mf_key(jt, "schema", path, e) < 0 ||
+	    mf_str(jt, "inner_of", 0, path, e) < 0)
+		return -1;
+	if (!*jstr(jt, "database") || !*jstr(jt, "name"))
+		return mf_fail(e, path, "has an empty database or table name");
+	if (parts && !json_is_null(parts) && !json_is_array(parts))
+		return err_set(e, "%s: 'partitions' is not a list", path);
+	json_array_foreach(parts, i, jp) {
+		snprintf(sub, sizeof(sub), "%.100s.partitions[%zu]", path, i);
+		if (!json_is_object(jp))
+			return mf_fail(e, sub, "is not an object");
+		if (mf_str(jp, "id", 1, sub, e) < 0 ||
+		    mf_u64(jp, "rows", 1, 1, sub, e) < 0 ||
+		    mf_u64(jp, "checksum", 1, 1, sub, e) < 0 ||
+		    mf_str(jp, "fingerprint", 0, sub, e) < 0)
+			return -1;
+		snprintf(sub, sizeof(sub), "%.100s.partitions[%zu].object", path, i);
+		if (mf_object(json_object_get(jp, "object"), sub, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A "tables" list; path: "" or the shard's "shards[1]." */
+static int mf_tables(json_t *v, const char *path, struct err *e)
+{
+	json_t *jt;
+	char sub[256];
+	size_t i;
+
+	if (!json_is_array(v))
+		return err_set(e, "'%stables' is not a list", path);
+	json_array_foreach(v, i, jt) {
+		snprintf(sub, sizeof(sub), "%stables[%zu]", path, i);
+		if (mf_table(jt, sub, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A sharded backup's "shards": each with its prefix, server and tables. */
+static int mf_shards(json_t *v, struct err *e)
+{
+	json_t *sh;
+	char sub[64];
+	size_t i;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return err_set(e, "'shards' is not a list of shards");
+	json_array_foreach(v, i, sh) {
+		const char *prefix = jstr(sh, "prefix");
+
+		snprintf(sub, sizeof(sub), "shards[%zu]", i);
+		if (!json_is_object(sh))
+			return mf_fail(e, sub, "is not an object");
+		if (mf_str(sh, "prefix", 1, sub, e) < 0 ||
+		    mf_str(sh, "url", 0, sub, e) < 0 ||
+		    mf_u64(sh, "rows", 0, 0, sub, e) < 0)
+			return -1;
+		if (*prefix && mf_key(sh, "prefix", sub, e) < 0)
+			return -1;
+		snprintf(sub, sizeof(sub), "shards[%zu].", i);
+		if (mf_tables(json_object_get(sh, "tables"), sub, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int mf_check(json_t *m, struct err *e)
+{
+	json_t *v, *enc;
+	const char *h;
+	int64_t t;
+	char sub[256];
+	size_t i;
+
+	if (!json_is_object(m))
+		return err_set(e, "not a JSON object");
+	if (!manifest_format_ok(m))
+		return err_set(e, "'format' is not %s, /2 or /3", MANIFEST_FORMAT_V1);
+	if (parse_rfc3339(jstr(m, "time"), &t) < 0)
+		return err_set(e, "'time' is not an RFC 3339 time");
+	if (mf_str(m, "server_version", 0, "the manifest", e) < 0 ||
+	    mf_u64(m, "rows", 0, 0, "the manifest", e) < 0 ||
+	    mf_u64(m, "chain", 0, 0, "the manifest", e) < 0 ||
+	    mf_str(m, "base", 0, "the manifest", e) < 0)
+		return -1;
+	if (jstr(m, "base") && !mf_id(jstr(m, "base")))
+		return err_set(e, "'base' is not a backup ID");
+	if (!strcmp(jstr(m, "format"), MANIFEST_FORMAT_SHARDS)) {
+		if (mf_shards(json_object_get(m, "shards"), e) < 0)
+			return -1;
+	} else if (mf_tables(json_object_get(m, "tables"), "", e) < 0) {
+		return -1;
+	}
+	if (!json_is_array(v = json_object_get(m, "objects")))
+		return err_set(e, "'objects' is not a list");
+	json_array_foreach(v, i, enc) {
+		snprintf(sub, sizeof(sub), "objects[%zu]", i);
+		if (mf_object(enc, sub, e) < 0)
+			return -1;
+	}
+	if (mf_encryption(json_object_get(m, "encryption"), "'encryption'", e) < 0)
+		return -1;
+	v = json_object_get(m, "bases");
+	if (v && !json_is_null(v) && !json_is_object(v))
+		return err_set(e, "'bases' is not an object");
+	json_object_foreach(v, h, enc) {
+		snprintf(sub, sizeof(sub), "bases['%.200s']", h);
+		if (!mf_id(h))
+			return mf_fail(e, sub, "does not name a backup ID");
+		if (mf_encryption(enc, sub, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int backup_manifest_parse(json_t **out, const char *text, size_t len,
+			  struct err *e)
+{
+	json_error_t je;
+	json_t *m;
+
+	*out = NULL;
+	if (!(m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
+		return err_set(e, "not JSON: %s (line %d, column %d)", je.text,
+			       je.line, je.column);
+	if (mf_check(m, e) < 0) {
+		json_decref(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
 /* The manifest of a complete backup; *found 0 (and 0) when it has none. */
 static int load_manifest(struct store *st, const char *id, json_t **out,
 			 int *found, struct err *e)
 {
 	struct strbuf mb = STRBUF_INIT;
 	char *mkey = full_key(id, "manifest.json");
-	json_error_t je;
 	int f = 0, ret = -1;
 
 	*out = NULL;
@@ -161,11 +424,8 @@ static int load_manifest(struct store *st, const char *id, json_t **out,
 		ret = 0;
 		goto out;
 	}
-	*out = json_loadb(mb.buf, mb.len, 0, &je);
-	if (!*out || !manifest_format_ok(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		err_set(e, "the manifest of '%s' is not %s", id, MANIFEST_FORMAT);
+	if (backup_manifest_parse(out, mb.buf, mb.len, e) < 0) {
+		err_wrap(e, "the manifest of '%s' is damaged", id);
 		goto out;
 	}
 	ret = 0;
@@ -1735,11 +1995,9 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 			goto out;
 		}
 		free(k);
-		m = json_loadb(mb.buf, mb.len, 0, NULL);
-		if (!m || !manifest_format_ok(m)) {
+		if (backup_manifest_parse(&m, mb.buf, mb.len, &(struct err){ 0 }) < 0) {
 			/* unreadable: not good */
 			bi->complete = 0;
-			json_decref(m);
 			continue;
 		}
 		free(bi->time);
@@ -2009,19 +2267,6 @@ out:
 
 /* ---------------------------------------------------------------- */
 /* prune                                                             */
-
-static int parse_rfc3339(const char *s, int64_t *out)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) ||
-	    (*end != 'Z' && *end != '\0'))
-		return -1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
 
 /* One backup folder of the store. */
 struct pr_group {

@@ -399,6 +399,23 @@ int backup_prune(struct store *st, const struct prune_options *o,
  */
 const char *backup_plural(uint64_t n);
 
+/* ---- the manifest ---- */
+/*
+ * Manifest text (<id>/manifest.json) into the JSON every reader walks
+ * (list, verify, prune, restore, drill, an incremental's base). The store
+ * may hold a manifest someone else wrote, so it is checked here, once,
+ * for everything a reader relies on: the format, an RFC 3339 "time",
+ * "tables" and "objects" lists whose entries have their members with the
+ * right types, object keys the store accepts, BLAKE2b digests of 64 hex
+ * digits, holders ("backup") and "bases" that are backup IDs, and the
+ * "encryption" recipients. Returns -1 with the first problem found, named
+ * by its place ("tables[2].partitions[0] has no 'rows'"). *out: release
+ * with json_decref().
+ */
+struct json_t;
+int backup_manifest_parse(struct json_t **out, const char *text, size_t len,
+			  struct err *e);
+
 /* Key escaping, for tests. */
 int backup_escape_name(struct strbuf *out, const char *name);
 

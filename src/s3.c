@@ -145,6 +145,8 @@ int s3_xml_text(struct strbuf *out, const char *s, size_t len)
 	while (s < end) {
 		if (*s == '<')
 			return -1; /* markup where text belongs */
+		if (!*s)
+			return -1; /* XML has no NUL; a C string would end there */
 		if (*s != '&') {
 			if (strbuf_addch(out, *s++) < 0)
 				return -1;
@@ -245,6 +247,169 @@ static int s3_url_decode(struct strbuf *out, const char *s)
 		}
 	}
 	return 0;
+}
+
+/* ---- the answers ---------------------------------------------------- */
+
+int s3_parse_error(const char *body, size_t len, struct strbuf *code,
+		   struct strbuf *msg)
+{
+	const char *in;
+	size_t il;
+
+	strbuf_reset(code);
+	strbuf_reset(msg);
+	if (!body || !len || s3_xml_find(body, len, "Error", &in, &il, NULL) < 0)
+		return -1;
+	if (s3_xml_child(in, il, "Code", code) < 0)
+		strbuf_reset(code);
+	if (s3_xml_child(in, il, "Message", msg) < 0)
+		strbuf_reset(msg);
+	return 0;
+}
+
+int s3_parse_list(const char *body, size_t len, struct s3_list *l,
+		  struct err *e)
+{
+	struct strbuf v = STRBUF_INIT, k = STRBUF_INIT;
+	const char *p, *end, *in;
+	size_t il;
+	int ret = -1;
+
+	memset(l, 0, sizeof(*l));
+	if (!body || s3_xml_find(body, len, "ListBucketResult", &in, &il, NULL) < 0) {
+		err_set(e, "the answer is not a listing");
+		goto out;
+	}
+	p = in;
+	end = in + il;
+	while (s3_xml_find(p, (size_t)(end - p), "Contents", &in, &il, &p) == 0) {
+		struct s3_object *grown, *o;
+
+		grown = realloc(l->objects, (l->n + 1) * sizeof(*grown));
+		if (!grown) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		l->objects = grown;
+		o = &l->objects[l->n];
+		memset(o, 0, sizeof(*o));
+		strbuf_reset(&k);
+		if (s3_xml_child(in, il, "Key", &v) < 0 || !v.len ||
+		    s3_url_decode(&k, v.buf) < 0 || !k.len) {
+			err_set(e, "a listed object without a Key");
+			goto out;
+		}
+		o->key = strdup(k.buf);
+		l->n++;
+		o->size = s3_xml_child(in, il, "Size", &v) == 0 && v.len ? strtoll(v.buf, NULL, 10) : -1;
+		if (s3_xml_child(in, il, "ETag", &v) == 0 && v.len)
+			snprintf(o->etag, sizeof(o->etag), "%s", v.buf);
+		if (s3_xml_child(in, il, "LastModified", &v) == 0 && v.len)
+			snprintf(o->last_modified, sizeof(o->last_modified), "%s", v.buf);
+	}
+	if (s3_xml_child(body, len, "IsTruncated", &v) == 0 && v.len &&
+	    !strcmp(v.buf, "true")) {
+		if (s3_xml_child(body, len, "NextContinuationToken", &v) < 0 ||
+		    !v.len) {
+			err_set(e, "a truncated listing without a continuation token");
+			goto out;
+		}
+		l->next_token = strdup(v.buf);
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		s3_list_release(l);
+	strbuf_release(&v);
+	strbuf_release(&k);
+	return ret;
+}
+
+int s3_parse_upload_id(const char *body, size_t len, char **upload_id,
+		       struct err *e)
+{
+	struct strbuf id = STRBUF_INIT;
+
+	*upload_id = NULL;
+	strbuf_init(&id, 4096);
+	if (!body || s3_xml_child(body, len, "UploadId", &id) < 0 || !id.len) {
+		strbuf_release(&id);
+		return err_set(e, "no UploadId in the answer");
+	}
+	*upload_id = strbuf_detach(&id, NULL);
+	return 0;
+}
+
+int s3_parse_delete_result(const char *body, size_t len, struct strbuf *failed,
+			   size_t *nfailed)
+{
+	struct strbuf k = STRBUF_INIT, code = STRBUF_INIT;
+	const char *p = body, *end = body ? body + len : body, *in;
+	size_t il;
+
+	while (p && s3_xml_find(p, (size_t)(end - p), "Error", &in, &il, &p) == 0) {
+		if (s3_xml_child(in, il, "Key", &k) < 0)
+			strbuf_reset(&k);
+		if (s3_xml_child(in, il, "Code", &code) < 0)
+			strbuf_reset(&code);
+		if (code.len && !strcmp(code.buf, "NoSuchKey"))
+			continue;
+		if (*nfailed < 5)
+			strbuf_addf(failed, "%s'%s': %s", *nfailed ? ", " : "",
+				    k.len ? k.buf : "", code.len ? code.buf : "error");
+		(*nfailed)++;
+	}
+	strbuf_release(&k);
+	strbuf_release(&code);
+	return 0;
+}
+
+int s3_parse_uploads(const char *body, size_t len, struct s3_upload_info **list,
+		     size_t *n, struct strbuf *key_marker,
+		     struct strbuf *id_marker, int *truncated, struct err *e)
+{
+	struct strbuf k = STRBUF_INIT, id = STRBUF_INIT, t = STRBUF_INIT;
+	const char *p = body, *end = body ? body + len : body, *in;
+	size_t il;
+	int ret = -1;
+
+	*truncated = 0;
+	strbuf_reset(key_marker);
+	strbuf_reset(id_marker);
+	while (p && s3_xml_find(p, (size_t)(end - p), "Upload", &in, &il, &p) == 0) {
+		struct s3_upload_info *grown;
+
+		if (s3_xml_child(in, il, "Key", &k) < 0 || !k.len ||
+		    s3_xml_child(in, il, "UploadId", &id) < 0 || !id.len) {
+			err_set(e, "a listed upload without Key or UploadId");
+			goto out;
+		}
+		grown = realloc(*list, (*n + 1) * sizeof(**list));
+		if (!grown) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		*list = grown;
+		(*list)[*n].key = strdup(k.buf);
+		(*list)[*n].upload_id = strdup(id.buf);
+		(*n)++;
+	}
+	if (!body)
+		goto done;
+	*truncated = s3_xml_child(body, len, "IsTruncated", &t) == 0 && t.len &&
+		     !strcmp(t.buf, "true");
+	if (s3_xml_child(body, len, "NextKeyMarker", key_marker) < 0)
+		strbuf_reset(key_marker);
+	if (s3_xml_child(body, len, "NextUploadIdMarker", id_marker) < 0)
+		strbuf_reset(id_marker);
+done:
+	ret = 0;
+out:
+	strbuf_release(&k);
+	strbuf_release(&id);
+	strbuf_release(&t);
+	return ret;
 }
 
 /* ---- settings ------------------------------------------------------- */
@@ -500,17 +665,11 @@ static int s3_fail(struct err *e, const char *method, const char *bucket,
 		   const char *key, const struct http_response *res)
 {
 	struct strbuf subj = STRBUF_INIT, code = STRBUF_INIT, msg = STRBUF_INIT;
-	const char *in;
-	size_t il;
 
 	s3_subject(&subj, bucket, key);
 	strbuf_init(&code, 256);
 	strbuf_init(&msg, 512);
-	if (res->body.len &&
-	    s3_xml_find(res->body.buf, res->body.len, "Error", &in, &il, NULL) == 0) {
-		s3_xml_child(in, il, "Code", &code);
-		s3_xml_child(in, il, "Message", &msg);
-	}
+	s3_parse_error(res->body.buf, res->body.len, &code, &msg);
 	if (code.len)
 		err_set(e, "s3 %s '%s': %ld %s%s%s", method, subj.buf,
 			res->status, code.buf, msg.len ? ": " : "",
@@ -831,7 +990,6 @@ int s3_multipart_create(struct s3 *s, const char *bucket, const char *key,
 		.nquery = 1, .body = "", .body_len = 0,
 	};
 	struct http_response res;
-	struct strbuf id = STRBUF_INIT;
 	int ret = -1;
 
 	*upload_id = NULL;
@@ -844,16 +1002,12 @@ int s3_multipart_create(struct s3 *s, const char *bucket, const char *key,
 		s3_fail(e, "POST", bucket, key, &res);
 		goto out;
 	}
-	strbuf_init(&id, 4096);
-	if (s3_xml_child(res.body.buf, res.body.len, "UploadId", &id) < 0 ||
-	    !id.len) {
-		err_set(e, "s3 POST '%s/%s': no UploadId in the answer", bucket, key);
+	if (s3_parse_upload_id(res.body.buf, res.body.len, upload_id, e) < 0) {
+		err_wrap(e, "s3 POST '%s/%s'", bucket, key);
 		goto out;
 	}
-	*upload_id = strbuf_detach(&id, NULL);
 	ret = 0;
 out:
-	strbuf_release(&id);
 	http_response_release(&res);
 	return ret;
 }
@@ -903,10 +1057,8 @@ int s3_multipart_complete(struct s3 *s, const char *bucket, const char *key,
 		.method = "POST", .bucket = bucket, .key = key, .query = q,
 		.nquery = 1, .content_type = "application/xml",
 	};
-	struct strbuf body = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT, code = STRBUF_INIT, msg = STRBUF_INIT;
 	struct http_response res;
-	const char *in;
-	size_t il;
 	int ret = -1;
 
 	if (exists)
@@ -931,7 +1083,7 @@ int s3_multipart_complete(struct s3 *s, const char *bucket, const char *key,
 		goto out;
 	/* A 200 can still carry an error: S3 answers while it assembles. */
 	if (!s3_ok(res.status) ||
-	    s3_xml_find(res.body.buf, res.body.len, "Error", &in, &il, NULL) == 0) {
+	    s3_parse_error(res.body.buf, res.body.len, &code, &msg) == 0) {
 		if (res.status == 412 && exists)
 			*exists = 1;
 		s3_fail(e, "POST", bucket, key, &res);
@@ -940,6 +1092,8 @@ int s3_multipart_complete(struct s3 *s, const char *bucket, const char *key,
 	ret = 0;
 out:
 	strbuf_release(&body);
+	strbuf_release(&code);
+	strbuf_release(&msg);
 	http_response_release(&res);
 	return ret;
 }
@@ -982,7 +1136,7 @@ int s3_multipart_list(struct s3 *s, const char *bucket, const char *prefix,
 		      struct s3_upload_info **out, size_t *n, struct err *e)
 {
 	struct strbuf key_marker = STRBUF_INIT, id_marker = STRBUF_INIT;
-	struct strbuf k = STRBUF_INIT, id = STRBUF_INIT, t = STRBUF_INIT;
+	struct strbuf prev = STRBUF_INIT, next = STRBUF_INIT;
 	struct s3_upload_info *list = NULL;
 	size_t nl = 0;
 	int ret = -1;
@@ -996,8 +1150,6 @@ int s3_multipart_list(struct s3 *s, const char *bucket, const char *prefix,
 			.method = "GET", .bucket = bucket, .query = q, .nquery = 2,
 		};
 		struct http_response res;
-		const char *p, *end, *in;
-		size_t il;
 		int truncated;
 
 		if (key_marker.len) {
@@ -1011,33 +1163,26 @@ int s3_multipart_list(struct s3 *s, const char *bucket, const char *prefix,
 			http_response_release(&res);
 			goto out;
 		}
-		p = res.body.buf;
-		end = p ? p + res.body.len : p;
-		while (p && s3_xml_find(p, (size_t)(end - p), "Upload", &in, &il, &p) == 0) {
-			struct s3_upload_info *grown;
-
-			if (s3_xml_child(in, il, "Key", &k) < 0 ||
-			    s3_xml_child(in, il, "UploadId", &id) < 0) {
-				err_set(e, "s3 GET '%s': a listed upload without Key or UploadId",
-					bucket);
-				http_response_release(&res);
-				goto out;
-			}
-			grown = realloc(list, (nl + 1) * sizeof(*list));
-			if (!grown) {
-				http_response_release(&res);
-				err_set(e, "out of memory");
-				goto out;
-			}
-			list = grown;
-			list[nl].key = strdup(k.buf);
-			list[nl].upload_id = strdup(id.buf);
-			nl++;
+		/* the markers this page was asked with */
+		strbuf_reset(&prev);
+		strbuf_addf(&prev, "%s %s", key_marker.len ? key_marker.buf : "",
+			    id_marker.len ? id_marker.buf : "");
+		if (s3_parse_uploads(res.body.buf, res.body.len, &list, &nl,
+				     &key_marker, &id_marker, &truncated, e) < 0) {
+			err_wrap(e, "s3 GET '%s'", bucket);
+			http_response_release(&res);
+			goto out;
 		}
-		truncated = s3_xml_child(res.body.buf, res.body.len, "IsTruncated", &t) == 0 &&
-			    !strcmp(t.buf, "true");
-		s3_xml_child(res.body.buf, res.body.len, "NextKeyMarker", &key_marker);
-		s3_xml_child(res.body.buf, res.body.len, "NextUploadIdMarker", &id_marker);
+		strbuf_reset(&next);
+		strbuf_addf(&next, "%s %s", key_marker.len ? key_marker.buf : "",
+			    id_marker.len ? id_marker.buf : "");
+		/* a page that repeats its markers would be asked for forever */
+		if (truncated && key_marker.len && !strcmp(prev.buf, next.buf)) {
+			err_set(e, "s3 GET '%s': the upload listing does not advance "
+				"(the same markers again)", bucket);
+			http_response_release(&res);
+			goto out;
+		}
 		http_response_release(&res);
 		if (!truncated || !key_marker.len)
 			break;
@@ -1050,9 +1195,8 @@ out:
 	s3_upload_info_free(list, nl);
 	strbuf_release(&key_marker);
 	strbuf_release(&id_marker);
-	strbuf_release(&k);
-	strbuf_release(&id);
-	strbuf_release(&t);
+	strbuf_release(&prev);
+	strbuf_release(&next);
 	return ret;
 }
 
@@ -1210,9 +1354,6 @@ int s3_list_page(struct s3 *s, const char *bucket, const char *prefix,
 		.method = "GET", .bucket = bucket, .query = q, .nquery = 4,
 	};
 	struct http_response res;
-	struct strbuf v = STRBUF_INIT, k = STRBUF_INIT;
-	const char *p, *end, *in;
-	size_t il;
 	int ret = -1;
 
 	memset(l, 0, sizeof(*l));
@@ -1226,54 +1367,20 @@ int s3_list_page(struct s3 *s, const char *bucket, const char *prefix,
 		s3_fail(e, "GET", bucket, NULL, &res);
 		goto out;
 	}
-	if (s3_xml_find(res.body.buf, res.body.len, "ListBucketResult", &in, &il,
-			NULL) < 0) {
-		err_set(e, "s3 GET '%s': the answer is not a listing", bucket);
+	if (s3_parse_list(res.body.buf, res.body.len, l, e) < 0) {
+		err_wrap(e, "s3 GET '%s'", bucket);
 		goto out;
 	}
-	p = in;
-	end = in + il;
-	while (s3_xml_find(p, (size_t)(end - p), "Contents", &in, &il, &p) == 0) {
-		struct s3_object *grown, *o;
-
-		grown = realloc(l->objects, (l->n + 1) * sizeof(*grown));
-		if (!grown) {
-			err_set(e, "out of memory");
-			goto out;
-		}
-		l->objects = grown;
-		o = &l->objects[l->n];
-		memset(o, 0, sizeof(*o));
-		strbuf_reset(&k);
-		if (s3_xml_child(in, il, "Key", &v) < 0 || s3_url_decode(&k, v.buf) < 0 ||
-		    !k.len) {
-			err_set(e, "s3 GET '%s': a listed object without a Key", bucket);
-			goto out;
-		}
-		o->key = strdup(k.buf);
-		l->n++;
-		o->size = s3_xml_child(in, il, "Size", &v) == 0 ? strtoll(v.buf, NULL, 10) : -1;
-		if (s3_xml_child(in, il, "ETag", &v) == 0)
-			snprintf(o->etag, sizeof(o->etag), "%s", v.buf);
-		if (s3_xml_child(in, il, "LastModified", &v) == 0)
-			snprintf(o->last_modified, sizeof(o->last_modified), "%s", v.buf);
-	}
-	if (s3_xml_child(res.body.buf, res.body.len, "IsTruncated", &v) == 0 &&
-	    !strcmp(v.buf, "true")) {
-		if (s3_xml_child(res.body.buf, res.body.len, "NextContinuationToken",
-				 &v) < 0 || !v.len) {
-			err_set(e, "s3 GET '%s': a truncated listing without a continuation token",
-				bucket);
-			goto out;
-		}
-		l->next_token = strdup(v.buf);
+	/* a page that hands back its own token would be asked for forever */
+	if (token && l->next_token && !strcmp(token, l->next_token)) {
+		err_set(e, "s3 GET '%s': the listing does not advance (the same "
+			"continuation token again)", bucket);
+		goto out;
 	}
 	ret = 0;
 out:
 	if (ret < 0)
 		s3_list_release(l);
-	strbuf_release(&v);
-	strbuf_release(&k);
 	http_response_release(&res);
 	return ret;
 }
@@ -1288,13 +1395,11 @@ static int s3_delete_batch(struct s3 *s, const char *bucket,
 		.method = "POST", .bucket = bucket, .query = q, .nquery = 1,
 		.content_type = "application/xml",
 	};
-	struct strbuf body = STRBUF_INIT, k = STRBUF_INIT, code = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT;
 	struct http_response res;
 	unsigned char sum[crypto_hash_sha256_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
 					   sodium_base64_VARIANT_ORIGINAL)];
-	const char *p, *end, *in;
-	size_t il;
 	int ret = -1;
 
 	http_response_init(&res);
@@ -1321,23 +1426,10 @@ static int s3_delete_batch(struct s3 *s, const char *bucket,
 		s3_fail(e, "POST", bucket, NULL, &res);
 		goto out;
 	}
-	p = res.body.buf;
-	end = p ? p + res.body.len : p;
-	while (p && s3_xml_find(p, (size_t)(end - p), "Error", &in, &il, &p) == 0) {
-		s3_xml_child(in, il, "Key", &k);
-		s3_xml_child(in, il, "Code", &code);
-		if (!strcmp(code.buf, "NoSuchKey"))
-			continue;
-		if (*nfailed < 5)
-			strbuf_addf(failed, "%s'%s': %s", *nfailed ? ", " : "",
-				    k.buf, code.len ? code.buf : "error");
-		(*nfailed)++;
-	}
+	s3_parse_delete_result(res.body.buf, res.body.len, failed, nfailed);
 	ret = 0;
 out:
 	strbuf_release(&body);
-	strbuf_release(&k);
-	strbuf_release(&code);
 	http_response_release(&res);
 	return ret;
 }

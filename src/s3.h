@@ -182,4 +182,32 @@ int s3_xml_find(const char *doc, size_t len, const char *name,
 		const char **inner, size_t *inner_len, const char **after);
 int s3_xml_text(struct strbuf *out, const char *s, size_t len);
 
+/*
+ * The answers, read from a body as the server sent it (body may be NULL
+ * when len is 0); the operations above call these, and so does the fuzz
+ * harness. Messages name what is wrong; the callers add the request.
+ *
+ * s3_parse_error: an <Error> body's Code and Message (either may come
+ * back empty); -1 when there is no <Error>.
+ * s3_parse_list: a ListObjectsV2 page (keys url-decoded, as asked with
+ * encoding-type=url); l->next_token set when IsTruncated is true, which
+ * without a NextContinuationToken is an error.
+ * s3_parse_upload_id: an InitiateMultipartUploadResult's UploadId.
+ * s3_parse_delete_result: a DeleteResult; each <Error> but NoSuchKey is
+ * counted in *nfailed and the first five described in failed. Returns 0.
+ * s3_parse_uploads: a ListMultipartUploadsResult page, appended to *list
+ * (and *n), with its next markers and whether it is truncated.
+ */
+int s3_parse_error(const char *body, size_t len, struct strbuf *code,
+		   struct strbuf *msg);
+int s3_parse_list(const char *body, size_t len, struct s3_list *l,
+		  struct err *e);
+int s3_parse_upload_id(const char *body, size_t len, char **upload_id,
+		       struct err *e);
+int s3_parse_delete_result(const char *body, size_t len, struct strbuf *failed,
+			   size_t *nfailed);
+int s3_parse_uploads(const char *body, size_t len, struct s3_upload_info **list,
+		     size_t *n, struct strbuf *key_marker,
+		     struct strbuf *id_marker, int *truncated, struct err *e);
+
 #endif

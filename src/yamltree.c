@@ -1645,8 +1645,9 @@ static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
 	if (t->text[p - 1] == ':')
 		return 1;
 	/* A '-' is an entry only at the start of its line's content ("- "),
-	 * not the end of a plain key ("{app-}"). */
-	return t->text[p - 1] == '-' &&
+	 * not the end of a plain key ("{app-}"), and never in flow, where a
+	 * '-' starting a line continues a plain key ("{a\n- }"). */
+	return !n->flow && t->text[p - 1] == '-' &&
 	       (p == 1 || strchr(" \t\n\r", t->text[p - 2]));
 }
 
@@ -1654,32 +1655,30 @@ static int empty_value_editable(const struct yamltree *t, const struct ynode *n)
  * Does the next line with content after offset `at` start with a byte-order
  * mark? libyaml skips a BOM at the start of a line between tokens, but a
  * plain scalar's continuation line keeps it as text: a plain value written
- * there would swallow that line (an empty value before it did not).
+ * there would swallow that line (an empty value before it did not). A line
+ * starts after any break libyaml counts: LF, CR alone, CRLF, NEL, LS, PS.
  */
 static int bom_line_follows(const struct yamltree *t, size_t at)
 {
-	const char *s = t->text;
-	size_t i = at, len = t->len;
+	const char *p = t->text + at, *end = t->text + t->len;
+	size_t bl = 0;
 
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (i < len && s[i] == '#')
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && *p == '#')
 		return 0;
 	for (;;) {
-		while (i < len && s[i] != '\n')
-			i++;
-		if (i >= len)
+		while (p < end && !(bl = break_len(p, end)))
+			p++;
+		if (p >= end)
 			return 0;
-		i++;			/* the start of a line */
-		if (len - i >= 3 && !memcmp(s + i, "\xef\xbb\xbf", 3))
+		p += bl;		/* the start of a line */
+		if (is_bom(p, end))
 			return 1;
-		size_t j = i;
-
-		while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
-			j++;
-		if (j < len && s[j] != '\n')
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end && !break_len(p, end))
 			return 0;	/* a line with content, no BOM */
-		i = j;
 	}
 }
 

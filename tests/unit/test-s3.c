@@ -268,6 +268,89 @@ static void test_part_size(void)
 	CHECK(s3_part_size(0, -1, 9999) <= (5ULL << 30), "and no part exceeds 5 GiB");
 }
 
+/* The readers of whole answers, on what the operations hand them. */
+static void test_answers(void)
+{
+	struct s3_list l;
+	struct s3_upload_info *ups = NULL;
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	size_t len, n = 0, nfailed = 0;
+	char *doc, *id = NULL;
+	struct err e;
+	int truncated = 0;
+
+	doc = load("rgw-list-page1.xml", &len);
+	CHECK(s3_parse_list(doc, len, &l, &e) == 0 && l.n > 0 && l.next_token &&
+	      !strcmp(l.next_token, "c+d"), "list: RGW's page and its token");
+	s3_list_release(&l);
+	free(doc);
+	doc = load("rgw-uploads.xml", &len);
+	CHECK(s3_parse_uploads(doc, len, &ups, &n, &a, &b, &truncated, &e) == 0 && n > 0,
+	      "uploads: RGW's listing");
+	s3_upload_info_free(ups, n);
+	ups = NULL;
+	n = 0;
+	free(doc);
+	doc = load("rgw-initiate.xml", &len);
+	CHECK(s3_parse_upload_id(doc, len, &id, &e) == 0 && id && *id, "initiate: the upload ID");
+	free(id);
+	free(doc);
+
+	/* empty elements, which left the reader a NULL buffer */
+	doc = strdup("<ListBucketResult><Contents><Key></Key></Contents></ListBucketResult>");
+	CHECK(s3_parse_list(doc, strlen(doc), &l, &e) < 0, "list: an empty Key is refused");
+	CHECK_STR(e.msg, "a listed object without a Key", "and said so");
+	free(doc);
+	doc = strdup("<ListBucketResult><Contents><Key>k</Key><Size></Size><ETag></ETag>"
+		     "<LastModified></LastModified></Contents><IsTruncated></IsTruncated>"
+		     "</ListBucketResult>");
+	CHECK(s3_parse_list(doc, strlen(doc), &l, &e) == 0 && l.n == 1 &&
+	      l.objects[0].size == -1 && !l.next_token,
+	      "list: empty Size, ETag, LastModified and IsTruncated");
+	s3_list_release(&l);
+	free(doc);
+	doc = strdup("<ListBucketResult><IsTruncated>true</IsTruncated>"
+		     "<NextContinuationToken></NextContinuationToken></ListBucketResult>");
+	CHECK(s3_parse_list(doc, strlen(doc), &l, &e) < 0, "list: truncated, an empty token");
+	CHECK_STR(e.msg, "a truncated listing without a continuation token", "and said so");
+	free(doc);
+	doc = strdup("<DeleteResult><Error><Code></Code></Error><Error><Key>a</Key>"
+		     "<Code>NoSuchKey</Code></Error><Error></Error></DeleteResult>");
+	strbuf_reset(&a);
+	s3_parse_delete_result(doc, strlen(doc), &a, &nfailed);
+	CHECK(nfailed == 2, "delete: errors without a Code count, NoSuchKey does not");
+	CHECK_STR(a.buf, "'': error, '': error", "and are described");
+	free(doc);
+	doc = strdup("<ListMultipartUploadsResult><IsTruncated></IsTruncated><Upload><Key>"
+		     "</Key><UploadId>u</UploadId></Upload></ListMultipartUploadsResult>");
+	CHECK(s3_parse_uploads(doc, strlen(doc), &ups, &n, &a, &b, &truncated, &e) < 0,
+	      "uploads: an empty Key is refused");
+	s3_upload_info_free(ups, n);
+	ups = NULL;
+	n = 0;
+	free(doc);
+	doc = strdup("<ListMultipartUploadsResult><IsTruncated></IsTruncated>"
+		     "<NextKeyMarker></NextKeyMarker></ListMultipartUploadsResult>");
+	CHECK(s3_parse_uploads(doc, strlen(doc), &ups, &n, &a, &b, &truncated, &e) == 0 &&
+	      !n && !truncated && !a.len, "uploads: empty IsTruncated and marker");
+	free(doc);
+	CHECK(s3_parse_error(NULL, 0, &a, &b) < 0 && !a.len, "error: no body");
+	doc = strdup("<Error><Code></Code><Message>m</Message></Error>");
+	CHECK(s3_parse_error(doc, strlen(doc), &a, &b) == 0 && !a.len, "error: an empty Code");
+	free(doc);
+	CHECK(s3_parse_upload_id(NULL, 0, &id, &e) < 0 && !id, "initiate: no body");
+	{
+		static const char nul[] = "<InitiateMultipartUploadResult><UploadId>ab\0cd"
+					  "</UploadId></InitiateMultipartUploadResult>";
+
+		CHECK(s3_parse_upload_id(nul, sizeof(nul) - 1, &id, &e) < 0 && !id,
+		      "initiate: an UploadId with a NUL byte is refused, not cut short");
+		CHECK_STR(e.msg, "no UploadId in the answer", "and said so");
+	}
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 int main(void)
 {
 	const char *top = getenv("TOP");
@@ -275,6 +358,7 @@ int main(void)
 	snprintf(datadir, sizeof(datadir), "%s/tests/data/s3", top ? top : ".");
 	test_rgw_answers();
 	test_hostile();
+	test_answers();
 	test_settings();
 	test_part_size();
 	return UNIT_DONE();

@@ -308,6 +308,12 @@ static void test_edit_property(void)
 		  "pe1tmad: &ConfigMd:aep\n figMat" },
 		{ "yaml-span-tag-midstream-bom", "!\n\xef\xbb\xbftempl R" },
 		{ "yaml-span-tag-nel", "!\xc2\x85T*stT*str0- r0ea" },
+		{ "fuzz-yamltree-tag-glued-to-bom", "!p\r\xef\xbb\xbf" },
+		{ "empty, tagged, CR CR then BOM", "!p\r\r\xef\xbb\xbf" },
+		{ "fuzz-yamltree-flow-key-continued-by-dash", "{a\n- }\n" },
+		{ "flow key continued by a dash, in a sequence", "[{a\n-  }, b]\n" },
+		{ "empty, tagged, NEL then BOM", "v: !p\xc2\x85\xef\xbb\xbf" },
+		{ "empty, tagged, LS then BOM", "v: !p\xe2\x80\xa8\xef\xbb\xbfw" },
 		{ "yaml-edit-empty-tagged-scalar", "project: !cme\n" },
 		{ "yaml-edit-empty-value-crlf",
 		  "apiVersion: app,/v1\r\nkind: Deployment\r\nmetadatame: api\r\n"
