@@ -157,8 +157,9 @@ demo: deps
 deps:
 	@tests/deps.sh
 
-bench: all
-	@for b in tests/bench/*/run.sh; do [ -x "$$b" ] && "$$b" || exit 1; done
+bench: $(BIN) $(TOOL_BIN)
+	@for b in tests/bench/*/run.sh; do [ -x "$$b" ] || continue; \
+		SAASCTL=$(abspath $(BIN)) TOOLS=$(abspath $(BUILD)/tools) "$$b" || exit 1; done
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
