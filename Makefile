@@ -159,9 +159,9 @@ deps:
 
 # Every benchmark, or those whose folder name contains B (make bench
 # B=backup-lifecycle). The backup ones look at the store with s3-tool.
-bench: all $(TOOL_BIN)
-	@for b in tests/bench/*$(B)*/run.sh; do \
-		[ -x "$$b" ] && TOOLS=$(abspath $(BUILD)/tools) "$$b" || exit 1; done
+bench: $(BIN) $(TOOL_BIN)
+	@for b in tests/bench/*$(B)*/run.sh; do [ -x "$$b" ] || continue; \
+		SAASCTL=$(abspath $(BIN)) TOOLS=$(abspath $(BUILD)/tools) "$$b" || exit 1; done
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

@@ -872,20 +872,48 @@ static void emit(struct bk_run *b, const struct backup_event *ev)
 		b->o->on_event(b->o->ud, ev);
 }
 
+/* A partition's fingerprint now, and the rows of its active parts. */
 static int fingerprint_now(struct bk_run *b, struct bk_table *bt,
-			   const char *pid, char fp[65], struct err *e)
+			   const char *pid, char fp[65], uint64_t *rows,
+			   struct err *e)
 {
 	struct clickhouse_partitions ps;
 
 	if (clickhouse_engine_is_mergetree(bt->t->engine))
 		return clickhouse_partition_fingerprint(bt->ch, bt->t->database,
-							bt->t->name, pid, fp, e);
+							bt->t->name, pid, fp,
+							rows, e);
 	if (clickhouse_list_partitions(bt->ch, bt->t->database, bt->t->name,
 				       bt->t->engine, &ps, e) < 0)
 		return -1;
 	memcpy(fp, ps.v[0].fingerprint, 65);
+	*rows = ps.v[0].rows;
 	clickhouse_partitions_release(&ps);
 	return 0;
+}
+
+/*
+ * The count and checksum of a partition, taken on a thread of its own
+ * while the partition is exported: the two reads overlap, and the
+ * fingerprints taken before and after both say they saw the same data.
+ */
+struct stats_job {
+	struct bk_run *b;
+	struct bk_table *bt;
+	const struct clickhouse_slice *slice;
+	uint64_t rows, sum;
+	int failed;
+	struct err e;
+};
+
+static void *stats_thread(void *ud)
+{
+	struct stats_job *j = ud;
+
+	j->failed = clickhouse_partition_stats(j->bt->ch, j->bt->t->database,
+					       j->bt->t->name, j->slice,
+					       &j->rows, &j->sum, &j->e) < 0;
+	return NULL;
 }
 
 #define JOURNAL_DIR "journal/"
@@ -1089,34 +1117,44 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 	struct clickhouse_partition *p = &bt->parts.v[pi];
 	int mt = clickhouse_engine_is_mergetree(bt->t->engine);
 	const char *pid = mt ? p->id : NULL;
+	struct clickhouse_slice slice = clickhouse_slice_of(&bt->parts, p);
 	char *rel = obj_key(bt->prefix, "data", bt->t->database, bt->t->name,
 			    p->id, b->datakey != NULL);
 	char *key = full_key(b->id, rel);
-	char fp1[65], fp2[65], hash[2 * HASH_BYTES + 1];
+	char fp1[65], fp2[65], hash[2 * HASH_BYTES + 1], cs[24];
+	uint64_t parts_rows;
 	int ret = -1;
 
+	if (!mt)
+		slice.id = NULL;
 	memcpy(fp1, p->fingerprint, 65);
 	for (int attempt = 0; attempt < BACKUP_SNAPSHOT_TRIES; attempt++) {
+		struct stats_job sj = { b, bt, &slice, 0, 0, 0, { "" } };
 		struct obj_writer ow;
 		struct clickhouse_export ex;
-		uint64_t rows, sum, size;
+		pthread_t th;
+		uint64_t size;
+		int r;
 
-		if (attempt && fingerprint_now(b, bt, pid, fp1, e) < 0)
+		if (attempt && fingerprint_now(b, bt, pid, fp1, &parts_rows, e) < 0)
 			goto out;
-		if (clickhouse_partition_stats(bt->ch, bt->t->database,
-					       bt->t->name, pid, &rows, &sum, e) < 0)
-			goto out;
-		if (ow_open(&ow, b->st, key, b->datakey, rel, e) < 0) {
-			ow_abort(&ow);
+		if (pthread_create(&th, NULL, stats_thread, &sj) != 0) {
+			err_set(e, "cannot start a thread");
 			goto out;
 		}
-		if (clickhouse_export_partition(bt->ch, bt->t->database,
-						bt->t->name, pid, ow_write, &ow,
-						&ex, e) < 0) {
-			ow_abort(&ow);
-			goto out;
+		r = ow_open(&ow, b->st, key, b->datakey, rel, e);
+		if (r == 0)
+			r = clickhouse_export_partition(bt->ch, bt->t->database,
+							bt->t->name, &slice,
+							ow_write, &ow, &ex, e);
+		pthread_join(th, NULL);
+		if (r == 0 && sj.failed) {
+			*e = sj.e;
+			r = -1;
 		}
-		if (fingerprint_now(b, bt, pid, fp2, e) < 0) {
+		if (r == 0)
+			r = fingerprint_now(b, bt, pid, fp2, &parts_rows, e);
+		if (r < 0) {
 			ow_abort(&ow);
 			goto out;
 		}
@@ -1134,27 +1172,34 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 				  bt->t->name, p->id);
 			continue;
 		}
-		if (ex.rows != rows) {
+		if (!clickhouse_slice_exact(&slice, sj.rows, parts_rows)) {
+			/* the key's condition missed rows (a NULL or NaN
+			 * value), or a merge changed the count: by id alone */
+			ow_abort(&ow);
+			log_debug("backup: '%s.%s' partition %s: %" PRIu64 " rows "
+				  "by its key, %" PRIu64 " in its parts; read by "
+				  "its id", bt->t->database, bt->t->name, p->id,
+				  sj.rows, parts_rows);
+			slice.key = NULL;
+			attempt--;
+			continue;
+		}
+		if (ex.rows != sj.rows) {
 			ow_abort(&ow);
 			err_set(e, "the export of partition %s has %" PRIu64
 				" rows, the server counted %" PRIu64, p->id,
-				ex.rows, rows);
+				ex.rows, sj.rows);
 			goto out;
 		}
 		if (ow_commit(&ow, &size, hash, e) < 0)
 			goto out;
+		snprintf(cs, sizeof(cs), "%" PRIu64, sj.sum);
 		*entry = json_pack("{s:s, s:I, s:s, s:s, s:o}", "id", p->id,
-				   "rows", (json_int_t)rows, "checksum",
-				   "", "fingerprint", fp1, "object",
+				   "rows", (json_int_t)sj.rows, "checksum", cs,
+				   "fingerprint", fp1, "object",
 				   obj_json(rel, size, hash));
-		{
-			char cs[24];
-
-			snprintf(cs, sizeof(cs), "%" PRIu64, sum);
-			json_object_set_new(*entry, "checksum", json_string(cs));
-		}
 		*bytes_out = size;
-		p->rows = rows;
+		p->rows = sj.rows;
 		if (!b->datakey)
 			journal_write(b, bt, rel, *entry);
 		ret = 0;
@@ -2848,11 +2893,52 @@ out:
 	return ret;
 }
 
+/* count() and checksum of a whole table (a stage, a Log table). */
 static int stats_of(struct rs_run *rs, const char *db, const char *table,
-		    const char *pid, uint64_t *rows, uint64_t *sum,
-		    struct err *e)
+		    uint64_t *rows, uint64_t *sum, struct err *e)
 {
-	return clickhouse_partition_stats(rs->ch, db, table, pid, rows, sum, e);
+	return clickhouse_partition_stats(rs->ch, db, table, NULL, rows, sum, e);
+}
+
+/*
+ * count() and checksum of partition p of a listed table: through its key's
+ * value and id (ClickHouse 18.16 reads the whole table for the id alone),
+ * or the id alone where the value selects nothing.
+ */
+static int slice_stats(struct rs_run *rs, const char *db, const char *table,
+		       const struct clickhouse_partitions *ps,
+		       const struct clickhouse_partition *p, uint64_t *rows,
+		       uint64_t *sum, struct err *e)
+{
+	struct clickhouse_slice slice = clickhouse_slice_of(ps, p);
+
+	if (clickhouse_partition_stats(rs->ch, db, table, &slice, rows, sum, e) < 0)
+		return -1;
+	if (clickhouse_slice_exact(&slice, *rows, p->rows))
+		return 0;
+	slice.key = NULL;
+	return clickhouse_partition_stats(rs->ch, db, table, &slice, rows, sum, e);
+}
+
+/* count() and checksum of partition pid of a table (0 and 0 when it has
+ * no such partition); pid NULL: the whole table. */
+static int part_stats(struct rs_run *rs, const char *db, const char *table,
+		      const char *engine, const char *pid, uint64_t *rows,
+		      uint64_t *sum, struct err *e)
+{
+	struct clickhouse_partitions ps;
+	int ret = 0;
+
+	if (!pid)
+		return stats_of(rs, db, table, rows, sum, e);
+	if (clickhouse_list_partitions(rs->ch, db, table, engine, &ps, e) < 0)
+		return -1;
+	*rows = *sum = 0;
+	for (size_t i = 0; i < ps.n; i++)
+		if (!strcmp(ps.v[i].id, pid))
+			ret = slice_stats(rs, db, table, &ps, &ps.v[i], rows, sum, e);
+	clickhouse_partitions_release(&ps);
+	return ret;
 }
 
 static uint64_t ju64(json_t *o, const char *k)
@@ -2990,8 +3076,9 @@ static int target_foreign(struct rs_run *rs, const char *db, const char *table,
 				    ps.v[i].id))
 				break;
 		if (k < json_array_size(jparts)) {
-			if (stats_of(rs, db, table, mt ? ps.v[i].id : NULL,
-				     &rows, &sum, e) < 0) {
+			if ((mt ? slice_stats(rs, db, table, &ps, &ps.v[i],
+					      &rows, &sum, e) :
+			     stats_of(rs, db, table, &rows, &sum, e)) < 0) {
 				clickhouse_partitions_release(&ps);
 				return -1;
 			}
@@ -3028,7 +3115,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 		struct strbuf pq = STRBUF_INIT;
 
 		if (rs_stopped(rs, e) ||
-		    stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
+		    part_stats(rs, db, table, engine, mt ? pid : NULL, &rows,
+			       &sum, e) < 0)
 			goto out;
 		if (rows == want && sum == sum_want) {
 			rs->r->skipped++;
@@ -3060,7 +3148,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 				goto out;
 			bytes += n;
 		}
-		if (stats_of(rs, db, stage, mt ? pid : NULL, &rows, &sum, e) < 0)
+		/* the stage holds what was staged, and nothing else */
+		if (stats_of(rs, db, stage, &rows, &sum, e) < 0)
 			goto out;
 		if (rows != want || sum != sum_want) {
 			err_set(e, "partition %s staged %" PRIu64 " rows (checksum "
@@ -3084,7 +3173,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 			}
 		}
 		strbuf_release(&pq);
-		if (stats_of(rs, db, table, mt ? pid : NULL, &rows, &sum, e) < 0)
+		if (part_stats(rs, db, table, engine, mt ? pid : NULL, &rows,
+			       &sum, e) < 0)
 			goto out;
 		if (rows != want || sum != sum_want) {
 			err_set(e, "partition %s has %" PRIu64 " rows after the "
@@ -3624,7 +3714,7 @@ static int drill_table(struct rs_run *rs, const struct drill_options *o,
 		pid = jstr(jp, "id") ?: "";
 		if (!mt) {
 			if (rs_stopped(rs, e) ||
-			    stats_of(rs, scratch, tbl, NULL, &got, &sum, e) < 0)
+			    stats_of(rs, scratch, tbl, &got, &sum, e) < 0)
 				goto out;
 		} else if ((g = json_object_get(got_all, pid))) {
 			got = (uint64_t)json_integer_value(json_array_get(g, 0));

@@ -204,6 +204,18 @@ void clickhouse_cityhash128(const void *data, size_t len, uint64_t *lo,
 /* ---------------------------------------------------------------- */
 /* LZ4 block format                                                  */
 
+/*
+ * Copies a run of up to 16 bytes (or a longer run, 16 at a time) with
+ * fixed-size copies, which compile to two loads and two stores, when the
+ * buffers have 16 bytes of room past the run: the bytes written past it
+ * are overwritten by what comes next, or lie past the end of the data.
+ */
+static inline void copy16(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i += 16)
+		memcpy(dst + i, src + i, 16);
+}
+
 int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 			      size_t outlen)
 {
@@ -226,7 +238,10 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 		}
 		if (lit > (size_t)(iend - ip) || lit > (size_t)(oend - op))
 			return -1;
-		memcpy(op, ip, lit);
+		if ((size_t)(iend - ip) >= lit + 16 && (size_t)(oend - op) >= lit + 16)
+			copy16(op, ip, lit);
+		else
+			memcpy(op, ip, lit);
 		op += lit;
 		ip += lit;
 		if (ip == iend)
@@ -251,8 +266,14 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 		ml += 4;
 		if (ml > (size_t)(oend - op))
 			return -1;
-		for (size_t i = 0; i < ml; i++, op++)
-			*op = *(op - off);	/* overlapping copies repeat */
+		if (off >= 16 && (size_t)(oend - op) >= ml + 16) {
+			/* each 16-byte copy reads only bytes written before */
+			copy16(op, op - off, ml);
+			op += ml;
+		} else {
+			for (size_t i = 0; i < ml; i++, op++)
+				*op = *(op - off);	/* overlapping copies repeat */
+		}
 	}
 	return op == oend ? 0 : -1;
 }
@@ -661,15 +682,27 @@ end:
 	return 0;
 }
 
-int clickhouse_native_feed(struct clickhouse_native *nv, const void *data,
-			   size_t len, struct err *e)
+/* Room for len more bytes after the pending ones, to be written in place
+ * and then parsed by native_take(); NULL past the block size limit. */
+static uint8_t *native_room(struct clickhouse_native *nv, size_t len,
+			    struct err *e)
+{
+	if (strbuf_grow(&nv->pending, len) < 0) {
+		err_set(e, "a Native block is larger than %u MiB",
+			CH_BLOCK_MAX >> 20);
+		return NULL;
+	}
+	return (uint8_t *)nv->pending.buf + nv->pending.len;
+}
+
+/* Parse the whole blocks once len bytes were written at native_room(). */
+static int native_take(struct clickhouse_native *nv, size_t len, struct err *e)
 {
 	size_t off = 0;
 
 	nv->bytes += len;
-	if (strbuf_add(&nv->pending, data, len) < 0)
-		return err_set(e, "a Native block is larger than %u MiB",
-			       CH_BLOCK_MAX >> 20);
+	nv->pending.len += len;	/* written in the room native_room() made */
+	nv->pending.buf[nv->pending.len] = '\0';
 	while (off < nv->pending.len) {
 		const uint8_t *p = (const uint8_t *)nv->pending.buf + off;
 		size_t n = nv->pending.len - off, used = 0;
@@ -695,6 +728,17 @@ int clickhouse_native_feed(struct clickhouse_native *nv, const void *data,
 		strbuf_setlen(&nv->pending, nv->pending.len - off);
 	}
 	return 0;
+}
+
+int clickhouse_native_feed(struct clickhouse_native *nv, const void *data,
+			   size_t len, struct err *e)
+{
+	uint8_t *room = native_room(nv, len, e);
+
+	if (!room)
+		return -1;
+	memcpy(room, data, len);
+	return native_take(nv, len, e);
 }
 
 int clickhouse_native_finish(struct clickhouse_native *nv, struct err *e)
@@ -725,8 +769,6 @@ void clickhouse_frames_release(struct clickhouse_frames *fr)
 {
 	strbuf_release(&fr->pending);
 	clickhouse_native_release(&fr->native);
-	free(fr->plain);
-	fr->plain = NULL;
 }
 
 /* A whole frame at p (n bytes): check, decompress, count, hand on. */
@@ -735,7 +777,7 @@ static int frame_one(struct clickhouse_frames *fr, const uint8_t *p, size_t n,
 {
 	uint64_t lo, hi;
 	uint32_t plain = fetch32(p + 21);
-	uint8_t method = p[16];
+	uint8_t method = p[16], *room;
 
 	clickhouse_cityhash128(p + 16, n - 16, &lo, &hi);
 	if (lo != fetch64(p) || hi != fetch64(p + 8))
@@ -744,31 +786,24 @@ static int frame_one(struct clickhouse_frames *fr, const uint8_t *p, size_t n,
 	if (plain > CLICKHOUSE_FRAME_MAX)
 		return err_set(e, "compressed frame %" PRIu64 " is too large",
 			       fr->frames + 1);
-	if (plain > fr->plain_alloc) {
-		uint8_t *b = realloc(fr->plain, plain);
-
-		if (!b)
-			return err_set(e, "out of memory");
-		fr->plain = b;
-		fr->plain_alloc = plain;
-	}
-	if (method == 0x82) {
-		if (clickhouse_lz4_decompress(p + CLICKHOUSE_FRAME_HEADER,
-					      n - CLICKHOUSE_FRAME_HEADER,
-					      fr->plain, plain) < 0)
-			return err_set(e, "corrupt LZ4 data in frame %" PRIu64,
-				       fr->frames + 1);
-	} else if (method == 0x02) {
-		if (n - CLICKHOUSE_FRAME_HEADER != plain)
-			return err_set(e, "malformed frame %" PRIu64, fr->frames + 1);
-		memcpy(fr->plain, p + CLICKHOUSE_FRAME_HEADER, plain);
-	} else if (method == 0x90) {
-		return err_set(e, "ZSTD frames are not supported (ask for LZ4)");
-	} else {
-		return err_set(e, "unknown compression method 0x%02x in frame %" PRIu64,
+	if (method != 0x82 && method != 0x02)
+		return err_set(e, method == 0x90 ?
+			       "ZSTD frames are not supported (ask for LZ4)" :
+			       "unknown compression method 0x%02x in frame %" PRIu64,
 			       method, fr->frames + 1);
-	}
-	if (clickhouse_native_feed(&fr->native, fr->plain, plain, e) < 0)
+	if (method == 0x02 && n - CLICKHOUSE_FRAME_HEADER != plain)
+		return err_set(e, "malformed frame %" PRIu64, fr->frames + 1);
+	/* straight into the Native parser's buffer, without a copy */
+	if (!(room = native_room(&fr->native, plain, e)))
+		return -1;
+	if (method == 0x02)
+		memcpy(room, p + CLICKHOUSE_FRAME_HEADER, plain);
+	else if (clickhouse_lz4_decompress(p + CLICKHOUSE_FRAME_HEADER,
+					   n - CLICKHOUSE_FRAME_HEADER,
+					   room, plain) < 0)
+		return err_set(e, "corrupt LZ4 data in frame %" PRIu64,
+			       fr->frames + 1);
+	if (native_take(&fr->native, plain, e) < 0)
 		return -1;
 	fr->frames++;
 	fr->bytes += n;
@@ -1512,9 +1547,113 @@ void clickhouse_partitions_release(struct clickhouse_partitions *p)
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].id);
 		free(p->v[i].value);
+		free(p->v[i].literal);
 	}
 	free(p->v);
+	free(p->key);
 	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The partition key expression of a MergeTree table ("" for none,
+ * "tuple()") and the type of its value, from system.tables and the
+ * server itself; *key stays NULL where the server does not say, and then
+ * every slice goes by its id alone.
+ */
+static int partition_key(struct clickhouse *ch, const char *database,
+			 const char *table, char **key, char **type,
+			 struct err *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	struct err qe = { "" };
+	void *rv = NULL;
+	const char *k, *t;
+	int ret = -1;
+
+	*key = *type = NULL;
+	strbuf_init(&q, 0);
+	strbuf_addstr(&q, "SELECT partition_key FROM system.tables WHERE database = ");
+	clickhouse_quote_string(&q, database);
+	strbuf_addstr(&q, " AND name = ");
+	clickhouse_quote_string(&q, table);
+	if (clickhouse_query_json(ch, q.buf, &rv, &qe) < 0)
+		goto none;
+	k = json_string_value(json_object_get(json_array_get(rv, 0), "partition_key"));
+	if (!k)
+		goto none;
+	if (!k[0] || !strcmp(k, "tuple()")) {
+		*key = strdup("");
+		ret = *key ? 0 : -1;
+		goto out;
+	}
+	if (!(*key = strdup(k)))
+		goto out;
+	json_decref(rv);
+	rv = NULL;
+	strbuf_reset(&q);
+	strbuf_addf(&q, "SELECT toTypeName(%s) AS t FROM ", *key);
+	db_table(&q, database, table);
+	strbuf_addstr(&q, " LIMIT 1");
+	if (clickhouse_query_json(ch, q.buf, &rv, &qe) < 0)
+		goto none;
+	t = json_string_value(json_object_get(json_array_get(rv, 0), "t"));
+	if (t && !(*type = strdup(t)))
+		goto out;
+	ret = 0;
+	goto out;
+none:
+	log_debug("clickhouse: no partition key of '%s.%s': %s", database,
+		  table, qe.msg);
+	ret = 0;
+out:
+	if (ret == 0 && *key && **key && !*type) {
+		free(*key);
+		*key = NULL;
+	}
+	if (ret < 0)
+		err_set(e, "out of memory");
+	json_decref(rv);
+	strbuf_release(&q);
+	return ret;
+}
+
+/*
+ * The partition's value as an SQL expression of the key's type: system.parts
+ * writes a tuple as a literal ("('x',1)"), one value as plain text
+ * ("2024-01-02", "it's"), which CAST reads back.
+ */
+static char *partition_literal(const char *type, const char *value)
+{
+	struct strbuf q = STRBUF_INIT;
+
+	strbuf_init(&q, 0);
+	if (!strncmp(type, "Tuple(", 6)) {
+		strbuf_addstr(&q, value);
+	} else {
+		strbuf_addstr(&q, "CAST(");
+		clickhouse_quote_string(&q, value);
+		strbuf_addf(&q, " AS %s)", type);
+	}
+	return strbuf_detach(&q, NULL);
+}
+
+struct clickhouse_slice clickhouse_slice_of(const struct clickhouse_partitions *ps,
+					    const struct clickhouse_partition *p)
+{
+	struct clickhouse_slice s = { p->id, ps->key, p->literal };
+
+	/* without a partition key there is one partition: the table */
+	if (ps->key && !ps->key[0])
+		s.id = NULL;
+	return s;
+}
+
+int clickhouse_slice_exact(const struct clickhouse_slice *s, uint64_t rows,
+			   uint64_t parts_rows)
+{
+	/* the rows of a partition share its key's value: the condition
+	 * takes all of them or none */
+	return !s || !s->id || !s->key || !s->value || rows || !parts_rows;
 }
 
 /* Fingerprint of a table without parts: its count and checksum. */
@@ -1543,6 +1682,7 @@ int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
 	json_t *rows = NULL;
 	struct range *r = NULL;
 	size_t n, i, start;
+	char *type = NULL;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -1560,6 +1700,9 @@ int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
 		goto out;
 	}
 	if (parts_query(ch, database, table, NULL, &rows, e) < 0)
+		goto out;
+	if (json_array_size(rows) &&
+	    partition_key(ch, database, table, &out->key, &type, e) < 0)
 		goto out;
 	n = json_array_size(rows);
 	out->v = calloc(n + 1, sizeof(*out->v));
@@ -1596,6 +1739,8 @@ int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
 		}
 		p->id = strdup(id);
 		p->value = strdup(val);
+		if (type)
+			p->literal = partition_literal(type, val);
 		out->n++;
 		if (!p->id || !p->value) {
 			err_set(e, "out of memory");
@@ -1610,6 +1755,7 @@ out:
 		err_wrap(e, "cannot list the partitions of '%s.%s'", database, table);
 	}
 	free(r);
+	free(type);
 	json_decref(rows);
 	return ret;
 }
@@ -1617,13 +1763,15 @@ out:
 int clickhouse_partition_fingerprint(struct clickhouse *ch,
 				     const char *database, const char *table,
 				     const char *partition_id, char out[65],
-				     struct err *e)
+				     uint64_t *nrows, struct err *e)
 {
 	json_t *rows = NULL;
 	struct range *r = NULL;
 	size_t n;
 	int ret = -1;
 
+	if (nrows)
+		*nrows = 0;
 	if (parts_query(ch, database, table, partition_id, &rows, e) < 0)
 		goto out;
 	n = json_array_size(rows);
@@ -1641,6 +1789,8 @@ int clickhouse_partition_fingerprint(struct clickhouse *ch,
 			err_set(e, "system.parts lacks block numbers");
 			goto out;
 		}
+		if (nrows)
+			*nrows += row_u64(row, "rows");
 	}
 	fingerprint_of(r, n, out);
 	ret = 0;
@@ -1654,20 +1804,32 @@ out:
 }
 
 /* WHERE for one partition: _partition_id exists from 18.16 on. */
-static int where_partition(struct strbuf *q, const char *partition_id)
+static int where_partition(struct strbuf *q, const struct clickhouse_slice *s)
 {
-	if (!partition_id)
+	if (!s || !s->id)
 		return 0;
-	if (strbuf_addstr(q, " WHERE _partition_id = ") < 0)
+	if (strbuf_addstr(q, " WHERE ") < 0)
 		return -1;
-	return clickhouse_quote_string(q, partition_id);
+	if (s->key && s->key[0] && s->value &&
+	    strbuf_addf(q, "(%s) = %s AND ", s->key, s->value) < 0)
+		return -1;
+	if (strbuf_addstr(q, "_partition_id = ") < 0)
+		return -1;
+	return clickhouse_quote_string(q, s->id);
+}
+
+static const char *slice_name(const struct clickhouse_slice *s)
+{
+	return s && s->id ? s->id : NULL;
 }
 
 int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
-			       const char *table, const char *partition_id,
+			       const char *table,
+			       const struct clickhouse_slice *slice,
 			       uint64_t *rows, uint64_t *checksum,
 			       struct err *e)
 {
+	const char *partition_id = slice_name(slice);
 	struct strbuf q = STRBUF_INIT, cols = STRBUF_INIT, out = STRBUF_INIT;
 	char *tab;
 	int ret = -1;
@@ -1679,7 +1841,7 @@ int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 		goto out;
 	strbuf_addf(&q, "SELECT count(), sum(cityHash64(%s)) FROM ", cols.buf);
 	db_table(&q, database, table);
-	where_partition(&q, partition_id);
+	where_partition(&q, slice);
 	strbuf_addstr(&q, " FORMAT TabSeparated");
 	if (clickhouse_query(ch, q.buf, 0, &out, e) < 0)
 		goto out;
@@ -1822,10 +1984,12 @@ out:
 }
 
 int clickhouse_export_partition(struct clickhouse *ch, const char *database,
-				const char *table, const char *partition_id,
+				const char *table,
+				const struct clickhouse_slice *slice,
 				clickhouse_sink_fn sink, void *ud,
 				struct clickhouse_export *st, struct err *e)
 {
+	const char *partition_id = slice_name(slice);
 	struct strbuf q = STRBUF_INIT, cols = STRBUF_INIT, url = STRBUF_INIT,
 		      plain = STRBUF_INIT;
 	struct clickhouse_frames fr;
@@ -1841,14 +2005,16 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 		goto out;
 	strbuf_addf(&q, "SELECT %s FROM ", cols.buf);
 	db_table(&q, database, table);
-	where_partition(&q, partition_id);
+	where_partition(&q, slice);
 	strbuf_addstr(&q, " FORMAT Native");
 	if (ch_url(ch, &url, "compress=1") < 0) {
 		err_set(e, "out of memory");
 		goto out;
 	}
-	log_debug("clickhouse: export '%s.%s' partition '%s'", database, table,
-		  partition_id ? partition_id : "all");
+	log_debug("clickhouse: export '%s.%s' partition '%s'%s%s", database,
+		  table, partition_id ? partition_id : "all",
+		  strstr(q.buf, " WHERE ") ? ":" : "",
+		  strstr(q.buf, " WHERE ") ? strstr(q.buf, " WHERE ") : "");
 	if (clickhouse_stream(ch, url.buf, q.buf, &fr, e) < 0)
 		goto out;
 	if (fr.bytes == 0 && fr.pending.len == 0) {

@@ -112,6 +112,7 @@ int clickhouse_data_columns(struct clickhouse *ch, const char *database,
 struct clickhouse_partition {
 	char *id;		/* partition_id: "202401", "all"; used in WHERE */
 	char *value;		/* system.parts partition: "(202401,0)" */
+	char *literal;		/* the value as SQL of the key's type, or NULL */
 	char fingerprint[65];	/* hex BLAKE2b-256 of the parts' block ranges
 				   and data versions */
 	uint64_t rows;		/* from system.parts (active parts) */
@@ -120,6 +121,8 @@ struct clickhouse_partition {
 struct clickhouse_partitions {
 	struct clickhouse_partition *v;
 	size_t n;
+	char *key;		/* system.tables partition_key: "toYYYYMM(d)";
+				   NULL when the server does not say */
 };
 /*
  * Partitions of a MergeTree-family table from system.parts, sorted by id.
@@ -134,17 +137,48 @@ int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
 			       struct clickhouse_partitions *out,
 			       struct err *e);
 void clickhouse_partitions_release(struct clickhouse_partitions *p);
-/* The fingerprint of one partition now (same hashing as the listing). */
+/* The fingerprint of one partition now (same hashing as the listing),
+ * and the rows of its active parts (rows may be NULL). */
 int clickhouse_partition_fingerprint(struct clickhouse *ch,
 				     const char *database, const char *table,
 				     const char *partition_id, char out[65],
-				     struct err *e);
+				     uint64_t *rows, struct err *e);
 
-/* count() and sum(cityHash64(columns)) of one partition (partition_id
- * NULL: the whole table). Order-independent; equal on any server version
- * for equal data. */
+/*
+ * The rows of one partition, for the queries that read them. The
+ * condition is always _partition_id = id, which alone selects exactly the
+ * partition; but ClickHouse 18.16 then reads and filters every part of
+ * the table (a table of 24 partitions is read 24 times over). With the
+ * table's partition key and the partition's value, "(key) = value" comes
+ * first, and the server skips the other partitions' parts by their
+ * min/max index. A value that does not compare equal to itself (NULL, a
+ * NaN) selects no rows: clickhouse_slice_exact() tells.
+ */
+struct clickhouse_slice {
+	const char *id;		/* partition_id; NULL: the whole table */
+	const char *key;	/* partition key expression, or NULL */
+	const char *value;	/* the partition's value as SQL ("CAST('2024-01-02'
+				   AS Date)"), or NULL */
+};
+/* The slice of partition p of a table listed with its key in ps. */
+struct clickhouse_slice clickhouse_slice_of(const struct clickhouse_partitions *ps,
+					    const struct clickhouse_partition *p);
+/*
+ * Does the slice's key condition select the whole partition? rows is the
+ * partition's count through the slice, parts_rows what its active parts
+ * hold under the same fingerprint. Its rows share one key value, so the
+ * condition takes all or none: none (of a partition that has rows) says
+ * no, and the partition is read through its id alone.
+ */
+int clickhouse_slice_exact(const struct clickhouse_slice *s, uint64_t rows,
+			   uint64_t parts_rows);
+
+/* count() and sum(cityHash64(columns)) of a slice (NULL: the whole
+ * table). Order-independent; equal on any server version for equal
+ * data. */
 int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
-			       const char *table, const char *partition_id,
+			       const char *table,
+			       const struct clickhouse_slice *slice,
 			       uint64_t *rows, uint64_t *checksum,
 			       struct err *e);
 
@@ -188,8 +222,6 @@ typedef int (*clickhouse_sink_fn)(void *ud, const void *frame, size_t len,
  * into a Native counter, and hands each frame to a sink. */
 struct clickhouse_frames {
 	struct strbuf pending;	/* an incomplete frame */
-	uint8_t *plain;		/* decompression buffer */
-	size_t plain_alloc;
 	struct clickhouse_native native;
 	clickhouse_sink_fn sink;
 	void *sink_ud;
@@ -230,7 +262,8 @@ struct clickhouse_export {
  * to src/http's streamed responses when they exist.
  */
 int clickhouse_export_partition(struct clickhouse *ch, const char *database,
-				const char *table, const char *partition_id,
+				const char *table,
+				const struct clickhouse_slice *slice,
 				clickhouse_sink_fn sink, void *ud,
 				struct clickhouse_export *st, struct err *e);
 

@@ -80,3 +80,29 @@ for u in "$CH_URL" "$CHDB_URL"; do
 	expect_eq "$(cat "$T/ins.code"):$(curl -s "$u/" --data-binary 'SELECT count(), sum(number) FROM t2')" "200:300000	44999850000" \
 		"a streamed compressed Native INSERT lands by column name ($u)"
 done
+
+# saasctl's own LZ4 decoder against clickhouse-compressor's encoder, on
+# data with repeats at every offset it treats apart (overlapping copies
+# under 16 bytes back, 16-byte copies from further back, literal runs
+# near the end of a frame), frames of 1 MiB.
+python3 - "$T/lz4.in" <<'PY'
+import random, sys
+r = random.Random(7)
+out = bytearray()
+for period in list(range(1, 40)) + [63, 64, 65, 255, 256, 4000, 65535]:
+    unit = bytes(r.randrange(256) for _ in range(period))
+    out += unit * r.randrange(2, 3000 // period + 3)
+    out += bytes(r.randrange(256) for _ in range(r.randrange(0, 40)))
+while len(out) < 3 << 20:
+    n = r.randrange(1, 200)
+    if r.random() < 0.5 and len(out) > 70000:
+        back = r.randrange(1, 65535)
+        for _ in range(n):
+            out.append(out[-back])
+    else:
+        out += bytes(r.randrange(256) for _ in range(n))
+open(sys.argv[1], "wb").write(out)
+PY
+clickhouse-compressor < "$T/lz4.in" > "$T/lz4.frames"
+"$TOOLS/ch-client" - lz4 < "$T/lz4.frames" > "$T/lz4.out"
+expect_file_same "$T/lz4.out" "$T/lz4.in" "saasctl's LZ4 decoder gives back what clickhouse-compressor encoded ($(wc -c < "$T/lz4.frames") bytes of frames)"

@@ -9,6 +9,8 @@
  *   ch-client URL stats DB TABLE [ID]          rows<TAB>checksum
  *   ch-client URL export DB TABLE ID|- FILE    rows<TAB>frames<TAB>reframed
  *   ch-client URL query SQL
+ *   ch-client - lz4 < FRAMES > DATA             decompresses LZ4 frames (checks no
+ *                                              checksum: the LZ4 decoder alone)
  * The user comes from CH_USER, the password from SAASCTL_CLICKHOUSE_PASSWORD.
  */
 #include <inttypes.h>
@@ -25,6 +27,32 @@ static int file_sink(void *ud, const void *frame, size_t len, struct err *e)
 	return 0;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Frames: 16 bytes of checksum, method, compressed size (with the 9-byte
+ * header), plain size, data. */
+static int lz4_frames(FILE *in, FILE *out)
+{
+	static uint8_t buf[(1 << 21) + 25], plain[1 << 21];
+	size_t n;
+
+	while ((n = fread(buf, 1, 25, in)) == 25) {
+		uint32_t size = le32(buf + 17), plen = le32(buf + 21);
+
+		if (buf[16] != 0x82 || size < 9 || size - 9 > sizeof(buf) - 25 ||
+		    plen > sizeof(plain) || fread(buf + 25, 1, size - 9, in) != size - 9 ||
+		    clickhouse_lz4_decompress(buf + 25, size - 9, plain, plen) < 0) {
+			fprintf(stderr, "ch-client: bad LZ4 frame\n");
+			return 1;
+		}
+		fwrite(plain, 1, plen, out);
+	}
+	return n == 0 && fflush(out) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct clickhouse ch;
@@ -36,6 +64,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ch-client URL OP ...\n");
 		return 2;
 	}
+	if (!strcmp(op, "lz4"))
+		return lz4_frames(stdin, stdout);
 	if (clickhouse_init(&ch, argv[1], getenv("CH_USER"), getenv("CH_DATABASE"), &e) < 0)
 		goto fail;
 	if (!strcmp(op, "version")) {
@@ -73,13 +103,15 @@ int main(int argc, char **argv)
 	} else if (!strcmp(op, "fingerprint") && argc == 6) {
 		char fp[65];
 
-		if (clickhouse_partition_fingerprint(&ch, argv[3], argv[4], argv[5], fp, &e) < 0)
+		if (clickhouse_partition_fingerprint(&ch, argv[3], argv[4], argv[5], fp, NULL, &e) < 0)
 			goto fail;
 		printf("%s\n", fp);
 	} else if (!strcmp(op, "stats") && argc >= 5) {
 		uint64_t rows, sum;
 
-		if (clickhouse_partition_stats(&ch, argv[3], argv[4], argc > 5 ? argv[5] : NULL,
+		struct clickhouse_slice sl = { argc > 5 ? argv[5] : NULL, NULL, NULL };
+
+		if (clickhouse_partition_stats(&ch, argv[3], argv[4], &sl,
 					       &rows, &sum, &e) < 0)
 			goto fail;
 		printf("%" PRIu64 "\t%" PRIu64 "\n", rows, sum);
@@ -91,8 +123,9 @@ int main(int argc, char **argv)
 			err_errno(&e, "cannot open '%s'", argv[6]);
 			goto fail;
 		}
-		if (clickhouse_export_partition(&ch, argv[3], argv[4],
-						strcmp(argv[5], "-") ? argv[5] : NULL,
+		struct clickhouse_slice sl = { strcmp(argv[5], "-") ? argv[5] : NULL, NULL, NULL };
+
+		if (clickhouse_export_partition(&ch, argv[3], argv[4], &sl,
 						file_sink, f, &st, &e) < 0) {
 			fclose(f);
 			goto fail;
