@@ -270,6 +270,18 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 			/* each 16-byte copy reads only bytes written before */
 			copy16(op, op - off, ml);
 			op += ml;
+		} else if ((size_t)(oend - op) >= ml + 8 && ml > 16) {
+			/* a run repeating every off bytes also repeats every
+			 * k = off * ceil(8 / off) bytes, 8 <= k < 16: the
+			 * first k bytes one by one, then 8 at a time from k
+			 * bytes back */
+			size_t k = off >= 8 ? off : off * ((8 + off - 1) / off), i;
+
+			for (i = 0; i < k; i++)
+				op[i] = (op - off)[i];
+			for (; i < ml; i += 8)
+				memcpy(op + i, op + i - k, 8);
+			op += ml;
 		} else {
 			for (size_t i = 0; i < ml; i++, op++)
 				*op = *(op - off);	/* overlapping copies repeat */
