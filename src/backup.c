@@ -1173,8 +1173,8 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 			continue;
 		}
 		if (!clickhouse_slice_exact(&slice, sj.rows, parts_rows)) {
-			/* the key's condition missed rows (a NULL or NaN
-			 * value), or a merge changed the count: by id alone */
+			/* the key's value selected nothing (NULL, NaN):
+			 * by the id alone */
 			ow_abort(&ow);
 			log_debug("backup: '%s.%s' partition %s: %" PRIu64 " rows "
 				  "by its key, %" PRIu64 " in its parts; read by "
