@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,26 +207,6 @@ static size_t text_width(const char *s)
 	return n;
 }
 
-/* The terminal's width when stdout is one, else 0 (no limit). */
-static size_t terminal_width(void)
-{
-	struct winsize ws;
-	const char *env = getenv("COLUMNS");
-	char *end;
-	long n;
-
-	if (!isatty(STDOUT_FILENO))
-		return 0;
-	if (env && *env) {
-		n = strtol(env, &end, 10);
-		if (!*end && n > 0)
-			return (size_t)n;
-	}
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
-		return ws.ws_col;
-	return 0;
-}
-
 /* A cell in width columns: padded, or cut with an ellipsis. */
 static void put_cell(const char *cell, size_t width, int last)
 {
@@ -262,7 +241,7 @@ static void print_table(struct apps_run *run)
 	static const char *const head[NCOL] = {
 		"APP", "NAMESPACE", "IMAGES", "HOSTS", "REPLICAS", "RPM", "SECRETS",
 	};
-	size_t width[NCOL], total = 2 * (NCOL - 1), limit = terminal_width();
+	size_t width[NCOL], total = 2 * (NCOL - 1), limit = cmd_terminal_width(STDOUT_FILENO);
 
 	for (int c = 0; c < NCOL; c++) {
 		width[c] = text_width(head[c]);

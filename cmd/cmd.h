@@ -79,6 +79,9 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry *const cmd_table[];
 
 /* Print "saasctl: NAME: message" to stderr; returns EXIT_FAIL. */
+/* The width of the terminal on fd (COLUMNS, else the terminal's); 0 when
+ * fd is not a terminal or the width is unknown. */
+size_t cmd_terminal_width(int fd);
 int cmd_fail(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Print the struct err the library filled; returns EXIT_FAIL. */

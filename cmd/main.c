@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 
 #include "cmd.h"
@@ -68,6 +69,25 @@ static void print_err_prefix(const struct cmd_ctx *ctx)
 	fprintf(stderr, "%ssaasctl:%s ", red, off);
 	if (ctx && ctx->entry && ctx->entry != &cmd_help_entry)
 		fprintf(stderr, "%s: ", ctx->entry->name);
+}
+
+size_t cmd_terminal_width(int fd)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	char *end;
+	long n;
+
+	if (!isatty(fd))
+		return 0;
+	if (env && *env) {
+		n = strtol(env, &end, 10);
+		if (!*end && n > 0)
+			return (size_t)n;
+	}
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 0;
 }
 
 int cmd_fail(const struct cmd_ctx *ctx, const char *fmt, ...)

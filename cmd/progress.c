@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "progress.h"
@@ -36,24 +35,6 @@ static void duration(char *out, size_t n, double secs)
 		snprintf(out, n, "%lu min %02lu s", s / 60, s % 60);
 	else
 		snprintf(out, n, "%lu h %02lu min", s / 3600, s / 60 % 60);
-}
-
-/* Columns of the terminal on stderr; 0 when unknown. */
-static size_t columns(void)
-{
-	const char *env = getenv("COLUMNS");
-	struct winsize ws;
-	char *end;
-	long n;
-
-	if (env && *env) {
-		n = strtol(env, &end, 10);
-		if (!*end && n > 0)
-			return (size_t)n;
-	}
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
-		return ws.ws_col;
-	return 0;
 }
 
 void progress_start(struct progress *p, const struct cmd_ctx *ctx)
@@ -105,7 +86,7 @@ void progress_show(struct progress *p, uint64_t bytes, uint64_t total_bytes,
 	if (len >= sizeof(line))
 		len = sizeof(line) - 1;
 	/* cut to the width, at a character boundary, one column spare */
-	cols = columns();
+	cols = cmd_terminal_width(STDERR_FILENO);
 	used = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (((unsigned char)line[i] & 0xc0) == 0x80)

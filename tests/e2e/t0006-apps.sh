@@ -91,23 +91,8 @@ expect_no_out '"findings"' "lint prints no findings list that would miss one"
 
 # On a terminal the table fits COLUMNS, cells cut with '…'; piped rows are whole.
 on_tty() {
-	COLUMNS=$1 $PY - "$SAASCTL" -C "$M" apps <<'PYEOF'
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b""
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-os.waitpid(pid, 0)
-sys.stdout.write(out.decode().replace("\r\n", "\n"))
-PYEOF
+	COLUMNS=$1 $PY "$TOP/tests/tools/on-pty.py" "$T/tty.raw" "$SAASCTL" -C "$M" apps
+	tr -d '\r' < "$T/tty.raw"
 }
 on_tty 70 > "$T/tty"
 widest=$($PY -c 'import sys; print(max(len(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()))' "$T/tty")

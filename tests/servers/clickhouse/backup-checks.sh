@@ -105,25 +105,7 @@ expect_eq "$(q "SELECT count() FROM dst.events")" "300510" "a rerun does not dup
 # ETA) sits below the lines, cut to the width; piped, stderr stays empty.
 on_pty() { # COLUMNS ARGS...: run saasctl on a pty; the raw bytes in $T/tty
 	cols=$1; shift
-	COLUMNS=$cols $PY - "$T/tty" "$SAASCTL" "$@" <<'PYEOF'
-import os, pty, sys
-out_path, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b""
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, st = os.waitpid(pid, 0)
-open(out_path, "wb").write(out)
-sys.exit(os.waitstatus_to_exitcode(st))
-PYEOF
+	COLUMNS=$cols $PY "$TOP/tests/tools/on-pty.py" "$T/tty" "$SAASCTL" "$@"
 }
 tty_has() { # PATTERN NAME: a bar drawn in place matches PATTERN
 	$PY - "$T/tty" "$1" <<'PYEOF' && ok "$2" || not_ok "$2" "$(cat -v "$T/tty")"
