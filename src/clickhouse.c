@@ -271,14 +271,15 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 			copy16(op, op - off, ml);
 			op += ml;
 		} else if ((size_t)(oend - op) >= ml + 8 && ml > 16) {
-			/* a run repeating every off bytes also repeats every
-			 * k = off * ceil(8 / off) bytes, 8 <= k < 16: the
-			 * first k bytes one by one, then 8 at a time from k
-			 * bytes back */
-			size_t k = off >= 8 ? off : off * ((8 + off - 1) / off), i;
+			/* 8 bytes at a time from k >= 8 bytes back: k = off,
+			 * or for a closer run (which repeats every off bytes,
+			 * so every k = off * ceil(8 / off) bytes too, k < 16)
+			 * after its first k bytes one by one */
+			size_t k = off >= 8 ? off : off * ((8 + off - 1) / off), i = 0;
 
-			for (i = 0; i < k; i++)
-				op[i] = (op - off)[i];
+			if (off < 8)
+				for (; i < k; i++)
+					op[i] = (op - off)[i];
 			for (; i < ml; i += 8)
 				memcpy(op + i, op + i - k, 8);
 			op += ml;

@@ -104,5 +104,21 @@ while len(out) < 3 << 20:
 open(sys.argv[1], "wb").write(out)
 PY
 clickhouse-compressor < "$T/lz4.in" > "$T/lz4.frames"
+# and frames that end 5 to 15 bytes after a long match, at offsets near
+# and past 16: a decoder must not write past the end of its frame
+python3 - "$T/lz4.tail" <<'PY'
+import random, sys
+r = random.Random(11)
+for off in (16, 17, 23, 31, 32, 64, 200):
+    for tail in range(5, 16):
+        head = bytes(r.randrange(256) for _ in range(off))
+        sys.stdout = open("%s.%d.%d" % (sys.argv[1], off, tail), "wb")
+        sys.stdout.write(head + head[:17 + r.randrange(40)] + bytes(r.randrange(256) for _ in range(tail)))
+        sys.stdout.close()
+PY
+for f in "$T"/lz4.tail.*; do
+	cat "$f" >> "$T/lz4.in"
+	clickhouse-compressor < "$f" >> "$T/lz4.frames"
+done
 "$TOOLS/ch-client" - lz4 < "$T/lz4.frames" > "$T/lz4.out"
 expect_file_same "$T/lz4.out" "$T/lz4.in" "saasctl's LZ4 decoder gives back what clickhouse-compressor encoded ($(wc -c < "$T/lz4.frames") bytes of frames)"

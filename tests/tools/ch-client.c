@@ -36,18 +36,30 @@ static uint32_t le32(const uint8_t *p)
  * header), plain size, data. */
 static int lz4_frames(FILE *in, FILE *out)
 {
-	static uint8_t buf[(1 << 21) + 25], plain[1 << 21];
+	static uint8_t buf[(1 << 21) + 25];
+	static uint8_t plain[(1 << 21) + 64];
 	size_t n;
 
 	while ((n = fread(buf, 1, 25, in)) == 25) {
 		uint32_t size = le32(buf + 17), plen = le32(buf + 21);
 
 		if (buf[16] != 0x82 || size < 9 || size - 9 > sizeof(buf) - 25 ||
-		    plen > sizeof(plain) || fread(buf + 25, 1, size - 9, in) != size - 9 ||
-		    clickhouse_lz4_decompress(buf + 25, size - 9, plain, plen) < 0) {
+		    plen > sizeof(plain) - 64 ||
+		    fread(buf + 25, 1, size - 9, in) != size - 9) {
 			fprintf(stderr, "ch-client: bad LZ4 frame\n");
 			return 1;
 		}
+		/* a decoder that writes past the frame's size spoils these */
+		memset(plain + plen, 0xa5, 64);
+		if (clickhouse_lz4_decompress(buf + 25, size - 9, plain, plen) < 0) {
+			fprintf(stderr, "ch-client: bad LZ4 frame\n");
+			return 1;
+		}
+		for (int i = 0; i < 64; i++)
+			if (plain[plen + i] != 0xa5) {
+				fprintf(stderr, "ch-client: the decoder wrote past the end\n");
+				return 1;
+			}
 		fwrite(plain, 1, plen, out);
 	}
 	return n == 0 && fflush(out) == 0 ? 0 : 1;
