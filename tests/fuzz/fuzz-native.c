@@ -1,0 +1,110 @@
+/*
+ * What ClickHouse sends a backup: LZ4 blocks, compressed frames and the
+ * Native format. The first byte picks the part:
+ *   'L'  an LZ4 block (then 3 bytes, little-endian: the output size, at
+ *        most 1 MiB), decoded into a buffer of exactly that size and
+ *        compared with a byte-at-a-time decoder: the same verdict and,
+ *        when both succeed, the same bytes;
+ *   'N'  a Native stream fed in pieces (a piece size from the next byte);
+ *   else a stream of compressed frames (the byte is the first of it).
+ * Never a crash, a read or write out of bounds, or a disagreement.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickhouse.h"
+
+/* LZ4's block format in its plainest form, as the reference. */
+static int lz4_reference(const uint8_t *in, size_t inlen, uint8_t *out,
+			 size_t outlen)
+{
+	size_t i = 0, o = 0;
+
+	while (i < inlen) {
+		unsigned token = in[i++];
+		size_t lit = token >> 4, ml, off;
+
+		if (lit == 15)
+			for (unsigned b = 255; b == 255; lit += b) {
+				if (i >= inlen)
+					return -1;
+				b = in[i++];
+			}
+		if (lit > inlen - i || lit > outlen - o)
+			return -1;
+		while (lit--)
+			out[o++] = in[i++];
+		if (i == inlen)
+			break;
+		if (inlen - i < 2)
+			return -1;
+		off = in[i] | (size_t)in[i + 1] << 8;
+		i += 2;
+		if (off == 0 || off > o)
+			return -1;
+		ml = token & 15;
+		if (ml == 15)
+			for (unsigned b = 255; b == 255; ml += b) {
+				if (i >= inlen)
+					return -1;
+				b = in[i++];
+			}
+		ml += 4;
+		if (ml > outlen - o)
+			return -1;
+		while (ml--) {
+			out[o] = out[o - off];
+			o++;
+		}
+	}
+	return o == outlen ? 0 : -1;
+}
+
+static int drop(void *ud, const void *frame, size_t len, struct err *e)
+{
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct err e;
+
+	if (size >= 4 && data[0] == 'L') {
+		size_t outlen = (data[1] | data[2] << 8 | (size_t)data[3] << 16) & 0xfffff;
+		uint8_t *a = malloc(outlen + 1), *b = malloc(outlen + 1);
+		int ra, rb;
+
+		if (!a || !b)
+			abort();
+		ra = clickhouse_lz4_decompress(data + 4, size - 4, a, outlen);
+		rb = lz4_reference(data + 4, size - 4, b, outlen);
+		if (ra != rb || (ra == 0 && memcmp(a, b, outlen)))
+			abort(); /* the fast decoder disagrees with the plain one */
+		free(a);
+		free(b);
+	} else if (size >= 2 && data[0] == 'N') {
+		struct clickhouse_native nv;
+		size_t piece = data[1] ? data[1] : 1, at = 2;
+
+		clickhouse_native_init(&nv);
+		while (at < size) {
+			size_t n = size - at < piece ? size - at : piece;
+
+			if (clickhouse_native_feed(&nv, data + at, n, &e) < 0)
+				break;
+			at += n;
+		}
+		if (at >= size)
+			clickhouse_native_finish(&nv, &e);
+		clickhouse_native_release(&nv);
+	} else {
+		struct clickhouse_frames fr;
+
+		clickhouse_frames_init(&fr, drop, NULL);
+		if (clickhouse_frames_feed(&fr, data, size, &e) == 0)
+			clickhouse_frames_finish(&fr, &e);
+		clickhouse_frames_release(&fr);
+	}
+	return 0;
+}
