@@ -3320,6 +3320,27 @@ static int table_wanted(const struct restore_options *o, const char *db,
 	return 0;
 }
 
+/* What a restore of these tables will look at, for the progress totals. */
+static void restore_totals(struct rs_run *rs, json_t *tables)
+{
+	json_t *jt, *jp;
+	size_t i, k;
+
+	json_array_foreach(tables, i, jt) {
+		const char *name = jstr(jt, "name") ?: "";
+		const char *mv = jstr(jt, "inner_of");
+
+		if (strcmp(jstr(jt, "kind") ?: "", "data") ||
+		    !table_wanted(rs->o, jstr(jt, "database") ?: "", mv ? mv : name))
+			continue;
+		json_array_foreach(json_object_get(jt, "partitions"), k, jp)
+			if (ju64(jp, "rows")) {
+				rs->total_rows += ju64(jp, "rows");
+				rs->total_bytes += partition_size(jp);
+			}
+	}
+}
+
 /* Restore tables (a manifest's, or one shard's) into rs->ch. */
 static int restore_tables(struct rs_run *rs, json_t *tables, struct err *e)
 {
@@ -3336,20 +3357,10 @@ static int restore_tables(struct rs_run *rs, json_t *tables, struct err *e)
 		const char *mv = jstr(jt, "inner_of");
 		const char *db = map_db(o, sdb);
 		char *inner = NULL;
-		json_t *jp;
-		size_t k;
 		int exists = 0, foreign = 0;
 
 		if (strcmp(kind, "data") || !table_wanted(o, sdb, mv ? mv : name))
 			continue;
-		json_array_foreach(json_object_get(jt, "partitions"), k, jp) {
-			uint64_t rows = ju64(jp, "rows");
-
-			if (rows) {
-				rs->total_rows += rows;
-				rs->total_bytes += partition_size(jp);
-			}
-		}
 		if (mv) {
 			if (table_exists(rs, db, mv, &exists, e) < 0)
 				return -1;
@@ -3544,9 +3555,13 @@ int restore_run_shards(struct store *st, const struct backup_shard *shards,
 		rs.ch = chs[0];
 		rs.merged = nshards > 1;
 		tables = merged_tables(rs.manifest);
+		restore_totals(&rs, tables);
 		if (restore_tables(&rs, tables, e) < 0)
 			goto out;
 	} else {
+		/* the totals of every shard before the first event */
+		for (i = 0; i < n; i++)
+			restore_totals(&rs, manifest_shard_tables(rs.manifest, i));
 		for (i = 0; i < n; i++) {
 			rs.ch = chs[i];
 			rs.shard = (int)i + 1;

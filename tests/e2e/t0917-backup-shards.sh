@@ -120,6 +120,14 @@ expect_eq "$(sig "$D_URL" src.events)" "$(sig "$B_URL" src.events)" "server 2 ho
 expect_eq "$(sig "$D_URL" src.small)" "$(sig "$B_URL" src.small)" "and shard 2's TinyLog table"
 expect_eq "$(qs "$C_URL" "EXISTS TABLE src.events_all")$(qs "$D_URL" "EXISTS TABLE src.events_all")" 11 \
 	"each server gets its shard's Distributed table"
+# on a terminal the bar counts every shard's partitions from the start:
+# its percentage never steps back when the next shard begins
+COLUMNS=200 $PY "$TOP/tests/tools/on-pty.py" "$T/tty" "$SAASCTL" restore clickhouse "$ID" --url "$C_URL" --url "$D_URL"
+$PY - "$T/tty" <<'PYEOF' && ok "the restore bar of two shards only goes up, to 100%" || not_ok "the restore bar of two shards only goes up, to 100%" "$(cat -v "$T/tty")"
+import re, sys
+pct = [int(p) for p in re.findall(r"\x1b\[K *([0-9]+)%", open(sys.argv[1], "rb").read().decode("utf-8", "replace"))]
+sys.exit(0 if len(pct) > 2 and pct == sorted(pct) and pct[-1] == 100 else 1)
+PYEOF
 saas restore clickhouse "$ID" --url "$C_URL" --url "$D_URL" --url "$E_URL"
 expect_rc 1 "three servers for two shards are refused"
 expect_err "has 2 shards: give one ClickHouse URL per shard, or one" "and the error says what to give"
