@@ -2615,13 +2615,20 @@ struct rs_run {
 	uint64_t done_bytes, total_bytes, done_rows, total_rows;
 };
 
+/* Is db the OLD of an "OLD=NEW" map? OLD ends at the first '='. */
+static int map_old_is(const char *map, const char *db)
+{
+	const char *eq = strchr(map, '=');
+
+	return eq && (size_t)(eq - map) == strlen(db) &&
+		!strncmp(map, db, (size_t)(eq - map));
+}
+
 static const char *map_db(const struct restore_options *o, const char *db)
 {
-	size_t n = strlen(db);
-
 	for (size_t i = 0; i < o->ndb_map; i++)
-		if (!strncmp(o->db_map[i], db, n) && o->db_map[i][n] == '=')
-			return o->db_map[i] + n + 1;
+		if (map_old_is(o->db_map[i], db))
+			return strchr(o->db_map[i], '=') + 1;
 	return db;
 }
 
@@ -3879,11 +3886,17 @@ int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 		const char *db = jstr(jt, "database") ?: "";
 		size_t k;
 
+		if (strchr(db, '=')) {
+			/* OLD=NEW cannot name it: its tables would go back
+			 * into the live database */
+			err_set(e, "database '%s' has '=' in its name, which the "
+				"drill cannot map to a scratch database", db);
+			goto out;
+		}
 		for (k = 0; k < maps.n; k++)
-			if (!strncmp(maps.v[k], db, strlen(db)) &&
-			    maps.v[k][strlen(db)] == '=')
+			if (map_old_is(maps.v[k], db))
 				break;
-		if (k < dbs.n)
+		if (k < maps.n)
 			continue;
 		dbs.v = realloc(dbs.v, (dbs.n + 1) * sizeof(*dbs.v));
 		maps.v = realloc(maps.v, (maps.n + 1) * sizeof(*maps.v));

@@ -247,6 +247,30 @@ expect_err "scratch database 'drill_src' exists" "and says which"
 expect_eq "$(q "EXISTS TABLE drill_src.keep")" "1" "and leaves it alone"
 q "DROP DATABASE drill_src"
 
+# a database with '=' in its name cannot be mapped to a scratch one (OLD
+# ends at the first '='): the drill refuses before it creates anything,
+# rather than restore into the live database
+q "CREATE DATABASE eq"
+q "CREATE TABLE eq.t (x UInt8) ENGINE = TinyLog"
+q "INSERT INTO eq.t VALUES (1)"
+q "CREATE DATABASE \`eq=x\`"
+q "CREATE TABLE \`eq=x\`.t (x UInt8) ENGINE = TinyLog"
+q "INSERT INTO \`eq=x\`.t VALUES (2)"
+saas backup clickhouse --db eq --db 'eq=x'
+expect_rc 0 "a backup of databases 'eq' and 'eq=x'"
+EQ=$(last_id)
+saas backup drill "$EQ"
+expect_rc 1 "a drill refuses a database with '=' in its name"
+expect_err "database 'eq=x' has '=' in its name" "and names it"
+expect_eq "$(scratch drill_)" "" "having created no scratch database"
+saas restore clickhouse "$EQ" --db-map eq=eq2
+expect_rc 0 "--db-map eq=eq2 restores 'eq' and leaves 'eq=x' as it is"
+expect_eq "$(q "SELECT sum(x) FROM eq2.t")|$(q "SELECT count() FROM eq.t")|$(q "SELECT count() FROM \`eq=x\`.t")" "1|1|1" \
+	"'eq' into eq2 alone; 'eq=x' in place, its rows already there"
+q "DROP DATABASE eq"
+q "DROP DATABASE eq2"
+q "DROP DATABASE \`eq=x\`"
+
 # SIGINT midway: the scratch databases go all the same
 q "CREATE DATABASE big"
 q "CREATE TABLE big.t (k UInt32, v String) ENGINE = MergeTree PARTITION BY k % 60 ORDER BY k"
