@@ -183,6 +183,25 @@ static int open_shards(struct cmd_ctx *ctx, struct monorepo *repo,
 	return 0;
 }
 
+/*
+ * --ping CHECK: the start ping with a new run ID. A check that cannot be
+ * set up fails the command; a start ping that does not arrive is a
+ * warning (the job still runs, and its end is pinged).
+ */
+static int ping_start(struct cmd_ctx *ctx, struct monorepo *repo,
+		      const char *check, struct hc *hc, char rid[37], int *hc_on)
+{
+	struct err e = { "" };
+
+	if (hc_init(hc, repo, &e) < 0)
+		return cmd_fail_err(ctx, &e);
+	*hc_on = 1;
+	hc_new_rid(rid);
+	if (hc_start(hc, check, rid, &e) < 0)
+		cmd_warn(ctx, "%s", e.msg);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- */
 
 struct bk_out {
@@ -402,16 +421,8 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	    open_shards(ctx, repo, &urls, &shards) != 0 ||
 	    load_recipients(ctx, repo, &enc, &recips, &o.nrecipients) != 0)
 		goto done;
-	if (ping) {
-		if (hc_init(&hc, repo, &e) < 0) {
-			cmd_fail_err(ctx, &e);
-			goto done;
-		}
-		hc_on = 1;
-		hc_new_rid(rid);
-		if (hc_start(&hc, ping, rid, &e) < 0)
-			cmd_warn(ctx, "%s", e.msg);
-	}
+	if (ping && ping_start(ctx, repo, ping, &hc, rid, &hc_on) != 0)
+		goto done;
 	o.databases = dbs.v;
 	o.ndatabases = dbs.n;
 	o.tables = tables.v;
@@ -1076,16 +1087,8 @@ static int cmd_backup_drill(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_fail_err(ctx, &e);
 		goto done;
 	}
-	if (ping) {
-		if (hc_init(&hc, repo, &e) < 0) {
-			cmd_fail_err(ctx, &e);
-			goto done;
-		}
-		hc_on = 1;
-		hc_new_rid(rid);
-		if (hc_start(&hc, ping, rid, &e) < 0)
-			cmd_warn(ctx, "%s", e.msg);
-	}
+	if (ping && ping_start(ctx, repo, ping, &hc, rid, &hc_on) != 0)
+		goto done;
 	/* a signal stops the drill at its next statement, which then drops
 	 * the scratch databases; a second one kills as usual */
 	memset(&sa, 0, sizeof(sa));

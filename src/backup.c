@@ -898,7 +898,6 @@ static int fingerprint_now(struct bk_run *b, struct bk_table *bt,
  * fingerprints taken before and after both say they saw the same data.
  */
 struct stats_job {
-	struct bk_run *b;
 	struct bk_table *bt;
 	const struct clickhouse_slice *slice;
 	uint64_t rows, sum;
@@ -1129,7 +1128,7 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 		slice.id = NULL;
 	memcpy(fp1, p->fingerprint, 65);
 	for (int attempt = 0; attempt < BACKUP_SNAPSHOT_TRIES; attempt++) {
-		struct stats_job sj = { b, bt, &slice, 0, 0, 0, { "" } };
+		struct stats_job sj = { bt, &slice, 0, 0, 0, { "" } };
 		struct obj_writer ow;
 		struct clickhouse_export ex;
 		pthread_t th;
