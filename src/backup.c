@@ -3135,15 +3135,11 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 		}
 		if (want == 0)
 			continue;
-		if (!staged) {
-			if (rs_sql(rs, e, "DROP TABLE IF EXISTS %s", sq) < 0 ||
-			    rs_sql(rs, e, "CREATE TABLE %s AS %s", sq, tq) < 0)
-				goto out;
-			staged = 1;
-		} else if (rs_sql(rs, e, "DROP TABLE IF EXISTS %s", sq) < 0 ||
-			   rs_sql(rs, e, "CREATE TABLE %s AS %s", sq, tq) < 0) {
+		/* a fresh stage for each partition */
+		if (rs_sql(rs, e, "DROP TABLE IF EXISTS %s", sq) < 0 ||
+		    rs_sql(rs, e, "CREATE TABLE %s AS %s", sq, tq) < 0)
 			goto out;
-		}
+		staged = 1;
 		for (size_t k = 0; k < nobjs; k++) {
 			json_t *obj = objs ? json_array_get(objs, k) :
 				json_object_get(jp, "object");
