@@ -23,8 +23,10 @@
 #include "http.h"
 #include "log.h"
 
-#define MANIFEST_FORMAT "saasctl-backup/2"
+/* written: /3 or /2 (without "shards") with checksums of version 2 */
+#define MANIFEST_FORMAT "saasctl-backup/4"
 #define MANIFEST_FORMAT_V1 "saasctl-backup/1"
+#define MANIFEST_FORMAT_V2 "saasctl-backup/2"
 #define MANIFEST_FORMAT_SHARDS "saasctl-backup/3"	/* /2 with "shards" */
 #define HASH_BYTES 32
 #define MANIFEST_MAX (256u << 20)
@@ -114,13 +116,29 @@ static int parse_rfc3339(const char *s, int64_t *out)
 }
 
 /* Every manifest version is read: /1 is /2 without references, /3 is /2
- * with its tables in "shards". */
+ * with its tables in "shards", /4 is either with checksums of version 2. */
 static int manifest_format_ok(json_t *m)
 {
 	const char *f = jstr(m, "format");
 
 	return f && (!strcmp(f, MANIFEST_FORMAT) || !strcmp(f, MANIFEST_FORMAT_V1) ||
+		     !strcmp(f, MANIFEST_FORMAT_V2) ||
 		     !strcmp(f, MANIFEST_FORMAT_SHARDS));
+}
+
+/* How a manifest's partition checksums were computed. */
+static int manifest_checksum(json_t *m)
+{
+	return !strcmp(jstr(m, "format") ?: "", MANIFEST_FORMAT) ?
+		CLICKHOUSE_CHECKSUM_V2 : CLICKHOUSE_CHECKSUM_V1;
+}
+
+/* Are a manifest's tables in "shards" (/3, or /4 with "shards")? */
+static int manifest_sharded(json_t *m)
+{
+	return json_object_get(m, "shards") &&
+		(!strcmp(jstr(m, "format") ?: "", MANIFEST_FORMAT_SHARDS) ||
+		 !strcmp(jstr(m, "format") ?: "", MANIFEST_FORMAT));
 }
 
 /* How many shards a manifest has: 1 for a backup of one server. */
@@ -345,7 +363,8 @@ static int mf_check(json_t *m, struct err *e)
 	if (!json_is_object(m))
 		return err_set(e, "not a JSON object");
 	if (!manifest_format_ok(m))
-		return err_set(e, "'format' is not %s, /2 or /3", MANIFEST_FORMAT_V1);
+		return err_set(e, "'format' is not %s, /2, /3 or /4",
+			       MANIFEST_FORMAT_V1);
 	if (parse_rfc3339(jstr(m, "time"), &t) < 0)
 		return err_set(e, "'time' is not an RFC 3339 time");
 	if (mf_str(m, "server_version", 0, "the manifest", e) < 0 ||
@@ -355,7 +374,8 @@ static int mf_check(json_t *m, struct err *e)
 		return -1;
 	if (jstr(m, "base") && !mf_id(jstr(m, "base")))
 		return err_set(e, "'base' is not a backup ID");
-	if (!strcmp(jstr(m, "format"), MANIFEST_FORMAT_SHARDS)) {
+	if (!strcmp(jstr(m, "format"), MANIFEST_FORMAT_SHARDS) ||
+	    manifest_sharded(m)) {
 		if (mf_shards(json_object_get(m, "shards"), e) < 0)
 			return -1;
 	} else if (mf_tables(json_object_get(m, "tables"), "", e) < 0) {
@@ -930,6 +950,8 @@ static void journal_write(struct bk_run *b, struct bk_table *bt,
 
 	json_object_set_new(j, "engine", json_string(bt->t->engine));
 	json_object_set_new(j, "structure", json_string(bt->structure));
+	/* whose checksums: a resume by another version exports again */
+	json_object_set_new(j, "format", json_string(MANIFEST_FORMAT));
 	text = json_dumps(j, JSON_COMPACT);
 	if (text && asprintf(&key, "%s/" JOURNAL_DIR "%s.json", b->id, rel) < 0)
 		key = NULL;
@@ -991,6 +1013,7 @@ static json_t *journal_reuse(struct bk_run *b, struct bk_table *bt,
 	jp = json_object_get(b->journal, rel);
 	free(rel);
 	if (!jp ||
+	    strcmp(jstr(jp, "format") ?: "", MANIFEST_FORMAT) ||
 	    strcmp(jstr(jp, "id") ?: "", p->id) ||
 	    strcmp(jstr(jp, "fingerprint") ?: "",
 		   p->fingerprint) ||
@@ -1014,6 +1037,7 @@ static json_t *journal_reuse(struct bk_run *b, struct bk_table *bt,
 	entry = json_deep_copy(jp);
 	json_object_del(entry, "engine");
 	json_object_del(entry, "structure");
+	json_object_del(entry, "format");
 	return entry;
 }
 
@@ -1417,9 +1441,10 @@ static int pick_base(struct bk_run *b, json_t **base, struct err *e)
 	}
 	if (load_manifest(b->st, id, &m, NULL, e) < 0)
 		goto out;
-	if (!strcmp(jstr(m, "format"), MANIFEST_FORMAT_V1)) {
+	if (manifest_checksum(m) != CLICKHOUSE_CHECKSUM_V2) {
+		/* /1 has no references; /2 and /3 checksums of another kind */
 		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
-			 "'%s' is a %s backup", id, MANIFEST_FORMAT_V1);
+			 "'%s' is a %s backup", id, jstr(m, "format"));
 		ret = 0;
 		goto out;
 	}
@@ -1712,6 +1737,7 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 				 sizeof(sh->version), quiet ? NULL : bk_replica,
 				 &b, e) < 0)
 			goto out;
+		sh->ch->checksum = CLICKHOUSE_CHECKSUM_V2;	/* MANIFEST_FORMAT's */
 	}
 	if (backup_lock(st, e) < 0)
 		goto out;
@@ -1890,8 +1916,7 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 
 	now_rfc3339(finished);
 	manifest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
-			     "format", nshards > 1 ? MANIFEST_FORMAT_SHARDS :
-			     MANIFEST_FORMAT, "id", r->id, "time", started,
+			     "format", MANIFEST_FORMAT, "id", r->id, "time", started,
 			     "finished", finished, "server_version",
 			     b.shards[0].version, "tables_count",
 			     (json_int_t)b.ntables, "rows", (json_int_t)r->rows,
@@ -2712,6 +2737,16 @@ static int rs_sql(struct rs_run *rs, struct err *e, const char *fmt, ...)
 	strbuf_vaddf(&q, fmt, ap);
 	va_end(ap);
 	r = clickhouse_query(rs->ch, q.buf, 0, &out, e);
+	if (r < 0 && !rs->ch->settings &&
+	    strstr(e->msg, "allow_experimental_low_cardinality_type")) {
+		/* 18.x and 19.x: a LowCardinality column is created only
+		 * under this setting, which later versions do not know */
+		log_debug("clickhouse: asking again with "
+			  "allow_experimental_low_cardinality_type=1");
+		rs->ch->settings = "allow_experimental_low_cardinality_type=1";
+		strbuf_reset(&out);
+		r = clickhouse_query(rs->ch, q.buf, 0, &out, e);
+	}
 	strbuf_release(&q);
 	strbuf_release(&out);
 	return r;
@@ -3552,6 +3587,8 @@ int restore_run_shards(struct store *st, const struct backup_shard *shards,
 		if (pick_replica(&shards[i], sn, &chs[i], version, sizeof(version),
 				 quiet ? NULL : rs_replica, (void *)o, e) < 0)
 			goto out;
+		/* counted as the manifest's checksums were */
+		chs[i]->checksum = manifest_checksum(rs.manifest);
 	}
 	if (n == 1) {
 		rs.ch = chs[0];
@@ -3644,9 +3681,9 @@ static int drill_stats(struct rs_run *rs, const char *db, const char *table,
 	strbuf_init(&cols, 0);
 	strbuf_init(&q, 0);
 	strbuf_init(&ans, 4096);
-	if (clickhouse_data_columns(rs->ch, db, table, &cols, e) < 0)
+	if (clickhouse_checksum_expr(rs->ch, db, table, &cols, e) < 0)
 		goto out;
-	strbuf_addf(&q, "SELECT _partition_id, count(), sum(cityHash64(%s)) FROM %s "
+	strbuf_addf(&q, "SELECT _partition_id, count(), sum(%s) FROM %s "
 		    "GROUP BY _partition_id FORMAT TabSeparated", cols.buf, tq);
 	if (clickhouse_query(rs->ch, q.buf, 0, &ans, e) < 0)
 		goto out;
@@ -3875,6 +3912,7 @@ int backup_drill(struct store *st, struct clickhouse *ch, const char *id,
 	}
 	if (load_manifest(st, id, &m, NULL, e) < 0)
 		goto out;
+	ch->checksum = manifest_checksum(m);
 	/* a sharded backup: every shard into the one server, added up */
 	tables = merged_tables(m);
 	json_array_foreach(tables, i, jt) {

@@ -414,6 +414,26 @@ static int tn_split(const char *a, size_t alen, int (*fn)(void *, const char *,
 	return 0;
 }
 
+/* A Tuple element "name Type" (26.x names them) becomes "Type". */
+static void tn_unname(struct tname *t)
+{
+	int depth = 0;
+
+	for (char *p = t->s; *p; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == ' ' && depth == 0 && p > t->s &&
+			 (isalnum((unsigned char)p[1]) || p[1] == '`')) {
+			/* a name before the type: the type starts with a
+			 * capital or is backquoted; names do not hold '(' */
+			memmove(t->s, p + 1, strlen(p + 1) + 1);
+			return;
+		}
+	}
+}
+
 static int skip_column(struct cur *c, const char *type, uint64_t rows,
 		       int depth);
 
@@ -429,23 +449,10 @@ static int skip_element(void *ud, const char *s, size_t n)
 {
 	struct skip_ctx *k = ud;
 	struct tname t;
-	int depth = 0;
 
 	if (tn_set(&t, s, n) < 0)
 		return cur_fail(k->c, "type name too long:", "Tuple");
-	for (char *p = t.s; *p; p++) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')')
-			depth--;
-		else if (*p == ' ' && depth == 0 && p > t.s &&
-			 (isalnum((unsigned char)p[1]) || p[1] == '`')) {
-			/* a name before the type: the type starts with a
-			 * capital or is backquoted; names do not hold '(' */
-			memmove(t.s, p + 1, strlen(p + 1) + 1);
-			break;
-		}
-	}
+	tn_unname(&t);
 	k->n++;
 	return skip_column(k->c, t.s, k->rows, k->depth + 1);
 }
@@ -967,6 +974,7 @@ int clickhouse_init(struct clickhouse *ch, const char *url, const char *user,
 	size_t n;
 
 	memset(ch, 0, sizeof(*ch));
+	ch->checksum = CLICKHOUSE_CHECKSUM_V2;
 	if (!url || !*url)
 		return err_set(e, "no ClickHouse URL");
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
@@ -1018,6 +1026,8 @@ static int ch_url(struct clickhouse *ch, struct strbuf *u, const char *params)
 		    http_escape(u, ch->database) < 0 || strbuf_addch(u, '&') < 0)
 			return -1;
 	}
+	if (ch->settings && strbuf_addf(u, "%s&", ch->settings) < 0)
+		return -1;
 	return strbuf_addstr(u, params ? params : "");
 }
 
@@ -1421,17 +1431,16 @@ out:
 	return ret;
 }
 
-int clickhouse_data_columns(struct clickhouse *ch, const char *database,
-			    const char *table, struct strbuf *out,
-			    struct err *e)
+/* The columns a backup exports, in table order: [{name, type}, ...]. */
+static int data_columns(struct clickhouse *ch, const char *database,
+			const char *table, json_t **rows, struct err *e)
 {
 	struct strbuf q = STRBUF_INIT;
-	json_t *rows = NULL;
 	void *rv = NULL;
 	int ret = -1;
 
 	strbuf_init(&q, 0);
-	strbuf_addstr(&q, "SELECT name FROM system.columns WHERE database = ");
+	strbuf_addstr(&q, "SELECT name, type FROM system.columns WHERE database = ");
 	clickhouse_quote_string(&q, database);
 	strbuf_addstr(&q, " AND table = ");
 	clickhouse_quote_string(&q, table);
@@ -1439,15 +1448,33 @@ int clickhouse_data_columns(struct clickhouse *ch, const char *database,
 	/* in table order: 18.16 has no position column to sort by */
 	if (clickhouse_query_json(ch, q.buf, &rv, e) < 0)
 		goto out;
-	rows = rv;
-	if (!json_array_size(rows)) {
+	*rows = rv;
+	if (!json_array_size(*rows)) {
 		err_set(e, "no columns");
+		json_decref(*rows);
 		goto out;
 	}
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot list the columns of '%s.%s'", database, table);
+	strbuf_release(&q);
+	return ret;
+}
+
+int clickhouse_data_columns(struct clickhouse *ch, const char *database,
+			    const char *table, struct strbuf *out,
+			    struct err *e)
+{
+	json_t *rows, *row;
+	size_t i;
+	int ret = -1;
+
+	if (data_columns(ch, database, table, &rows, e) < 0)
+		return -1;
 	strbuf_reset(out);
-	for (size_t i = 0; i < json_array_size(rows); i++) {
-		const char *s = json_string_value(
-			json_object_get(json_array_get(rows, i), "name"));
+	json_array_foreach(rows, i, row) {
+		const char *s = json_string_value(json_object_get(row, "name"));
 
 		if (!s)
 			continue;
@@ -1459,10 +1486,7 @@ int clickhouse_data_columns(struct clickhouse *ch, const char *database,
 	}
 	ret = 0;
 out:
-	if (ret < 0)
-		err_wrap(e, "cannot list the columns of '%s.%s'", database, table);
 	json_decref(rows);
-	strbuf_release(&q);
 	return ret;
 }
 
@@ -1836,6 +1860,263 @@ static const char *slice_name(const struct clickhouse_slice *s)
 	return s && s->id ? s->id : NULL;
 }
 
+/*
+ * The content checksum, version 2: cityHash64 over every column, each
+ * made hashable first so that 18.16 and current servers give the same
+ * number for the same rows. 18.16's cityHash64 refuses UUID, Decimal,
+ * AggregateFunction and Nullable inside arrays, tuples and
+ * LowCardinality; a NULL anywhere made version 1's row hash NULL, and
+ * sum() skipped the row. So:
+ *   UUID                 toString(x)  (one spelling on every version)
+ *   Decimal              reinterpretAsString(x)  (its bytes; toString
+ *                        drops trailing zeros from 21.x on)
+ *   Nullable(T)          if(isNull(x), 0, cityHash64(N(T, assumeNotNull(x))))
+ *   Array(T)             arrayMap(e -> cityHash64(N(T, e)), x)
+ *   Tuple(T1, ...)       tuple(N(T1, tupleElement(x, 1)), ...)
+ *   LowCardinality(T), SimpleAggregateFunction(f, T)   N(T, x)
+ *   AggregateFunction    N(final type, finalizeAggregation(x))
+ *   anything else        x
+ * and a type that needs none of it is hashed as it is, as in version 1.
+ * Every form was compared on 18.16 and 26.7 (tests/e2e/t0922).
+ */
+struct ck_ctx {
+	struct strbuf *out;
+	const char *x;		/* the value's SQL */
+	int depth;		/* of lambdas, for their variable names */
+	int changed;		/* out is not just x */
+	int i;			/* the tuple element being written, 1-based */
+	struct err *e;
+};
+
+static int ck_norm(struct ck_ctx *k, const char *type);
+
+static int ck_element(void *ud, const char *s, size_t n)
+{
+	struct ck_ctx *k = ud, sub = *k;
+	struct strbuf x = STRBUF_INIT;
+	struct tname t;
+	int ret;
+
+	if (tn_set(&t, s, n) < 0)
+		return err_set(k->e, "type name too long: Tuple(%.*s)", (int)n, s);
+	tn_unname(&t);
+	strbuf_init(&x, 0);
+	strbuf_addf(&x, "tupleElement(%s, %d)", k->x, k->i);
+	if (k->i > 1)
+		strbuf_addstr(k->out, ", ");
+	sub.x = x.buf;
+	sub.changed = 0;
+	ret = ck_norm(&sub, t.s);
+	k->changed |= sub.changed;
+	k->i++;
+	strbuf_release(&x);
+	return ret;
+}
+
+static int ck_norm(struct ck_ctx *k, const char *type)
+{
+	const char *args;
+	size_t alen, start = k->out->len;
+	struct tname inner;
+	struct strbuf x = STRBUF_INIT;
+	int ret = 0;
+
+	if (k->depth > 32)
+		return err_set(k->e, "type nested too deeply: %s", type);
+	strbuf_init(&x, 0);
+	if (tn_args(type, "LowCardinality", &args, &alen) ||
+	    tn_args(type, "SimpleAggregateFunction", &args, &alen)) {
+		const char *comma = type[0] == 'S' ? memchr(args, ',', alen) : NULL;
+
+		if (comma) {
+			alen -= (size_t)(comma + 1 - args);
+			args = comma + 1;
+		}
+		if (tn_set(&inner, args, alen) < 0)
+			goto long_name;
+		ret = ck_norm(k, inner.s);
+	} else if (tn_args(type, "Nullable", &args, &alen)) {
+		struct ck_ctx sub = *k;
+
+		if (tn_set(&inner, args, alen) < 0)
+			goto long_name;
+		strbuf_addf(&x, "assumeNotNull(%s)", k->x);
+		strbuf_addf(k->out, "if(isNull(%s), 0, cityHash64(", k->x);
+		sub.x = x.buf;
+		ret = ck_norm(&sub, inner.s);
+		strbuf_addstr(k->out, "))");
+		k->changed = 1;
+	} else if (tn_args(type, "Array", &args, &alen)) {
+		struct ck_ctx sub = *k;
+
+		if (tn_set(&inner, args, alen) < 0)
+			goto long_name;
+		strbuf_addf(&x, "_saasctl_e%d", k->depth + 1);
+		strbuf_addf(k->out, "arrayMap(%s -> cityHash64(", x.buf);
+		sub.x = x.buf;
+		sub.depth = k->depth + 1;
+		sub.changed = 0;
+		if ((ret = ck_norm(&sub, inner.s)) == 0 && !sub.changed) {
+			strbuf_setlen(k->out, start);
+			strbuf_addstr(k->out, k->x);
+		} else {
+			strbuf_addf(k->out, "), %s)", k->x);
+			k->changed = 1;
+		}
+	} else if (tn_args(type, "Tuple", &args, &alen)) {
+		struct ck_ctx sub = *k;
+
+		strbuf_addstr(k->out, "tuple(");
+		sub.i = 1;
+		sub.changed = 0;
+		if ((ret = tn_split(args, alen, ck_element, &sub)) == 0 &&
+		    !sub.changed) {
+			strbuf_setlen(k->out, start);
+			strbuf_addstr(k->out, k->x);
+		} else {
+			strbuf_addch(k->out, ')');
+			k->changed = 1;
+		}
+	} else if (!strcmp(type, "UUID")) {
+		strbuf_addf(k->out, "toString(%s)", k->x);
+		k->changed = 1;
+	} else if (!strncmp(type, "Decimal", 7)) {
+		strbuf_addf(k->out, "reinterpretAsString(%s)", k->x);
+		k->changed = 1;
+	} else if (!strncmp(type, "AggregateFunction(", 18)) {
+		/* the caller rewrote it: a final type, or none known */
+		ret = err_set(k->e, "cannot checksum a column of type %s", type);
+	} else {
+		strbuf_addstr(k->out, k->x);
+	}
+	strbuf_release(&x);
+	return ret;
+long_name:
+	strbuf_release(&x);
+	return err_set(k->e, "type name too long: %s", type);
+}
+
+/* The types of the final values of a table's AggregateFunction columns,
+ * "name" -> "type", from the header of a query that reads no row. */
+static int final_types(struct clickhouse *ch, const char *database,
+		       const char *table, json_t *cols, json_t **out,
+		       struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, ans = STRBUF_INIT;
+	json_t *doc = NULL, *col, *meta;
+	json_error_t je;
+	size_t i, n = 0;
+	int ret = -1;
+
+	*out = json_object();
+	strbuf_init(&q, 0);
+	strbuf_init(&ans, 4096);
+	strbuf_addstr(&q, "SELECT ");
+	json_array_foreach(cols, i, col) {
+		const char *name = json_string_value(json_object_get(col, "name"));
+		const char *type = json_string_value(json_object_get(col, "type"));
+
+		if (!name || !type || strncmp(type, "AggregateFunction(", 18))
+			continue;
+		if (n++)
+			strbuf_addstr(&q, ", ");
+		strbuf_addstr(&q, "finalizeAggregation(");
+		clickhouse_quote_ident(&q, name);
+		strbuf_addstr(&q, ")");
+	}
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
+	strbuf_addstr(&q, " FROM ");
+	db_table(&q, database, table);
+	strbuf_addstr(&q, " LIMIT 0 FORMAT JSON");
+	if (clickhouse_query(ch, q.buf, 0, &ans, e) < 0)
+		goto out;
+	doc = json_loadb(ans.buf, ans.len, 0, &je);
+	meta = json_object_get(doc, "meta");
+	if (json_array_size(meta) != n) {
+		err_set(e, "unexpected answer '%.40s'", ans.buf);
+		goto out;
+	}
+	n = 0;
+	json_array_foreach(cols, i, col) {
+		const char *type = json_string_value(json_object_get(col, "type"));
+
+		if (type && !strncmp(type, "AggregateFunction(", 18))
+			json_object_set(*out, json_string_value(json_object_get(col, "name")),
+					json_object_get(json_array_get(meta, n++), "type"));
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot read the final types of '%s.%s'", database, table);
+	json_decref(doc);
+	strbuf_release(&q);
+	strbuf_release(&ans);
+	return ret;
+}
+
+int clickhouse_checksum_expr(struct clickhouse *ch, const char *database,
+			     const char *table, struct strbuf *out,
+			     struct err *e)
+{
+	json_t *cols = NULL, *finals = NULL, *col;
+	struct strbuf x = STRBUF_INIT;
+	size_t i;
+	int ret = -1;
+
+	strbuf_init(&x, 0);
+	if (ch->checksum == CLICKHOUSE_CHECKSUM_V1) {
+		/* saasctl-backup/1 to /3: the columns as they are */
+		if (clickhouse_data_columns(ch, database, table, &x, e) < 0)
+			goto out;
+		strbuf_reset(out);
+		strbuf_addf(out, "cityHash64(%s)", x.buf);
+		ret = 0;
+		goto out;
+	}
+	if (data_columns(ch, database, table, &cols, e) < 0 ||
+	    final_types(ch, database, table, cols, &finals, e) < 0)
+		goto out;
+	strbuf_reset(out);
+	strbuf_addstr(out, "cityHash64(");
+	json_array_foreach(cols, i, col) {
+		const char *name = json_string_value(json_object_get(col, "name"));
+		const char *type = json_string_value(json_object_get(col, "type"));
+		const char *final = json_string_value(json_object_get(finals, name ?: ""));
+		struct ck_ctx k = { out, NULL, 0, 0, 0, e };
+
+		if (!name || !type)
+			continue;
+		strbuf_reset(&x);
+		if (final)
+			strbuf_addstr(&x, "finalizeAggregation(");
+		clickhouse_quote_ident(&x, name);
+		if (final)
+			strbuf_addch(&x, ')');
+		k.x = x.buf;
+		if (i)
+			strbuf_addstr(out, ", ");
+		if (ck_norm(&k, final ? final : type) < 0) {
+			err_wrap(e, "column %s", name);
+			goto out;
+		}
+	}
+	if (strbuf_addch(out, ')') < 0) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		err_wrap(e, "cannot checksum '%s.%s'", database, table);
+	json_decref(cols);
+	json_decref(finals);
+	strbuf_release(&x);
+	return ret;
+}
+
 int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 			       const char *table,
 			       const struct clickhouse_slice *slice,
@@ -1850,9 +2131,9 @@ int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 	strbuf_init(&q, 0);
 	strbuf_init(&cols, 0);
 	strbuf_init(&out, 4096);
-	if (clickhouse_data_columns(ch, database, table, &cols, e) < 0)
+	if (clickhouse_checksum_expr(ch, database, table, &cols, e) < 0)
 		goto out;
-	strbuf_addf(&q, "SELECT count(), sum(cityHash64(%s)) FROM ", cols.buf);
+	strbuf_addf(&q, "SELECT count(), sum(%s) FROM ", cols.buf);
 	db_table(&q, database, table);
 	where_partition(&q, slice);
 	strbuf_addstr(&q, " FORMAT TabSeparated");

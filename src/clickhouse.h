@@ -17,7 +17,7 @@
  *   - the partitions of a table with a fingerprint that merges leave alone
  *     and inserts and mutations change (block-number ranges and data
  *     versions of the active parts), and per partition a row count and an
- *     order-independent checksum, sum(cityHash64(columns));
+ *     order-independent checksum, the sum of a hash of each row;
  *   - the export of one partition in FORMAT Native with compress=1,
  *     streamed: ClickHouse's compressed block framing is parsed as it
  *     arrives, each frame's CityHash128 is checked, and rows are counted
@@ -43,7 +43,20 @@ struct clickhouse {
 	char *password;		/* sodium_malloc'd, or NULL */
 	char *database;		/* NULL: default */
 	long timeout_ms;	/* per small query; 0: 60 s */
+	int checksum;		/* CLICKHOUSE_CHECKSUM_V2 (the default) or _V1 */
+	const char *settings;	/* "name=value&...": added to every query */
 };
+
+/*
+ * How a content checksum is computed (clickhouse_checksum_expr):
+ *   V1  sum(cityHash64(columns)), as saasctl-backup/1 to /3 recorded it:
+ *       18.16 cannot compute it over UUID, Decimal, AggregateFunction or
+ *       Nullable values inside arrays, tuples or LowCardinality, and a
+ *       row with a NULL counts for nothing;
+ *   V2  the same with each column first made hashable in one way that
+ *       every server version computes alike, NULLs counted.
+ */
+enum { CLICKHOUSE_CHECKSUM_V1 = 1, CLICKHOUSE_CHECKSUM_V2 = 2 };
 
 /* url is required; user and database may be NULL. The password is read
  * from SAASCTL_CLICKHOUSE_PASSWORD. */
@@ -173,9 +186,15 @@ struct clickhouse_slice clickhouse_slice_of(const struct clickhouse_partitions *
 int clickhouse_slice_exact(const struct clickhouse_slice *s, uint64_t rows,
 			   uint64_t parts_rows);
 
-/* count() and sum(cityHash64(columns)) of a slice (NULL: the whole
- * table). Order-independent; equal on any server version for equal
- * data. */
+/* The per-row hash of ch->checksum over a table's exported columns, as
+ * SQL: "cityHash64(...)". Order-independent once summed; with V2 equal on
+ * any server version for equal data. */
+int clickhouse_checksum_expr(struct clickhouse *ch, const char *database,
+			     const char *table, struct strbuf *out,
+			     struct err *e);
+
+/* count() and the sum of clickhouse_checksum_expr() over a slice (NULL:
+ * the whole table). */
 int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 			       const char *table,
 			       const struct clickhouse_slice *slice,

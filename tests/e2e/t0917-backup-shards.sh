@@ -73,7 +73,7 @@ FULL=$ID
 [ ! -e "$SROOT/$ID/data" ] && [ ! -e "$SROOT/$ID/shard-1/manifest.json" ] &&
 	[ -f "$SROOT/$ID/manifest.json" ] && ok "with one manifest at the top" ||
 	not_ok "with one manifest at the top" "$(ls -R "$SROOT/$ID" | head -20)"
-expect_eq "$(MJ 'm["format"], len(m["shards"]), "tables" in m')" "('saasctl-backup/3', 2, False)" \
+expect_eq "$(MJ 'm["format"], len(m["shards"]), "tables" in m')" "('saasctl-backup/4', 2, False)" \
 	"the manifest is format 3 with its tables in shards"
 expect_eq "$(MJ '[(s["shard"], s["prefix"], s["url"], s["rows"]) for s in m["shards"]]')" \
 	"[(1, 'shard-1/', '$A_URL', 3002), (2, 'shard-2/', '$B_URL', 200203)]" \
@@ -177,7 +177,7 @@ expect_out '; full: .* has 2 shards, this backup 1' "a base of two shards makes 
 ID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
 [ -f "$SROOT/$ID/data/src/events/202401.native.lz4" ] && [ ! -e "$SROOT/$ID/shard-1" ] &&
 	ok "one server: no shard-1/ folder" || not_ok "one server: no shard-1/ folder" "$(ls "$SROOT/$ID")"
-expect_eq "$(MJ 'm["format"], "shards" in m, "url" in m, len(m["tables"])')" "('saasctl-backup/2', False, False, 3)" \
+expect_eq "$(MJ 'm["format"], "shards" in m, "url" in m, len(m["tables"])')" "('saasctl-backup/4', False, False, 3)" \
 	"one server: the manifest is format 2 as before"
 expect_no_out '^server ' "one server: no line about servers"
 saas restore clickhouse "$ID" --url "$C_URL" --url "$D_URL"

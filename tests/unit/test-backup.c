@@ -109,8 +109,8 @@ static void test_damaged(void)
 		json_t *value;
 		const char *msg;
 	} cases[] = {
-		{ "", "format", json_string("saasctl-backup/4"),
-		  "'format' is not saasctl-backup/1, /2 or /3" },
+		{ "", "format", json_string("saasctl-backup/5"),
+		  "'format' is not saasctl-backup/1, /2, /3 or /4" },
 		{ "", "time", json_string("yesterday"),
 		  "'time' is not an RFC 3339 time" },
 		{ "", "time", NULL, "'time' is not an RFC 3339 time" },

@@ -57,7 +57,7 @@ m = json.load(open(sys.argv[1]))
 held = sorted(set(o.get("backup", "self") for o in m["objects"] if o["key"].startswith("data/")))
 print(m["format"], m["chain"], m["base"] == sys.argv[3], held == sorted([sys.argv[2], sys.argv[3]]))
 PY
-expect_eq "$(cat "$T/m")" "saasctl-backup/2 2 True True" \
+expect_eq "$(cat "$T/m")" "saasctl-backup/4 2 True True" \
 	"its manifest references the backups that hold each object, never a reference"
 saas backup clickhouse --db src --incremental --full-every 3
 expect_rc 0 "--full-every forces a full backup"
