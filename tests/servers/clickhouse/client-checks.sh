@@ -47,8 +47,10 @@ fp1=$(awk -F'\t' '$1 == "202401" { print $4 }' "$T/out")
 fp2=$(awk -F'\t' '$1 == "202402" { print $4 }' "$T/out")
 
 run "$CHC" "$URL" stats default events 202401
-want=$(q "SELECT count(), sum(cityHash64(d, n, s, ns, arr, m)) FROM events WHERE toYYYYMM(d) = 202401")
-expect_eq "$(cat "$T/out")" "$want" "row count and checksum of a partition, MATERIALIZED column included"
+# the checksum of saasctl-backup/4: a Nullable column hashes NULL as 0
+want=$(q "SELECT count(), sum(cityHash64(d, n, s, if(isNull(ns), 0, cityHash64(assumeNotNull(ns))), arr, m))
+	FROM events WHERE toYYYYMM(d) = 202401")
+expect_eq "$(cat "$T/out")" "$want" "row count and checksum of a partition, MATERIALIZED column and NULLs included"
 
 # A merge leaves the fingerprint alone; an insert and a mutation change it.
 q "INSERT INTO events (d, n, s, ns, arr) SELECT toDate('2024-01-05'), 900 + number, 'late', NULL, [] FROM numbers(10)"
