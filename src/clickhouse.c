@@ -502,18 +502,13 @@ static int skip_lowcard(struct cur *c, const char *inner, uint64_t rows,
 			int depth)
 {
 	const uint8_t *b;
-	uint64_t version, flags, nkeys, nidx;
+	uint64_t flags, nkeys, nidx;
 	static const unsigned key_size[] = { 1, 2, 4, 8 };
 	struct tname dict;
 	const char *args;
 	size_t alen;
 
-	if (cur_take(c, 8, &b) < 0)
-		return -1;
-	version = fetch64(b);
-	if (version != 1)
-		return cur_fail(c, "unsupported LowCardinality serialization of",
-				inner);
+	/* its serialization version came first, in skip_prefix() */
 	if (cur_take(c, 8, &b) < 0)
 		return -1;
 	flags = fetch64(b);
@@ -539,6 +534,65 @@ static int skip_lowcard(struct cur *c, const char *inner, uint64_t rows,
 	if (nidx != rows)
 		return cur_fail(c, "malformed LowCardinality column of", inner);
 	return cur_take(c, nidx * key_size[flags & 0xff], NULL);
+}
+
+static int skip_prefix(struct cur *c, const char *type, int depth);
+
+static int skip_prefix_element(void *ud, const char *s, size_t n)
+{
+	struct skip_ctx *k = ud;
+	struct tname t;
+
+	if (tn_set(&t, s, n) < 0)
+		return cur_fail(k->c, "type name too long:", "Tuple");
+	tn_unname(&t);
+	return skip_prefix(k->c, t.s, k->depth + 1);
+}
+
+/*
+ * What a column writes before its data: each LowCardinality in it, at
+ * any depth, its serialization version (1). So Array(LowCardinality(T))
+ * is the version, the offsets, then the elements; Tuple(UInt8,
+ * LowCardinality(T)) the version, the UInt8s, then the LowCardinality.
+ */
+static int skip_prefix(struct cur *c, const char *type, int depth)
+{
+	const char *args;
+	size_t alen;
+	struct tname inner;
+	const uint8_t *b;
+
+	if (depth > 32)
+		return cur_fail(c, "type nested too deeply:", type);
+	if (tn_args(type, "LowCardinality", &args, &alen)) {
+		if (cur_take(c, 8, &b) < 0)
+			return -1;
+		if (fetch64(b) != 1)
+			return cur_fail(c, "unsupported LowCardinality serialization of",
+					type);
+		return 0;
+	}
+	if (tn_args(type, "SimpleAggregateFunction", &args, &alen)) {
+		const char *comma = memchr(args, ',', alen);
+
+		if (!comma || tn_set(&inner, comma + 1, alen - (comma + 1 - args)) < 0)
+			return cur_fail(c, "cannot read type", type);
+		return skip_prefix(c, inner.s, depth + 1);
+	}
+	if (tn_args(type, "Nullable", &args, &alen) ||
+	    tn_args(type, "Array", &args, &alen)) {
+		if (tn_set(&inner, args, alen) < 0)
+			return cur_fail(c, "type name too long:", type);
+		return skip_prefix(c, inner.s, depth + 1);
+	}
+	if (tn_args(type, "Map", &args, &alen) ||
+	    tn_args(type, "Nested", &args, &alen) ||
+	    tn_args(type, "Tuple", &args, &alen)) {
+		struct skip_ctx k = { c, 0, depth, 0 };
+
+		return tn_split(args, alen, skip_prefix_element, &k);
+	}
+	return 0;
 }
 
 static int skip_column(struct cur *c, const char *type, uint64_t rows,
@@ -690,7 +744,8 @@ static int native_block(const uint8_t *p, size_t n, size_t *consumed,
 		}
 		memcpy(tbuf, type, tl);
 		tbuf[tl] = 0;
-		if (nrows && skip_column(&c, tbuf, nrows, 0) < 0)
+		if (nrows && (skip_prefix(&c, tbuf, 0) < 0 ||
+			      skip_column(&c, tbuf, nrows, 0) < 0))
 			goto end;
 	}
 	*consumed = (size_t)(c.p - p);

@@ -42,6 +42,12 @@ q18 "INSERT INTO xv.t SELECT toDate('2024-01-01') + number % 45, number,
 	if(number % 3 = 0, NULL, toString(number % 7)), if(number % 2 = 0, 'a', 'b'),
 	toDateTime(1700000000 + number * 37, 'UTC')
 	FROM numbers(20000)"
+# LowCardinality inside arrays and tuples: Native writes every nested
+# LowCardinality's version before the column's data
+q18 "CREATE TABLE xv.lc (n UInt64, al Array(LowCardinality(String)),
+	tl Tuple(UInt8, LowCardinality(String)), l LowCardinality(String)) ENGINE = MergeTree ORDER BY n"
+q18 "INSERT INTO xv.lc SELECT number, [toString(number % 5), 'x'], (number % 7, toString(number % 3)),
+	toString(number % 11) FROM numbers(3000)"
 q18 "CREATE TABLE xv.plain (d Date, n UInt64, s Nullable(String)) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY n"
 q18 "INSERT INTO xv.plain SELECT toDate('2024-01-01') + number % 45, number, if(number % 3 = 0, NULL, toString(number)) FROM numbers(1000)"
 
@@ -70,10 +76,27 @@ expect_eq "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["format
 b18 restore clickhouse "$ID" --db-map xv=back
 expect_rc 0 "18.16: it restores, each partition's checksum checked"
 expect_eq "$(dump back t)" "$src" "18.16: the restored rows are the source's"
+expect_eq "$(dump back lc)" "$(dump xv lc)" "18.16: LowCardinality inside arrays and tuples is restored"
 
 b26 restore clickhouse "$ID"
 expect_rc 0 "26.7: the backup of 18.16 restores, checked against the checksums 18.16 recorded"
 expect_eq "$(dump26 xv t)" "$src" "26.7: the restored rows are 18.16's"
+expect_eq "$(dump26 xv lc)" "$(dump xv lc)" "26.7: so are the LowCardinality ones"
+
+# 26.7: LowCardinality in maps, in named tuples, of Nullable in arrays
+q26 "CREATE DATABASE lc26"
+q26 "CREATE TABLE lc26.m (n UInt64, m Map(LowCardinality(String), LowCardinality(String)),
+	a Array(LowCardinality(Nullable(String))), t Tuple(a UInt8, b LowCardinality(String)))
+	ENGINE = MergeTree ORDER BY n"
+q26 "INSERT INTO lc26.m SELECT number, map(toString(number % 4), toString(number % 9)),
+	[NULL, toString(number % 6)], (number % 200, toString(number % 13)) FROM numbers(3000)"
+dump_26() { q26 "SELECT * FROM $1.m ORDER BY n FORMAT TabSeparated" | md5sum | cut -d' ' -f1; }
+b26 backup clickhouse --db lc26
+expect_rc 0 "26.7: a table of LowCardinality in maps, tuples and arrays backs up"
+ID_LC=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
+b26 restore clickhouse "$ID_LC" --db-map lc26=lc26b
+expect_rc 0 "26.7: and restores"
+expect_eq "$(dump_26 lc26b)" "$(dump_26 lc26)" "26.7: with the same rows"
 b26 backup drill "$ID"
 expect_rc 0 "26.7: the backup of 18.16 passes a drill"
 
