@@ -2004,7 +2004,8 @@ static int unframe(const char *body, size_t len, struct strbuf *out)
 						   csize - 9, (uint8_t *)out->buf +
 						   out->len, plain) < 0)
 			return -1;
-		strbuf_setlen(out, out->len + plain);
+		out->len += plain;	/* written in the room strbuf_grow() made */
+		out->buf[out->len] = '\0';
 		p += 16 + csize;
 	}
 	return 0;
