@@ -1228,6 +1228,27 @@ out:
 	return ret;
 }
 
+int clickhouse_has_setting(struct clickhouse *ch, const char *name, int *has,
+			   struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, res = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_init(&q, 0);
+	strbuf_init(&res, 4096);
+	strbuf_addstr(&q, "SELECT count() FROM system.settings WHERE name = ");
+	clickhouse_quote_string(&q, name);
+	strbuf_addstr(&q, " FORMAT TabSeparated");
+	if (clickhouse_query(ch, q.buf, 0, &res, e) < 0)
+		goto out;
+	*has = strtoul(res.buf, NULL, 10) > 0;
+	ret = 0;
+out:
+	strbuf_release(&q);
+	strbuf_release(&res);
+	return ret;
+}
+
 static const char *const schema_only[] = {
 	"View", "MaterializedView", "LiveView", "WindowView", "Distributed",
 	"Merge", "Buffer", "Dictionary", "Kafka", "RabbitMQ", "NATS",

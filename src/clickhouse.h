@@ -72,6 +72,10 @@ int clickhouse_query(struct clickhouse *ch, const char *sql, size_t max,
 int clickhouse_query_json(struct clickhouse *ch, const char *sql,
 			  void **rows_json, struct err *e);
 
+/* Does the server know the setting name (system.settings)? */
+int clickhouse_has_setting(struct clickhouse *ch, const char *name, int *has,
+			   struct err *e);
+
 /* "18.16.1", "26.7.2.1" */
 int clickhouse_version(struct clickhouse *ch, char *out, size_t outlen,
 		       struct err *e);
