@@ -35,6 +35,10 @@
  * (at most BACKUP_SNAPSHOT_TRIES times). The rows counted in the exported
  * Native blocks must equal the count taken under the same fingerprint:
  * that is what catches an answer that was short or empty but said 200.
+ * A table with columns the walker cannot read (clickhouse.h: "opaque")
+ * is exported with wait_end_of_query=1, so a failed query is a non-200
+ * answer; its export must not be empty while the count is not, and the
+ * count is recorded as its rows.
  *
  * With recipients, a random 32-byte data key is made per backup and
  * sealed to each recipient's X25519 public key (crypto_box_seal); each

@@ -22,6 +22,8 @@
 /* 18.16's empty answer means the result is under 1 MiB uncompressed; a
  * little room for data inserted in between (the fingerprint then tells). */
 #define CH_REFETCH_MAX (64u << 20)
+/* An export whose Native blocks are not walked (see clickhouse.h). */
+#define OPAQUE_PARAMS "wait_end_of_query=1"
 /* One Native block (65536 rows by default) must fit in memory. */
 #define CH_BLOCK_MAX (512u << 20)
 
@@ -632,8 +634,8 @@ static int skip_column(struct cur *c, const char *type, uint64_t rows,
 	if (tn_args(type, "LowCardinality", &args, &alen)) {
 		if (tn_set(&inner, args, alen) < 0)
 			return cur_fail(c, "type name too long:", type);
-		if (rows == 0)
-			return 0;
+		if (rows == 0)	/* a type check too: the dictionary's type */
+			return skip_column(c, inner.s, 0, depth + 1);
 		return skip_lowcard(c, inner.s, rows, depth);
 	}
 	if (tn_args(type, "SimpleAggregateFunction", &args, &alen)) {
@@ -670,6 +672,23 @@ static int skip_column(struct cur *c, const char *type, uint64_t rows,
 		return tn_split(args, alen, skip_element, &k);
 	}
 	return cur_fail(c, "cannot read columns of type", type);
+}
+
+/*
+ * The walker itself decides: zero rows of a type take no bytes, so
+ * skip_column() on an empty cursor fails only on a type it does not know,
+ * at whatever depth. One table of types, not a second list to drift.
+ */
+int clickhouse_type_readable(const char *type)
+{
+	static const uint8_t none[1];
+	struct err e = { "" };
+	struct cur c = { none, none, 0, &e, 0 };
+	struct tname t;
+
+	if (!type || tn_set(&t, type, strlen(type)) < 0 || !t.s[0])
+		return 0;
+	return skip_column(&c, t.s, 0, 0) == 0;
 }
 
 void clickhouse_native_init(struct clickhouse_native *nv)
@@ -878,7 +897,10 @@ static int frame_one(struct clickhouse_frames *fr, const uint8_t *p, size_t n,
 					   room, plain) < 0)
 		return err_set(e, "corrupt LZ4 data in frame %" PRIu64,
 			       fr->frames + 1);
-	if (native_take(&fr->native, plain, e) < 0)
+	if (fr->opaque)
+		fr->native.bytes += plain;	/* decoded, not walked: the room
+						   is reused by the next frame */
+	else if (native_take(&fr->native, plain, e) < 0)
 		return -1;
 	fr->frames++;
 	fr->bytes += n;
@@ -1142,8 +1164,9 @@ static void ch_status_error(struct err *e, long status, const char *body,
 		err_set(e, "the server answered %ld", status);
 }
 
-int clickhouse_query(struct clickhouse *ch, const char *sql, size_t max,
-		     struct strbuf *out, struct err *e)
+/* clickhouse_query() with URL parameters ("wait_end_of_query=1"). */
+static int ch_query(struct clickhouse *ch, const char *params, const char *sql,
+		    size_t max, struct strbuf *out, struct err *e)
 {
 	struct strbuf url = STRBUF_INIT;
 	struct http_request req = { 0 };
@@ -1153,7 +1176,7 @@ int clickhouse_query(struct clickhouse *ch, const char *sql, size_t max,
 
 	http_response_init(&res);
 	strbuf_init(&url, 0);
-	if (ch_headers(ch, hdr) < 0 || ch_url(ch, &url, "") < 0) {
+	if (ch_headers(ch, hdr) < 0 || ch_url(ch, &url, params) < 0) {
 		err_set(e, "out of memory");
 		goto out;
 	}
@@ -1183,6 +1206,12 @@ out:
 	http_response_release(&res);
 	strbuf_release(&url);
 	return ret;
+}
+
+int clickhouse_query(struct clickhouse *ch, const char *sql, size_t max,
+		     struct strbuf *out, struct err *e)
+{
+	return ch_query(ch, "", sql, max, out, e);
 }
 
 int clickhouse_query_json(struct clickhouse *ch, const char *sql,
@@ -1260,6 +1289,27 @@ int clickhouse_version(struct clickhouse *ch, char *out, size_t outlen,
 	memcpy(out, res.buf, res.len + 1);
 	ret = 0;
 out:
+	strbuf_release(&res);
+	return ret;
+}
+
+int clickhouse_has_setting(struct clickhouse *ch, const char *name, int *has,
+			   struct err *e)
+{
+	struct strbuf q = STRBUF_INIT, res = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_init(&q, 0);
+	strbuf_init(&res, 4096);
+	strbuf_addstr(&q, "SELECT count() FROM system.settings WHERE name = ");
+	clickhouse_quote_string(&q, name);
+	strbuf_addstr(&q, " FORMAT TabSeparated");
+	if (clickhouse_query(ch, q.buf, 0, &res, e) < 0)
+		goto out;
+	*has = strtoul(res.buf, NULL, 10) > 0;
+	ret = 0;
+out:
+	strbuf_release(&q);
 	strbuf_release(&res);
 	return ret;
 }
@@ -1517,9 +1567,13 @@ out:
 	return ret;
 }
 
-int clickhouse_data_columns(struct clickhouse *ch, const char *database,
-			    const char *table, struct strbuf *out,
-			    struct err *e)
+/*
+ * The data columns, backquoted and joined with ", "; with opaque, whether
+ * the Native walker can read all of their types (0) or not (1).
+ */
+static int column_list(struct clickhouse *ch, const char *database,
+		       const char *table, struct strbuf *out, int *opaque,
+		       struct err *e)
 {
 	json_t *rows, *row;
 	size_t i;
@@ -1528,8 +1582,11 @@ int clickhouse_data_columns(struct clickhouse *ch, const char *database,
 	if (data_columns(ch, database, table, &rows, e) < 0)
 		return -1;
 	strbuf_reset(out);
+	if (opaque)
+		*opaque = 0;
 	json_array_foreach(rows, i, row) {
 		const char *s = json_string_value(json_object_get(row, "name"));
+		const char *type = json_string_value(json_object_get(row, "type"));
 
 		if (!s)
 			continue;
@@ -1538,11 +1595,25 @@ int clickhouse_data_columns(struct clickhouse *ch, const char *database,
 			err_set(e, "out of memory");
 			goto out;
 		}
+		if (opaque && !*opaque && !clickhouse_type_readable(type)) {
+			log_debug("clickhouse: '%s.%s' column '%s' is of type %s, "
+				  "which saasctl does not read: its rows are "
+				  "not counted in the export", database, table,
+				  s, type ? type : "(none)");
+			*opaque = 1;
+		}
 	}
 	ret = 0;
 out:
 	json_decref(rows);
 	return ret;
+}
+
+int clickhouse_data_columns(struct clickhouse *ch, const char *database,
+			    const char *table, struct strbuf *out,
+			    struct err *e)
+{
+	return column_list(ch, database, table, out, NULL, e);
 }
 
 /*
@@ -2260,6 +2331,44 @@ static size_t stream_header(char *data, size_t size, size_t n, void *ud)
 }
 
 /*
+ * The text of an error answer that came in compressed frames (18.16 frames
+ * it under compress=1 when the query failed before anything was sent, as
+ * with wait_end_of_query=1); -1 when body is not whole, verified frames.
+ */
+static int unframe(const char *body, size_t len, struct strbuf *out)
+{
+	const uint8_t *p = (const uint8_t *)body, *end = p + len;
+
+	while (p < end) {
+		uint32_t csize, plain;
+		uint64_t lo, hi;
+
+		if ((size_t)(end - p) < CLICKHOUSE_FRAME_HEADER)
+			return -1;
+		csize = fetch32(p + 17);
+		plain = fetch32(p + 21);
+		if (csize < 9 || csize > (size_t)(end - p) - 16 ||
+		    plain > CLICKHOUSE_FRAME_MAX)
+			return -1;
+		clickhouse_cityhash128(p + 16, csize, &lo, &hi);
+		if (lo != fetch64(p) || hi != fetch64(p + 8) ||
+		    strbuf_grow(out, plain) < 0)
+			return -1;
+		if (p[16] == 0x02 && csize - 9 == plain)
+			memcpy(out->buf + out->len, p + CLICKHOUSE_FRAME_HEADER, plain);
+		else if (p[16] != 0x82 ||
+			 clickhouse_lz4_decompress(p + CLICKHOUSE_FRAME_HEADER,
+						   csize - 9, (uint8_t *)out->buf +
+						   out->len, plain) < 0)
+			return -1;
+		out->len += plain;	/* written in the room strbuf_grow() made */
+		out->buf[out->len] = '\0';
+		p += 16 + csize;
+	}
+	return 0;
+}
+
+/*
  * The streamed transfer: POST sql to url, feeding the answer into fr.
  * This is the one function to move onto src/http's streamed responses.
  */
@@ -2311,14 +2420,26 @@ static int clickhouse_stream(struct clickhouse *ch, const char *url,
 		goto out;
 	}
 	if (sc.status && sc.status != 200) {
-		ch_status_error(e, sc.status, sc.errbody.buf ? sc.errbody.buf : "",
-				sc.errbody.len);
+		struct strbuf text = STRBUF_INIT;
+
+		strbuf_init(&text, 64 << 10);
+		if (sc.errbody.len &&
+		    unframe(sc.errbody.buf, sc.errbody.len, &text) == 0 && text.len)
+			ch_status_error(e, sc.status, text.buf, text.len);
+		else
+			ch_status_error(e, sc.status, sc.errbody.buf ? sc.errbody.buf : "",
+					sc.errbody.len);
+		strbuf_release(&text);
 		goto out;
 	}
 	if (rc != CURLE_OK) {
 		/* a cut connection: a 200 whose body stopped */
-		err_set(e, "transfer failed after %" PRIu64 " rows: %s",
-			fr->native.rows, curl_easy_strerror(rc));
+		if (fr->opaque)
+			err_set(e, "transfer failed after %" PRIu64 " bytes: %s",
+				fr->bytes, curl_easy_strerror(rc));
+		else
+			err_set(e, "transfer failed after %" PRIu64 " rows: %s",
+				fr->native.rows, curl_easy_strerror(rc));
 		goto out;
 	}
 	ret = 0;
@@ -2342,7 +2463,7 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 	struct strbuf q = STRBUF_INIT, cols = STRBUF_INIT, url = STRBUF_INIT,
 		      plain = STRBUF_INIT;
 	struct clickhouse_frames fr;
-	int ret = -1;
+	int opaque, ret = -1;
 
 	memset(st, 0, sizeof(*st));
 	clickhouse_frames_init(&fr, sink, ud);
@@ -2350,36 +2471,45 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 	strbuf_init(&cols, 0);
 	strbuf_init(&url, 0);
 	strbuf_init(&plain, CH_REFETCH_MAX);
-	if (clickhouse_data_columns(ch, database, table, &cols, e) < 0)
+	if (column_list(ch, database, table, &cols, &opaque, e) < 0)
 		goto out;
 	strbuf_addf(&q, "SELECT %s FROM ", cols.buf);
 	db_table(&q, database, table);
 	where_partition(&q, slice);
 	strbuf_addstr(&q, " FORMAT Native");
-	if (ch_url(ch, &url, "compress=1") < 0) {
+	/* Blocks the walker cannot read: the server holds the answer until
+	 * the query ended, so that its failure is a non-200 answer, never
+	 * text inside a 200 stream that only the walker would see. */
+	fr.opaque = opaque;
+	if (ch_url(ch, &url, opaque ? "compress=1&" OPAQUE_PARAMS :
+		   "compress=1") < 0) {
 		err_set(e, "out of memory");
 		goto out;
 	}
-	log_debug("clickhouse: export '%s.%s' partition '%s'%s%s", database,
+	log_debug("clickhouse: export '%s.%s' partition '%s'%s%s%s", database,
 		  table, partition_id ? partition_id : "all",
+		  opaque ? " (opaque, " OPAQUE_PARAMS ")" : "",
 		  strstr(q.buf, " WHERE ") ? ":" : "",
 		  strstr(q.buf, " WHERE ") ? strstr(q.buf, " WHERE ") : "");
 	if (clickhouse_stream(ch, url.buf, q.buf, &fr, e) < 0)
 		goto out;
 	if (fr.bytes == 0 && fr.pending.len == 0) {
-		/* 18.16: under 1 MiB, compress=1 gives an empty 200. Ask
-		 * again uncompressed and frame the answer ourselves. */
+		/* 18.16: under 1 MiB, compress=1 gives an empty 200 (with
+		 * wait_end_of_query=1 too). Ask again uncompressed and frame
+		 * the answer ourselves. */
 		struct clickhouse_frames fr2;
 		int r;
 
 		log_debug("clickhouse: empty compressed answer; asking again "
 			  "without compress=1");
-		if (clickhouse_query(ch, q.buf, CH_REFETCH_MAX, &plain, e) < 0)
+		if (ch_query(ch, opaque ? OPAQUE_PARAMS : "", q.buf,
+			     CH_REFETCH_MAX, &plain, e) < 0)
 			goto out;
 		st->reframed = 1;
 		clickhouse_frames_release(&fr);
 		clickhouse_frames_init(&fr2, sink, ud);
 		fr = fr2;
+		fr.opaque = opaque;
 		/* through the same checks: frames, then Native */
 		r = plain.len ? clickhouse_frame_plain(plain.buf, plain.len,
 						       frames_sink, &fr, e) : 0;
@@ -2388,6 +2518,7 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 	}
 	if (clickhouse_frames_finish(&fr, e) < 0)
 		goto out;
+	st->opaque = opaque;
 	st->rows = fr.native.rows;
 	st->blocks = fr.native.blocks;
 	st->frames = fr.frames;

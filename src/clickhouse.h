@@ -21,7 +21,16 @@
  *   - the export of one partition in FORMAT Native with compress=1,
  *     streamed: ClickHouse's compressed block framing is parsed as it
  *     arrives, each frame's CityHash128 is checked, and rows are counted
- *     from the Native block headers.
+ *     by walking the Native blocks.
+ *
+ * The walker reads the columns of the types it knows (numbers, dates,
+ * String, FixedString, Nullable, LowCardinality, Array, Map, Nested,
+ * Tuple, SimpleAggregateFunction). A table with a column of another type
+ * (AggregateFunction, JSON, Dynamic, Variant ...) is exported "opaque",
+ * decided from system.columns before the export: with wait_end_of_query=1,
+ * so that the server holds the answer until the query ended and a failure
+ * is a non-200 answer; the frames are still checked and decompressed, but
+ * the blocks are not walked and the export's rows are unknown.
  *
  * Two hazards are handled in the export, not left to callers:
  *   - 18.16 answers compress=1 with 200 and an empty body when the whole
@@ -75,6 +84,10 @@ int clickhouse_query(struct clickhouse *ch, const char *sql, size_t max,
  * 64-bit integers arrive as strings, as ClickHouse quotes them. */
 int clickhouse_query_json(struct clickhouse *ch, const char *sql,
 			  void **rows_json, struct err *e);
+
+/* Does the server know the setting name (system.settings)? */
+int clickhouse_has_setting(struct clickhouse *ch, const char *name, int *has,
+			   struct err *e);
 
 /* "18.16.1", "26.7.2.1" */
 int clickhouse_version(struct clickhouse *ch, char *out, size_t outlen,
@@ -203,6 +216,10 @@ int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 
 /* ---- the compressed block framing and the Native format ---- */
 
+/* Can the Native walker read columns of this type (as system.columns and
+ * the block headers spell it: "Array(LowCardinality(String))")? */
+int clickhouse_type_readable(const char *type);
+
 /* CityHash128 v1.0.2 as ClickHouse uses it: lo, hi as written in frames. */
 void clickhouse_cityhash128(const void *data, size_t len, uint64_t *lo,
 			    uint64_t *hi);
@@ -244,6 +261,8 @@ struct clickhouse_frames {
 	struct clickhouse_native native;
 	clickhouse_sink_fn sink;
 	void *sink_ud;
+	int opaque;		/* decompress each frame but do not walk the
+				   Native blocks: native.bytes alone counts */
 	uint64_t frames;
 	uint64_t bytes;		/* compressed bytes, headers included */
 };
@@ -261,7 +280,10 @@ int clickhouse_frame_plain(const void *data, size_t len, clickhouse_sink_fn sink
 			   void *ud, struct err *e);
 
 struct clickhouse_export {
-	uint64_t rows;		/* from the Native block headers */
+	int opaque;		/* a column the walker cannot read: rows and
+				   blocks are unknown (0); asked with
+				   wait_end_of_query=1 */
+	uint64_t rows;		/* from the Native blocks */
 	uint64_t blocks;
 	uint64_t frames;
 	uint64_t bytes;		/* compressed bytes handed to the sink */
@@ -274,7 +296,8 @@ struct clickhouse_export {
  * sink. The sink sees frames before the end of the stream is known: only
  * a 0 return means the object is complete; on -1 the caller discards
  * what the sink wrote. The caller still compares rows with the count it
- * took under the same fingerprint.
+ * took under the same fingerprint; when st->opaque, it has no rows to
+ * compare and must take its count as the rows (see backup.c).
  *
  * The transfer itself is clickhouse_stream() in clickhouse.c: a curl easy
  * handle set up by http_easy_setup() with a write callback, to be moved

@@ -263,6 +263,107 @@ static void test_frame_plain(void)
 	strbuf_release(&sb);
 }
 
+static void test_type_readable(void)
+{
+	static const char *const readable[] = {
+		"UInt8", "Int256", "Bool", "Float64", "Date", "Date32",
+		"DateTime", "DateTime('Europe/Paris')", "DateTime64(3, 'UTC')",
+		"Decimal(10, 2)", "Decimal128(4)", "UUID", "IPv4", "IPv6",
+		"Enum8('a' = 1, 'b,c' = 2)", "Enum16('x' = 1000)", "String",
+		"FixedString(16)", "Nullable(String)", "Nullable(Decimal(40, 3))",
+		"LowCardinality(String)", "LowCardinality(Nullable(String))",
+		"Array(Array(UInt32))", "Array(LowCardinality(String))",
+		"Map(String, Array(UInt64))", "Tuple(UInt8, String)",
+		"Tuple(a UInt8, b Nullable(String))", "Nested(a UInt8, b String)",
+		"SimpleAggregateFunction(sum, UInt64)",
+		"SimpleAggregateFunction(anyLast, Nullable(String))",
+		" String ",
+	};
+	static const char *const opaque[] = {
+		"AggregateFunction(uniq, UInt64)",
+		"AggregateFunction(quantiles(0.5, 0.9), Float64)",
+		"AggregateFunction(sum, UInt64)", "JSON", "JSON(a UInt32)",
+		"Dynamic", "Variant(String, UInt64)", "Object('json')", "Point",
+		"Array(AggregateFunction(uniq, UInt64))",
+		"Nullable(Dynamic)", "LowCardinality(Dynamic)",
+		"Map(String, JSON)", "Tuple(a UInt8, b Variant(String, UInt8))",
+		"SimpleAggregateFunction(anyLast, Dynamic)",
+		"Nested(a UInt8, b JSON)", "Strin", "", NULL,
+	};
+	int good = 0;
+
+	for (size_t i = 0; i < sizeof(readable) / sizeof(readable[0]); i++) {
+		if (clickhouse_type_readable(readable[i]))
+			good++;
+		else
+			printf("#   %s is not readable\n", readable[i]);
+	}
+	CHECK(good == (int)(sizeof(readable) / sizeof(readable[0])),
+	      "the Native walker reads fixed types, String, Nullable, LowCardinality, "
+	      "Array, Map, Nested, Tuple, SimpleAggregateFunction");
+	good = 0;
+	for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
+		if (!clickhouse_type_readable(opaque[i]))
+			good++;
+		else
+			printf("#   %s is readable\n", opaque[i]);
+	}
+	CHECK(good == (int)(sizeof(opaque) / sizeof(opaque[0])),
+	      "AggregateFunction, JSON, Dynamic, Variant and unknown types, at any "
+	      "depth, are not readable");
+}
+
+/* Frames of a table with types the walker does not read: checked and
+ * decompressed, not walked. */
+static void test_frames_opaque(void)
+{
+	struct strbuf sb = data_file("numbers-18.16.lz4");
+	const char blk[] = "\x01\x01\x01x\x1f" "AggregateFunction(uniq, UInt64)" "\x05";
+	struct clickhouse_frames fr;
+	struct err e = { "" };
+	uint64_t lo, hi, plain = 0;
+	uint8_t *p = (uint8_t *)sb.buf;
+
+	for (size_t off = 0; off + 25 <= sb.len; off += 16 + le32(p + off + 17))
+		plain += le32(p + off + 21);
+	clickhouse_frames_init(&fr, NULL, NULL);
+	fr.opaque = 1;
+	CHECK(clickhouse_frames_feed(&fr, sb.buf, sb.len, &e) == 0 &&
+	      clickhouse_frames_finish(&fr, &e) == 0 && fr.frames == 2 &&
+	      fr.native.rows == 0 && plain > 400000 && fr.native.bytes == plain,
+	      "opaque: LZ4 frames are decompressed and their bytes counted, rows not");
+	clickhouse_frames_release(&fr);
+
+	clickhouse_frames_init(&fr, NULL, NULL);
+	fr.opaque = 1;
+	CHECK(clickhouse_frame_plain(blk, sizeof(blk) - 1, plain_sink, &fr, &e) == 0 &&
+	      clickhouse_frames_finish(&fr, &e) == 0 && fr.frames == 1,
+	      "opaque: a block of a type the walker does not know passes");
+	clickhouse_frames_release(&fr);
+
+	/* the first frame announces one byte more than its LZ4 data holds */
+	p[21]++;
+	clickhouse_cityhash128(p + 16, le32(p + 17), &lo, &hi);
+	for (int i = 0; i < 8; i++) {
+		p[i] = (uint8_t)(lo >> (8 * i));
+		p[8 + i] = (uint8_t)(hi >> (8 * i));
+	}
+	clickhouse_frames_init(&fr, NULL, NULL);
+	fr.opaque = 1;
+	CHECK(clickhouse_frames_feed(&fr, sb.buf, sb.len, &e) < 0 &&
+	      strstr(e.msg, "corrupt LZ4 data in frame 1"),
+	      "opaque: LZ4 data is still validated");
+	clickhouse_frames_release(&fr);
+	p[0] ^= 1;
+	clickhouse_frames_init(&fr, NULL, NULL);
+	fr.opaque = 1;
+	CHECK(clickhouse_frames_feed(&fr, sb.buf, sb.len, &e) < 0 &&
+	      strstr(e.msg, "checksum mismatch in compressed frame 1"),
+	      "opaque: the frames' checksums are still checked");
+	clickhouse_frames_release(&fr);
+	strbuf_release(&sb);
+}
+
 static void test_kinds(void)
 {
 	CHECK(clickhouse_engine_kind("a", "ReplicatedReplacingMergeTree") == CLICKHOUSE_DATA &&
@@ -306,6 +407,8 @@ int main(void)
 	test_frames();
 	test_native();
 	test_frame_plain();
+	test_type_readable();
+	test_frames_opaque();
 	test_kinds();
 	test_quote();
 	return UNIT_DONE();
