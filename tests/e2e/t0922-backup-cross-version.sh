@@ -48,6 +48,13 @@ q18 "CREATE TABLE xv.lc (n UInt64, al Array(LowCardinality(String)),
 	tl Tuple(UInt8, LowCardinality(String)), l LowCardinality(String)) ENGINE = MergeTree ORDER BY n"
 q18 "INSERT INTO xv.lc SELECT number, [toString(number % 5), 'x'], (number % 7, toString(number % 3)),
 	toString(number % 11) FROM numbers(3000)"
+# aggregate states (Native not walked; checksummed by final value)
+q18 "CREATE TABLE xv.agg (d Date, n UInt8, u AggregateFunction(uniq, UInt64),
+	s AggregateFunction(sum, UInt64), q AggregateFunction(quantiles(0.5, 0.9), Float64),
+	l AggregateFunction(anyLast, String)) ENGINE = AggregatingMergeTree PARTITION BY toYYYYMM(d) ORDER BY (d, n)"
+q18 "INSERT INTO xv.agg SELECT toDate('2024-01-01') + number % 40 AS d, toUInt8(number % 5) AS n,
+	uniqState(number), sumState(number), quantilesState(0.5, 0.9)(toFloat64(number)),
+	anyLastState(toString(number)) FROM numbers(50000) GROUP BY d, n"
 q18 "CREATE TABLE xv.plain (d Date, n UInt64, s Nullable(String)) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY n"
 q18 "INSERT INTO xv.plain SELECT toDate('2024-01-01') + number % 45, number, if(number % 3 = 0, NULL, toString(number)) FROM numbers(1000)"
 
@@ -77,11 +84,17 @@ b18 restore clickhouse "$ID" --db-map xv=back
 expect_rc 0 "18.16: it restores, each partition's checksum checked"
 expect_eq "$(dump back t)" "$src" "18.16: the restored rows are the source's"
 expect_eq "$(dump back lc)" "$(dump xv lc)" "18.16: LowCardinality inside arrays and tuples is restored"
+fin() { # q18|q26 DB: the agg table's final values
+	$1 "SELECT d, n, finalizeAggregation(u), finalizeAggregation(s), finalizeAggregation(q),
+		finalizeAggregation(l) FROM $2.agg ORDER BY d, n FORMAT TabSeparated" | md5sum | cut -d' ' -f1
+}
+expect_eq "$(fin q18 back)" "$(fin q18 xv)" "18.16: aggregate states are restored"
 
 b26 restore clickhouse "$ID"
 expect_rc 0 "26.7: the backup of 18.16 restores, checked against the checksums 18.16 recorded"
 expect_eq "$(dump26 xv t)" "$src" "26.7: the restored rows are 18.16's"
 expect_eq "$(dump26 xv lc)" "$(dump xv lc)" "26.7: so are the LowCardinality ones"
+expect_eq "$(fin q26 xv)" "$(fin q18 xv)" "26.7: the aggregate states finalize as on 18.16"
 
 # 26.7: LowCardinality in maps, in named tuples, of Nullable in arrays
 q26 "CREATE DATABASE lc26"
