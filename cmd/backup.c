@@ -213,7 +213,8 @@ struct bk_out {
 static void on_event(void *ud, const struct backup_event *ev)
 {
 	struct bk_out *o = ud;
-	char sz[32], shard[32] = "";
+	char sz[32], shard[48] = "";
+	const char *name;
 
 	if (ev->kind == BACKUP_EV_REPLICA) {
 		if (ev->shard)
@@ -248,6 +249,8 @@ static void on_event(void *ud, const struct backup_event *ev)
 
 		if (ev->shard)
 			json_object_set_new(j, "shard", json_integer(ev->shard));
+		if (ev->inner_of)
+			json_object_set_new(j, "inner_of", json_string(ev->inner_of));
 		if (ev->partition)
 			json_object_set_new(j, "partition", json_string(ev->partition));
 		if (ev->kind != BACKUP_EV_RETRY) {
@@ -280,20 +283,24 @@ static void on_event(void *ud, const struct backup_event *ev)
 		return;
 	progress_clear(&o->bar);
 	progress_human(sz, sizeof(sz), ev->bytes);
-	snprintf(shard, sizeof(shard), " (shard %d)", ev->shard);
-	if (!ev->shard)
-		shard[0] = '\0';
+	/* an inner table by its view's name: ".inner_id.<uuid>" says little */
+	snprintf(shard, sizeof(shard), "%s%s", ev->inner_of ? " (inner table)" : "",
+		 ev->shard ? " (shard " : "");
+	if (ev->shard)
+		snprintf(shard + strlen(shard), sizeof(shard) - strlen(shard),
+			 "%d)", ev->shard);
+	name = ev->inner_of ? ev->inner_of : ev->table;
 	if (ev->error)
-		printf("failed  %s.%s%s: %s\n", ev->database, ev->table, shard,
+		printf("failed  %s.%s%s: %s\n", ev->database, name, shard,
 		       ev->error);
 	else if (ev->reused)
 		printf("ok      %s.%s%s  %" PRIu64 " row%s  %s  %" PRIu64
 		       " unchanged partition%s referenced\n", ev->database,
-		       ev->table, shard, ev->rows, backup_plural(ev->rows), sz,
+		       name, shard, ev->rows, backup_plural(ev->rows), sz,
 		       ev->reused, backup_plural(ev->reused));
 	else
 		printf("ok      %s.%s%s  %" PRIu64 " row%s  %s\n", ev->database,
-		       ev->table, shard, ev->rows, backup_plural(ev->rows), sz);
+		       name, shard, ev->rows, backup_plural(ev->rows), sz);
 	fflush(stdout);
 }
 

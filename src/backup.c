@@ -1269,6 +1269,7 @@ static void table_done(struct bk_run *b, struct bk_table *bt, const char *error)
 {
 	struct backup_event ev = { .kind = BACKUP_EV_TABLE,
 		.database = bt->t->database, .table = bt->t->name,
+		.inner_of = bt->mv,
 		.rows = bt->rows, .bytes = bt->bytes, .error = error,
 		.done_bytes = b->done_bytes, .reused = bt->reused,
 		.shard = bt->shard };
@@ -3431,6 +3432,9 @@ static void restore_totals(struct rs_run *rs, json_t *tables)
 }
 
 /* Restore tables (a manifest's, or one shard's) into rs->ch. */
+static int create_schema_tables(struct rs_run *rs, json_t *tables,
+				json_t *pending, struct err *e);
+
 static int restore_tables(struct rs_run *rs, json_t *tables, struct err *e)
 {
 	const struct restore_options *o = rs->o;
@@ -3522,38 +3526,101 @@ static int restore_tables(struct rs_run *rs, json_t *tables, struct err *e)
 	}
 	/* views (with their inner tables' data), Distributed, queues */
 	for (int rank = 1; rank <= 3; rank++) {
+		json_t *pending = json_array();
+
 		json_array_foreach(tables, i, jt) {
-			const char *sdb = jstr(jt, "database") ?: "";
-			const char *name = jstr(jt, "name") ?: "";
 			const char *kind = jstr(jt, "kind") ?: "";
 			const char *engine = jstr(jt, "engine") ?: "";
-			const char *db = map_db(o, sdb);
-			json_t *inner_jt = NULL, *x;
-			size_t k;
-			char *inner = NULL;
 
-			if (!strcmp(kind, "data") || schema_rank(engine) != rank ||
-			    !table_wanted(o, sdb, name))
-				continue;
-			if (create_from_schema(rs, jt, db, name, e) < 0)
-				return -1;
-			json_array_foreach(tables, k, x) {
-				const char *of = jstr(x, "inner_of");
-
-				if (of && !strcmp(of, name) &&
-				    !strcmp(jstr(x, "database") ?: "", sdb))
-					inner_jt = x;
-			}
-			if (!inner_jt)
-				continue;
-			if (target_inner(rs, db, name, &inner, e) < 0 ||
-			    restore_data(rs, inner_jt, db, inner, e) < 0) {
-				free(inner);
-				return -1;
-			}
-			free(inner);
+			if (strcmp(kind, "data") && schema_rank(engine) == rank &&
+			    table_wanted(o, jstr(jt, "database") ?: "",
+					 jstr(jt, "name") ?: ""))
+				json_array_append(pending, jt);
 		}
+		if (create_schema_tables(rs, tables, pending, e) < 0) {
+			json_decref(pending);
+			return -1;
+		}
+		json_decref(pending);
 	}
+	return 0;
+}
+
+/* Restore the data of view jt's inner table, if it has one. */
+static int restore_inner(struct rs_run *rs, json_t *tables, json_t *jt,
+			 struct err *e)
+{
+	const char *sdb = jstr(jt, "database") ?: "";
+	const char *name = jstr(jt, "name") ?: "";
+	const char *db = map_db(rs->o, sdb);
+	json_t *inner_jt = NULL, *x;
+	char *inner = NULL;
+	size_t k;
+	int ret;
+
+	json_array_foreach(tables, k, x) {
+		const char *of = jstr(x, "inner_of");
+
+		if (of && !strcmp(of, name) && !strcmp(jstr(x, "database") ?: "", sdb))
+			inner_jt = x;
+	}
+	if (!inner_jt)
+		return 0;
+	ret = target_inner(rs, db, name, &inner, e) < 0 ||
+		restore_data(rs, inner_jt, db, inner, e) < 0 ? -1 : 0;
+	free(inner);
+	return ret;
+}
+
+/*
+ * Create the schema-only tables in pending, each followed by its inner
+ * table's data. A view can read a table or view that sorts after it
+ * (Langfuse's traces_all_amt_mv reads traces_null), and current servers
+ * refuse a view whose source does not exist yet: what fails is tried
+ * again after the others, for as long as each pass creates something.
+ */
+static int create_schema_tables(struct rs_run *rs, json_t *tables,
+				json_t *pending, struct err *e)
+{
+	json_incref(pending);
+	while (json_array_size(pending)) {
+		json_t *left = json_array(), *jt;
+		struct err first = { "" };
+		size_t i;
+
+		json_array_foreach(pending, i, jt) {
+			const char *name = jstr(jt, "name") ?: "";
+			struct err ce = { "" };
+
+			if (create_from_schema(rs, jt, map_db(rs->o, jstr(jt, "database") ?: ""),
+					       name, &ce) < 0) {
+				if (rs_stopped(rs, e))
+					goto fail;
+				if (!first.msg[0])
+					first = ce;
+				json_array_append(left, jt);
+				continue;
+			}
+			if (restore_inner(rs, tables, jt, e) < 0)
+				goto fail;
+		}
+		if (json_array_size(left) == json_array_size(pending)) {
+			*e = first;
+			goto fail;
+		}
+		if (json_array_size(left))
+			log_debug("restore: %zu schema%s created after others",
+				  json_array_size(left),
+				  json_array_size(left) == 1 ? "" : "s");
+		json_decref(pending);
+		pending = left;
+		continue;
+fail:
+		json_decref(left);
+		json_decref(pending);
+		return -1;
+	}
+	json_decref(pending);
 	return 0;
 }
 

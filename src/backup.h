@@ -118,6 +118,8 @@ enum backup_event_kind {
 struct backup_event {
 	enum backup_event_kind kind;
 	const char *database, *table, *partition;
+	const char *inner_of;	/* table is this materialized view's inner
+				   table (".inner_id.<uuid>") */
 	uint64_t rows, bytes;
 	uint64_t done_bytes;	/* whole run so far */
 	uint64_t reused;	/* BACKUP_EV_TABLE: partitions unchanged since

@@ -73,6 +73,7 @@ same_tables() { # DB NAME: every table of src has the same content in DB
 saas backup clickhouse --db src
 expect_rc 0 "a backup succeeds"
 expect_out '^ok +src\.events +300510 rows' "one line per table"
+expect_out '^ok +src\.mv \(inner table\) +10 rows' "a view's inner table goes by the view's name"
 expect_out '^backup [0-9]{8}T[0-9]{6}Z(-[0-9]+)?: 7 tables, ' "a summary line"
 ID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
 obj_has "$ID/manifest.json" && ok "the manifest is written" || not_ok "the manifest is written"
