@@ -2753,6 +2753,64 @@ static int rewrite_dbs(const struct restore_options *o, const char *sql,
 	return 0;
 }
 
+/* Is the keyword kw (upper case) at p, as a whole word? */
+static int sql_word(const char *sql, const char *p, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return (p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+		!strncasecmp(p, kw, n) &&
+		!(isalnum((unsigned char)p[n]) || p[n] == '_');
+}
+
+/*
+ * A CREATE statement with setting ("name = value") added to its engine's
+ * SETTINGS: the first SETTINGS after ENGINE outside quotes and brackets,
+ * or a new clause at the end of a statement that ends with its engine.
+ * -1 when the statement has neither (a view's AS SELECT, a COMMENT).
+ */
+static int add_engine_setting(const char *sql, const char *setting,
+			      struct strbuf *out)
+{
+	const char *p, *engine = NULL;
+	char quote = 0;
+	int depth = 0;
+
+	for (p = sql; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '\'' || *p == '`' || *p == '"')
+			quote = *p;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (depth)
+			continue;
+		else if (!engine && sql_word(sql, p, "ENGINE"))
+			engine = p;
+		else if (engine && sql_word(sql, p, "SETTINGS")) {
+			p += strlen("SETTINGS");
+			strbuf_reset(out);
+			strbuf_add(out, sql, (size_t)(p - sql));
+			strbuf_addf(out, " %s,%s", setting, p);
+			return 0;
+		} else if (engine && (sql_word(sql, p, "AS") ||
+				      sql_word(sql, p, "COMMENT")))
+			return -1;
+	}
+	if (!engine)
+		return -1;
+	strbuf_reset(out);
+	strbuf_addf(out, "%s SETTINGS %s", sql, setting);
+	return 0;
+}
+
 static int rs_sql(struct rs_run *rs, struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int rs_sql(struct rs_run *rs, struct err *e, const char *fmt, ...)
@@ -3311,7 +3369,7 @@ static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
 {
 	struct strbuf sql = STRBUF_INIT, rw = STRBUF_INIT;
 	const char *rel = jstr(jt, "schema") ?: "";
-	int exists = 0, ret = -1;
+	int exists = 0, failed, ret = -1;
 
 	strbuf_init(&sql, 0);
 	strbuf_init(&rw, 0);
@@ -3324,7 +3382,28 @@ static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
 	if (rs_read_small(rs, rel, find_object(rs, rel), &sql, e) < 0)
 		goto out;
 	rewrite_dbs(rs->o, sql.buf, &rw);
-	if (rs_sql(rs, e, "%s", rw.buf) < 0) {
+	failed = rs_sql(rs, e, "%s", rw.buf) < 0;
+	if (failed && strstr(e->msg, "allow_dimensions_outside_sorting_key") &&
+	    add_engine_setting(rw.buf, "allow_dimensions_outside_sorting_key = 1",
+			       &sql) == 0) {
+		/* 26.x refuses an AggregatingMergeTree with columns outside
+		 * its sorting key that older servers made: the table as it
+		 * was, with the setting that allows it, said on its line */
+		struct restore_event ev = { .database = db, .table = table,
+			.what = "created", .shard = rs->shard,
+			.note = "with allow_dimensions_outside_sorting_key = 1, "
+				"as this server requires for its columns outside "
+				"the sorting key" };
+
+		if (rs_sql(rs, e, "%s", sql.buf) < 0)
+			goto out;
+		rs->r->tables++;
+		if (rs->o->on_event)
+			rs->o->on_event(rs->o->ud, &ev);
+		ret = 0;
+		goto out;
+	}
+	if (failed) {
 		/* the shards' Distributed table, on a server that is not
 		 * in their cluster: its local tables hold everything now */
 		if (rs->merged && !strcmp(jstr(jt, "engine") ?: "", "Distributed")) {

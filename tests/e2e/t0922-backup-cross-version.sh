@@ -55,6 +55,12 @@ q18 "CREATE TABLE xv.agg (d Date, n UInt8, u AggregateFunction(uniq, UInt64),
 q18 "INSERT INTO xv.agg SELECT toDate('2024-01-01') + number % 40 AS d, toUInt8(number % 5) AS n,
 	uniqState(number), sumState(number), quantilesState(0.5, 0.9)(toFloat64(number)),
 	anyLastState(toString(number)) FROM numbers(50000) GROUP BY d, n"
+# a column outside the sorting key of an AggregatingMergeTree: 18.16
+# allows it, 26.7 only with the table setting allow_dimensions_outside_sorting_key
+q18 "CREATE TABLE xv.dim (d Date, k UInt8, label String, s AggregateFunction(sum, UInt64))
+	ENGINE = AggregatingMergeTree PARTITION BY toYYYYMM(d) ORDER BY (d, k)"
+q18 "INSERT INTO xv.dim SELECT toDate('2024-01-01') + number % 30 AS d, toUInt8(number % 3) AS k,
+	concat('k', toString(k)), sumState(number) FROM numbers(3000) GROUP BY d, k"
 q18 "CREATE TABLE xv.plain (d Date, n UInt64, s Nullable(String)) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY n"
 q18 "INSERT INTO xv.plain SELECT toDate('2024-01-01') + number % 45, number, if(number % 3 = 0, NULL, toString(number)) FROM numbers(1000)"
 
@@ -95,6 +101,10 @@ expect_rc 0 "26.7: the backup of 18.16 restores, checked against the checksums 1
 expect_eq "$(dump26 xv t)" "$src" "26.7: the restored rows are 18.16's"
 expect_eq "$(dump26 xv lc)" "$(dump xv lc)" "26.7: so are the LowCardinality ones"
 expect_eq "$(fin q26 xv)" "$(fin q18 xv)" "26.7: the aggregate states finalize as on 18.16"
+expect_out '^created +xv\.dim: with allow_dimensions_outside_sorting_key = 1' \
+	"26.7: a table 26.7 refuses as it was made is created with the setting that allows it, and says so"
+dimq="SELECT d, k, label, finalizeAggregation(s) FROM xv.dim ORDER BY d, k FORMAT TabSeparated"
+expect_eq "$(q26 "$dimq" | md5sum)" "$(q18 "$dimq" | md5sum)" "26.7: with its rows"
 
 # 26.7: LowCardinality in maps, in named tuples, of Nullable in arrays
 q26 "CREATE DATABASE lc26"
