@@ -438,12 +438,14 @@ static void tn_unname(struct tname *t)
 
 static int skip_column(struct cur *c, const char *type, uint64_t rows,
 		       int depth);
+static int skip_prefix(struct cur *c, const char *type, int depth);
 
 struct skip_ctx {
 	struct cur *c;
 	uint64_t rows;
 	int depth;
 	int n;
+	int prefix;		/* skip the element's prefix, not its data */
 };
 
 /* A Tuple element: "Type" or "name Type". */
@@ -456,6 +458,8 @@ static int skip_element(void *ud, const char *s, size_t n)
 		return cur_fail(k->c, "type name too long:", "Tuple");
 	tn_unname(&t);
 	k->n++;
+	if (k->prefix)
+		return skip_prefix(k->c, t.s, k->depth + 1);
 	return skip_column(k->c, t.s, k->rows, k->depth + 1);
 }
 
@@ -538,19 +542,6 @@ static int skip_lowcard(struct cur *c, const char *inner, uint64_t rows,
 	return cur_take(c, nidx * key_size[flags & 0xff], NULL);
 }
 
-static int skip_prefix(struct cur *c, const char *type, int depth);
-
-static int skip_prefix_element(void *ud, const char *s, size_t n)
-{
-	struct skip_ctx *k = ud;
-	struct tname t;
-
-	if (tn_set(&t, s, n) < 0)
-		return cur_fail(k->c, "type name too long:", "Tuple");
-	tn_unname(&t);
-	return skip_prefix(k->c, t.s, k->depth + 1);
-}
-
 /*
  * What a column writes before its data: each LowCardinality in it, at
  * any depth, its serialization version (1). So Array(LowCardinality(T))
@@ -590,9 +581,9 @@ static int skip_prefix(struct cur *c, const char *type, int depth)
 	if (tn_args(type, "Map", &args, &alen) ||
 	    tn_args(type, "Nested", &args, &alen) ||
 	    tn_args(type, "Tuple", &args, &alen)) {
-		struct skip_ctx k = { c, 0, depth, 0 };
+		struct skip_ctx k = { c, 0, depth, 0, 1 };
 
-		return tn_split(args, alen, skip_prefix_element, &k);
+		return tn_split(args, alen, skip_element, &k);
 	}
 	return 0;
 }
@@ -650,7 +641,7 @@ static int skip_column(struct cur *c, const char *type, uint64_t rows,
 	    tn_args(type, "Nested", &args, &alen)) {
 		const uint8_t *b;
 		uint64_t total = 0;
-		struct skip_ctx k = { c, 0, depth, 0 };
+		struct skip_ctx k = { c, 0, depth, 0, 0 };
 
 		if (rows) {
 			if (cur_take(c, rows * 8, &b) < 0)
@@ -667,7 +658,7 @@ static int skip_column(struct cur *c, const char *type, uint64_t rows,
 		return tn_split(args, alen, skip_element, &k);
 	}
 	if (tn_args(type, "Tuple", &args, &alen)) {
-		struct skip_ctx k = { c, rows, depth, 0 };
+		struct skip_ctx k = { c, rows, depth, 0, 0 };
 
 		return tn_split(args, alen, skip_element, &k);
 	}
