@@ -23,7 +23,8 @@
 #include "http.h"
 #include "log.h"
 
-/* written: /3 or /2 (without "shards") with checksums of version 2 */
+/* What this version writes: /2, or /3 with "shards", with checksums of
+ * version 2 (CLICKHOUSE_CHECKSUM_V2). */
 #define MANIFEST_FORMAT "saasctl-backup/4"
 #define MANIFEST_FORMAT_V1 "saasctl-backup/1"
 #define MANIFEST_FORMAT_V2 "saasctl-backup/2"
@@ -2753,64 +2754,6 @@ static int rewrite_dbs(const struct restore_options *o, const char *sql,
 	return 0;
 }
 
-/* Is the keyword kw (upper case) at p, as a whole word? */
-static int sql_word(const char *sql, const char *p, const char *kw)
-{
-	size_t n = strlen(kw);
-
-	return (p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
-		!strncasecmp(p, kw, n) &&
-		!(isalnum((unsigned char)p[n]) || p[n] == '_');
-}
-
-/*
- * A CREATE statement with setting ("name = value") added to its engine's
- * SETTINGS: the first SETTINGS after ENGINE outside quotes and brackets,
- * or a new clause at the end of a statement that ends with its engine.
- * -1 when the statement has neither (a view's AS SELECT, a COMMENT).
- */
-static int add_engine_setting(const char *sql, const char *setting,
-			      struct strbuf *out)
-{
-	const char *p, *engine = NULL;
-	char quote = 0;
-	int depth = 0;
-
-	for (p = sql; *p; p++) {
-		if (quote) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == quote)
-				quote = 0;
-			continue;
-		}
-		if (*p == '\'' || *p == '`' || *p == '"')
-			quote = *p;
-		else if (*p == '(')
-			depth++;
-		else if (*p == ')')
-			depth--;
-		else if (depth)
-			continue;
-		else if (!engine && sql_word(sql, p, "ENGINE"))
-			engine = p;
-		else if (engine && sql_word(sql, p, "SETTINGS")) {
-			p += strlen("SETTINGS");
-			strbuf_reset(out);
-			strbuf_add(out, sql, (size_t)(p - sql));
-			strbuf_addf(out, " %s,%s", setting, p);
-			return 0;
-		} else if (engine && (sql_word(sql, p, "AS") ||
-				      sql_word(sql, p, "COMMENT")))
-			return -1;
-	}
-	if (!engine)
-		return -1;
-	strbuf_reset(out);
-	strbuf_addf(out, "%s SETTINGS %s", sql, setting);
-	return 0;
-}
-
 static int rs_sql(struct rs_run *rs, struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int rs_sql(struct rs_run *rs, struct err *e, const char *fmt, ...)
@@ -3384,8 +3327,8 @@ static int create_from_schema(struct rs_run *rs, json_t *jt, const char *db,
 	rewrite_dbs(rs->o, sql.buf, &rw);
 	failed = rs_sql(rs, e, "%s", rw.buf) < 0;
 	if (failed && strstr(e->msg, "allow_dimensions_outside_sorting_key") &&
-	    add_engine_setting(rw.buf, "allow_dimensions_outside_sorting_key = 1",
-			       &sql) == 0) {
+	    clickhouse_add_engine_setting(rw.buf, "allow_dimensions_outside_sorting_key = 1",
+					  &sql) == 0) {
 		/* 26.x refuses an AggregatingMergeTree with columns outside
 		 * its sorting key that older servers made: the table as it
 		 * was, with the setting that allows it, said on its line */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -1023,6 +1024,58 @@ static int quote_with(struct strbuf *out, const char *s, char q)
 			return -1;
 	}
 	return strbuf_addch(out, q);
+}
+
+/* Is the keyword kw (upper case) at p, as a whole word? */
+static int sql_word(const char *sql, const char *p, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return (p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+		!strncasecmp(p, kw, n) &&
+		!(isalnum((unsigned char)p[n]) || p[n] == '_');
+}
+
+int clickhouse_add_engine_setting(const char *sql, const char *setting,
+				  struct strbuf *out)
+{
+	const char *p, *engine = NULL;
+	char quote = 0;
+	int depth = 0;
+
+	for (p = sql; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '\'' || *p == '`' || *p == '"')
+			quote = *p;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (depth)
+			continue;
+		else if (!engine && sql_word(sql, p, "ENGINE"))
+			engine = p;
+		else if (engine && sql_word(sql, p, "SETTINGS")) {
+			p += strlen("SETTINGS");
+			strbuf_reset(out);
+			strbuf_add(out, sql, (size_t)(p - sql));
+			strbuf_addf(out, " %s,%s", setting, p);
+			return 0;
+		} else if (engine && (sql_word(sql, p, "AS") ||
+				      sql_word(sql, p, "COMMENT")))
+			return -1;
+	}
+	if (!engine)
+		return -1;
+	strbuf_reset(out);
+	strbuf_addf(out, "%s SETTINGS %s", sql, setting);
+	return 0;
 }
 
 int clickhouse_quote_ident(struct strbuf *out, const char *name)

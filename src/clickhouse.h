@@ -318,6 +318,16 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 int clickhouse_insert_fd(struct clickhouse *ch, const char *sql,
 			 const char *params, int fd, struct err *e);
 
+/*
+ * A CREATE statement with setting ("name = value") added to its engine's
+ * SETTINGS: first in the first SETTINGS after ENGINE outside quotes and
+ * brackets, or in a new clause at the end of a statement that ends with
+ * its engine. -1 (out untouched) when it has neither: no ENGINE, or an
+ * AS SELECT or COMMENT after it.
+ */
+int clickhouse_add_engine_setting(const char *sql, const char *setting,
+				  struct strbuf *out);
+
 /* Backquote an identifier for SQL (`a``b`). */
 int clickhouse_quote_ident(struct strbuf *out, const char *name);
 /* Quote a string literal for SQL ('it\'s'). */

@@ -400,6 +400,51 @@ static void test_quote(void)
 	strbuf_release(&sb);
 }
 
+static void test_engine_setting(void)
+{
+	static const struct {
+		const char *sql, *want;
+	} cases[] = {
+		{ "CREATE TABLE a.t (d Date, s AggregateFunction(sum, UInt64)) "
+		  "ENGINE = AggregatingMergeTree ORDER BY d SETTINGS index_granularity = 8192",
+		  "CREATE TABLE a.t (d Date, s AggregateFunction(sum, UInt64)) "
+		  "ENGINE = AggregatingMergeTree ORDER BY d SETTINGS x = 1, index_granularity = 8192" },
+		/* SETTINGS in a column, a string and a name come before */
+		{ "CREATE TABLE `settings` (c String DEFAULT ' SETTINGS ' COMMENT 'ENGINE', "
+		  "j JSON SETTINGS (max_dynamic_paths = 8)) engine = MergeTree "
+		  "ORDER BY c settings a = 2",
+		  "CREATE TABLE `settings` (c String DEFAULT ' SETTINGS ' COMMENT 'ENGINE', "
+		  "j JSON SETTINGS (max_dynamic_paths = 8)) engine = MergeTree "
+		  "ORDER BY c settings x = 1, a = 2" },
+		{ "CREATE TABLE t (n UInt8) ENGINE = AggregatingMergeTree ORDER BY n",
+		  "CREATE TABLE t (n UInt8) ENGINE = AggregatingMergeTree ORDER BY n SETTINGS x = 1" },
+		/* a view's engine SETTINGS, not its SELECT's */
+		{ "CREATE MATERIALIZED VIEW v ENGINE = AggregatingMergeTree ORDER BY k "
+		  "SETTINGS index_granularity = 8192 AS SELECT k FROM t SETTINGS max_threads = 1",
+		  "CREATE MATERIALIZED VIEW v ENGINE = AggregatingMergeTree ORDER BY k "
+		  "SETTINGS x = 1, index_granularity = 8192 AS SELECT k FROM t SETTINGS max_threads = 1" },
+		{ "CREATE MATERIALIZED VIEW v ENGINE = AggregatingMergeTree ORDER BY k "
+		  "AS SELECT k FROM t SETTINGS max_threads = 1", NULL },
+		{ "CREATE TABLE t (n UInt8) ENGINE = MergeTree ORDER BY n COMMENT 'c'", NULL },
+		{ "CREATE VIEW v AS SELECT 1", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct strbuf out = STRBUF_INIT;
+		int r;
+
+		strbuf_init(&out, 0);
+		r = clickhouse_add_engine_setting(cases[i].sql, "x = 1", &out);
+		if (cases[i].want)
+			CHECK_STR(r == 0 ? out.buf : "(refused)", cases[i].want,
+				  "the setting goes first in the engine's SETTINGS");
+		else
+			CHECK(r == -1 && out.len == 0,
+			      "no engine SETTINGS to add to: refused, nothing written");
+		strbuf_release(&out);
+	}
+}
+
 int main(void)
 {
 	test_cityhash();
@@ -411,5 +456,6 @@ int main(void)
 	test_frames_opaque();
 	test_kinds();
 	test_quote();
+	test_engine_setting();
 	return UNIT_DONE();
 }
