@@ -18,6 +18,9 @@
 #include "s3.h"
 #include "store.h"
 
+/* A file store asks the kernel to write back every this many bytes. */
+#define FILE_WRITEBACK (8 << 20)
+
 struct store_ops {
 	int (*writer_open)(struct store *st, const char *key, long long hint,
 			   int flags, struct store_writer *w, struct err *e);
@@ -72,6 +75,7 @@ struct store_writer {
 	int fd;
 	char *tmp;
 	char *path;
+	off_t flushed, unflushed;	/* written back / not yet asked to be */
 	/* s3 backend */
 	char *okey;		/* the object's key in the bucket */
 	long long hint;
@@ -207,7 +211,22 @@ static int file_write(struct store_writer *w, const void *data, size_t len,
 			return err_errno(e, "cannot write '%s'", w->tmp);
 		p += n;
 		len -= (size_t)n;
+		w->unflushed += n;
 	}
+#ifdef SYNC_FILE_RANGE_WRITE
+	/*
+	 * Start writing back every few MiB as the object grows, so that the
+	 * fsync() at its end waits for the last few MiB, not the whole
+	 * object, while the next object's export stands still. Advisory:
+	 * fsync() still decides whether the data is durable.
+	 */
+	if (w->unflushed >= FILE_WRITEBACK) {
+		(void)sync_file_range(w->fd, w->flushed, w->unflushed,
+				      SYNC_FILE_RANGE_WRITE);
+		w->flushed += w->unflushed;
+		w->unflushed = 0;
+	}
+#endif
 	return 0;
 }
 

@@ -14,7 +14,7 @@ libjansson-dev libsodium-dev libgit2-dev libssh2-1-dev git ca-certificates curl 
 python3 python3-yaml python3-nacl python3-botocore zsh fish bash-completion
 man-db groff-base openssh-server openssh-client age hyperfine nodejs npm
 kubernetes-client time clickhouse-server clickhouse-client clickhouse-tools
-radosgw ceph-mon ceph-osd awscli"
+radosgw ceph-mon ceph-osd awscli strace"
 
 missing=""
 for p in $PKGS; do
