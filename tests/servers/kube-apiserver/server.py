@@ -1081,8 +1081,13 @@ class Handler(BaseHTTPRequestHandler):
         eof = faults.get("eof_every_ms")
         stall_at = faults.get("stall_after_ms")
         stall_for = faults.get("stall_ms", 0)
+        # without follow, the log as it was when the request came: a line
+        # written while the answer goes out is not in it (--tail 2 is 2)
+        until = None if follow else inst.count_at(t)
         while True:
             have = inst.count_at(now_ns())
+            if until is not None:
+                have = min(have, until)
             if n <= have:
                 buf = []
                 size = 0
