@@ -21,18 +21,8 @@ q18 "CREATE TABLE xv.t (d Date, n UInt64, u UUID, d2 Decimal(10, 2), d38 Decimal
 	tu Tuple(UUID, Decimal(9, 1)), au Array(UUID), ns Nullable(String),
 	lcn LowCardinality(Nullable(String)), e Enum8('a' = 1, 'b' = -2), dt DateTime('UTC'))
 	ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY n"
+# (18.16 has no leftPad: the UUIDs' last 12 digits cut from a wider number)
 q18 "INSERT INTO xv.t SELECT toDate('2024-01-01') + number % 45, number,
-	toUUID(concat('01234567-89ab-cdef-0123-', leftPad(toString(number), 12, '0'))),
-	toDecimal64(number, 2) / 3, toDecimal128(number, 5) / 7,
-	if(number % 2 = 0, NULL, toDecimal64(number, 2)), [NULL, toInt8(number % 100)],
-	[[NULL, toString(number)], []],
-	(toUUID('01234567-89ab-cdef-0123-456789abcdef'), toDecimal32(number % 1000, 1)),
-	[toUUID('01234567-89ab-cdef-0123-456789abcdef')], if(number % 4 = 0, NULL, 'x'),
-	if(number % 3 = 0, NULL, toString(number % 7)), if(number % 2 = 0, 'a', 'b'),
-	toDateTime(1700000000 + number * 37, 'UTC')
-	FROM numbers(20000)" 2>/dev/null ||
-	# 18.16 has no leftPad: the same UUIDs spelled out
-	q18 "INSERT INTO xv.t SELECT toDate('2024-01-01') + number % 45, number,
 	toUUID(concat('01234567-89ab-cdef-0123-', substring(toString(1000000000000 + number), 2, 12))),
 	toDecimal64(number, 2) / 3, toDecimal128(number, 5) / 7,
 	if(number % 2 = 0, NULL, toDecimal64(number, 2)), [NULL, toInt8(number % 100)],
