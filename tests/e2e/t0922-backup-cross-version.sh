@@ -110,6 +110,25 @@ ID_LC=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
 b26 restore clickhouse "$ID_LC" --db-map lc26=lc26b
 expect_rc 0 "26.7: and restores"
 expect_eq "$(dump_26 lc26b)" "$(dump_26 lc26)" "26.7: with the same rows"
+
+# A view that reads a table sorting after it by name: 26.7 refuses the
+# view before its source exists, so restore creates it after the others.
+q26 "CREATE DATABASE vo"
+q26 "CREATE TABLE vo.zz_in (n UInt64) ENGINE = Null"
+q26 "CREATE TABLE vo.sink (n UInt64) ENGINE = MergeTree ORDER BY n"
+q26 "CREATE MATERIALIZED VIEW vo.aa_mv TO vo.sink AS SELECT n * 2 AS n FROM vo.zz_in"
+q26 "INSERT INTO vo.zz_in SELECT number FROM numbers(100)"
+b26 backup clickhouse --db vo
+expect_rc 0 "26.7: a view and the Null table it reads back up"
+ID_VO=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
+b26 restore clickhouse "$ID_VO" --db-map vo=vo2
+expect_rc 0 "26.7: a view is restored after the table it reads, which sorts after it"
+q26 "INSERT INTO vo2.zz_in SELECT number FROM numbers(3)"
+expect_eq "$(q26 "SELECT count(), sum(n) FROM vo2.sink")" "$(printf '103\t9906')" \
+	"26.7: the restored view feeds its target"
+b26 restore clickhouse "$ID_VO" --db-map vo=vo3 --table aa_mv --table sink
+expect_rc 1 "26.7: a view whose source is not restored fails"
+expect_err "cannot create 'vo3\.aa_mv'.*zz_in" "and the error is the server's about the missing source"
 b26 backup drill "$ID"
 expect_rc 0 "26.7: the backup of 18.16 passes a drill"
 
