@@ -417,6 +417,23 @@ static int tn_split(const char *a, size_t alen, int (*fn)(void *, const char *,
 	return 0;
 }
 
+/* The value type T of SimpleAggregateFunction(f, T), from its args: after
+ * the first comma outside the function's own brackets. */
+static int tn_saf_type(const char *args, size_t alen, struct tname *t)
+{
+	int depth = 0;
+
+	for (size_t i = 0; i < alen; i++) {
+		if (args[i] == '(')
+			depth++;
+		else if (args[i] == ')')
+			depth--;
+		else if (args[i] == ',' && depth == 0)
+			return tn_set(t, args + i + 1, alen - i - 1);
+	}
+	return -1;
+}
+
 /* A Tuple element "name Type" (26.x names them) becomes "Type". */
 static void tn_unname(struct tname *t)
 {
@@ -567,9 +584,7 @@ static int skip_prefix(struct cur *c, const char *type, int depth)
 		return 0;
 	}
 	if (tn_args(type, "SimpleAggregateFunction", &args, &alen)) {
-		const char *comma = memchr(args, ',', alen);
-
-		if (!comma || tn_set(&inner, comma + 1, alen - (comma + 1 - args)) < 0)
+		if (tn_saf_type(args, alen, &inner) < 0)
 			return cur_fail(c, "cannot read type", type);
 		return skip_prefix(c, inner.s, depth + 1);
 	}
@@ -631,9 +646,7 @@ static int skip_column(struct cur *c, const char *type, uint64_t rows,
 		return skip_lowcard(c, inner.s, rows, depth);
 	}
 	if (tn_args(type, "SimpleAggregateFunction", &args, &alen)) {
-		const char *comma = memchr(args, ',', alen);
-
-		if (!comma || tn_set(&inner, comma + 1, alen - (comma + 1 - args)) < 0)
+		if (tn_saf_type(args, alen, &inner) < 0)
 			return cur_fail(c, "cannot read type", type);
 		return skip_column(c, inner.s, rows, depth + 1);
 	}
@@ -2094,15 +2107,12 @@ static int ck_norm(struct ck_ctx *k, const char *type)
 	if (k->depth > 32)
 		return err_set(k->e, "type nested too deeply: %s", type);
 	strbuf_init(&x, 0);
-	if (tn_args(type, "LowCardinality", &args, &alen) ||
-	    tn_args(type, "SimpleAggregateFunction", &args, &alen)) {
-		const char *comma = type[0] == 'S' ? memchr(args, ',', alen) : NULL;
-
-		if (comma) {
-			alen -= (size_t)(comma + 1 - args);
-			args = comma + 1;
-		}
+	if (tn_args(type, "LowCardinality", &args, &alen)) {
 		if (tn_set(&inner, args, alen) < 0)
+			goto long_name;
+		ret = ck_norm(k, inner.s);
+	} else if (tn_args(type, "SimpleAggregateFunction", &args, &alen)) {
+		if (tn_saf_type(args, alen, &inner) < 0)
 			goto long_name;
 		ret = ck_norm(k, inner.s);
 	} else if (tn_args(type, "Nullable", &args, &alen)) {
@@ -2266,7 +2276,7 @@ int clickhouse_checksum_expr(struct clickhouse *ch, const char *database,
 		if (final)
 			strbuf_addch(&x, ')');
 		k.x = x.buf;
-		if (i)
+		if (out->len > strlen("cityHash64("))
 			strbuf_addstr(out, ", ");
 		if (ck_norm(&k, final ? final : type) < 0) {
 			err_wrap(e, "column %s", name);

@@ -277,6 +277,7 @@ static void test_type_readable(void)
 		"Tuple(a UInt8, b Nullable(String))", "Nested(a UInt8, b String)",
 		"SimpleAggregateFunction(sum, UInt64)",
 		"SimpleAggregateFunction(anyLast, Nullable(String))",
+		"SimpleAggregateFunction(f(1, 2), UInt64)",
 		" String ",
 	};
 	static const char *const opaque[] = {
