@@ -777,6 +777,7 @@ struct bk_table {
 	char structure[2 * HASH_BYTES + 1];	/* of the plain SHOW CREATE */
 	json_t *base_table;		/* its entry in the base manifest */
 	uint64_t reused;		/* partitions taken from the base */
+	int local_checksum;		/* counted from the export's blocks */
 };
 
 struct bk_job {
@@ -914,7 +915,8 @@ static int fingerprint_now(struct bk_run *b, struct bk_table *bt,
 }
 
 /*
- * The count and checksum of a partition, taken on a thread of its own
+ * The count and checksum of a partition that its export cannot count
+ * itself (clickhouse_checksum_local()), taken on a thread of its own
  * while the partition is exported: the two reads overlap, and the
  * fingerprints taken before and after both say they saw the same data.
  */
@@ -1147,7 +1149,7 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 	char *key = full_key(b->id, rel);
 	char fp1[65], fp2[65], hash[2 * HASH_BYTES + 1], cs[24];
 	uint64_t parts_rows;
-	int ret = -1;
+	int local = mt && bt->local_checksum, ret = -1;
 
 	if (!mt)
 		slice.id = NULL;
@@ -1162,7 +1164,7 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 
 		if (attempt && fingerprint_now(b, bt, pid, fp1, &parts_rows, e) < 0)
 			goto out;
-		if (pthread_create(&th, NULL, stats_thread, &sj) != 0) {
+		if (!local && pthread_create(&th, NULL, stats_thread, &sj) != 0) {
 			err_set(e, "cannot start a thread");
 			goto out;
 		}
@@ -1171,7 +1173,8 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 			r = clickhouse_export_partition(bt->ch, bt->t->database,
 							bt->t->name, &slice,
 							ow_write, &ow, &ex, e);
-		pthread_join(th, NULL);
+		if (!local)
+			pthread_join(th, NULL);
 		if (r == 0 && sj.failed) {
 			*e = sj.e;
 			r = -1;
@@ -1181,6 +1184,36 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 		if (r < 0) {
 			ow_abort(&ow);
 			goto out;
+		}
+		if (local && !strcmp(fp1, fp2)) {
+			/*
+			 * One read: the export counted the rows and their
+			 * checksum, and the parts the fingerprint covers
+			 * hold as many rows. Anything else (a block it
+			 * could not hash; rows hidden by a lightweight
+			 * delete; a key that selected fewer rows) is left
+			 * to the server's count and checksum, exported
+			 * again beside them.
+			 */
+			if (ex.checksummed && ex.rows == parts_rows) {
+				sj.rows = ex.rows;
+				sj.sum = ex.checksum;
+				log_debug("backup: '%s.%s' partition %s: %" PRIu64
+					  " rows and their checksum counted from "
+					  "the export", bt->t->database,
+					  bt->t->name, p->id, ex.rows);
+			} else {
+				ow_abort(&ow);
+				log_debug("backup: '%s.%s' partition %s: %" PRIu64
+					  " rows exported%s, %" PRIu64 " in its "
+					  "parts; the server counts them",
+					  bt->t->database, bt->t->name, p->id,
+					  ex.rows, ex.checksummed ? "" :
+					  " (not hashed here)", parts_rows);
+				local = 0;
+				attempt--;
+				continue;
+			}
 		}
 		if (strcmp(fp1, fp2)) {
 			struct backup_event ev = { .kind = BACKUP_EV_RETRY,
@@ -1861,7 +1894,9 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 		if (bt->t->kind != CLICKHOUSE_DATA)
 			continue;
 		if (clickhouse_list_partitions(bt->ch, bt->t->database, bt->t->name,
-					       bt->t->engine, &bt->parts, e) < 0)
+					       bt->t->engine, &bt->parts, e) < 0 ||
+		    clickhouse_checksum_local(bt->ch, bt->t->database, bt->t->name,
+					      &bt->local_checksum, e) < 0)
 			goto out;
 		if (b.base)
 			bt->base_table = base_table_of(sh->base_tables, bt);

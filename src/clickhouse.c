@@ -204,6 +204,77 @@ void clickhouse_cityhash128(const void *data, size_t len, uint64_t *lo,
 		city128_seed(s, len, k0, k1, lo, hi);
 }
 
+/* CityHash64 v1.0.2: ClickHouse's cityHash64 of a string. */
+static uint64_t hash_len17to32(const uint8_t *s, size_t len)
+{
+	uint64_t a = fetch64(s) * k1, b = fetch64(s + 8);
+	uint64_t c = fetch64(s + len - 8) * k2, d = fetch64(s + len - 16) * k0;
+
+	return hash_len16(rot(a - b, 43) + rot(c, 30) + d,
+			  a + rot(b ^ k3, 20) - c + len);
+}
+
+static uint64_t hash_len33to64(const uint8_t *s, size_t len)
+{
+	uint64_t z = fetch64(s + 24);
+	uint64_t a = fetch64(s) + (len + fetch64(s + len - 16)) * k0;
+	uint64_t b = rot(a + z, 52), c = rot(a, 37);
+
+	a += fetch64(s + 8);
+	c += rot(a, 7);
+	a += fetch64(s + 16);
+	uint64_t vf = a + z, vs = b + rot(a, 31) + c;
+
+	a = fetch64(s + 16) + fetch64(s + len - 32);
+	z = fetch64(s + len - 8);
+	b = rot(a + z, 52);
+	c = rot(a, 37);
+	a += fetch64(s + len - 24);
+	c += rot(a, 7);
+	a += fetch64(s + len - 16);
+	uint64_t wf = a + z, ws = b + rot(a, 31) + c;
+	uint64_t r = shift_mix((vf + ws) * k2 + (wf + vs) * k0);
+
+	return shift_mix(r * k0 + vs) * k2;
+}
+
+static uint64_t city64(const uint8_t *s, size_t len)
+{
+	if (len <= 16)
+		return hash_len0to16(s, len);
+	if (len <= 32)
+		return hash_len17to32(s, len);
+	if (len <= 64)
+		return hash_len33to64(s, len);
+
+	uint64_t x = fetch64(s), y = fetch64(s + len - 16) ^ k1;
+	uint64_t z = fetch64(s + len - 56) ^ k0, t;
+	uint64_t v1, v2, w1, w2;
+
+	weak32(s + len - 64, len, y, &v1, &v2);
+	weak32(s + len - 32, len * k1, k0, &w1, &w2);
+	z += shift_mix(v2) * k1;
+	x = rot(z + x, 39) * k1;
+	y = rot(y, 33) * k1;
+	len = (len - 1) & ~(size_t)63;
+	do {
+		x = rot(x + y + v1 + fetch64(s + 16), 37) * k1;
+		y = rot(y + v2 + fetch64(s + 48), 42) * k1;
+		x ^= w2;
+		y ^= v1;
+		z = rot(z ^ w1, 33);
+		weak32(s, v2 * k1, x + w1, &v1, &v2);
+		weak32(s + 32, z + w2, y, &w1, &w2);
+		t = z;
+		z = x;
+		x = t;
+		s += 64;
+		len -= 64;
+	} while (len != 0);
+	return hash_len16(hash_len16(v1, w1) + shift_mix(y) * k1 + z,
+			  hash_len16(v2, w2) + x);
+}
+
 /* ---------------------------------------------------------------- */
 /* LZ4 block format                                                  */
 
@@ -696,6 +767,306 @@ int clickhouse_type_readable(const char *type)
 	return skip_column(&c, t.s, 0, 0) == 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* The content checksum, counted from the exported blocks            */
+
+/*
+ * clickhouse_checksum_expr()'s version 2, computed here from the Native
+ * blocks of an export as the server computes it, for the types below:
+ * the export's one read of a partition then gives both the object and
+ * its checksum. Any other type, or anything unexpected, leaves it to the
+ * server (clickhouse_partition_stats()).
+ *
+ * cityHash64(a1, a2, ...) is, for each row, the hash of a1, then of each
+ * next argument combined in: combine(h, hash). An argument's hash is
+ *   an integer, Date, DateTime, Enum or Float   IntHash64 of its bytes,
+ *                                                zero-extended to 64 bits
+ *   String, FixedString                         CityHash64 of its bytes
+ *   Array                                       IntHash64(length), then
+ *                                                each element's combined
+ * and version 2's forms become: Nullable(T) the UInt64 isNull ? 0 :
+ * cityHash64(T); an array of elements with a Nullable in them, the array
+ * of their cityHash64s; LowCardinality(T) and SimpleAggregateFunction(f,
+ * T) T itself.
+ */
+#define ROWHASH_MAX (4u << 20)	/* values a vector of hashes holds */
+
+static inline uint64_t int_hash64(uint64_t x)
+{
+	x ^= 0x4cf2d2baae6da887ULL;	/* IntHash64Impl, then Murmur3's mix */
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static int rowhash_int_size(const char *t)
+{
+	static const char *const ok[] = {
+		"UInt8", "UInt16", "UInt32", "UInt64", "Int8", "Int16",
+		"Int32", "Int64", "Float32", "Float64", "Date", "DateTime",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(t, ok[i]))
+			return (int)fixed_size(t);
+	if (!strncmp(t, "DateTime(", 9) || !strncmp(t, "Enum8(", 6) ||
+	    !strncmp(t, "Enum16(", 7))
+		return (int)fixed_size(t);
+	return 0;
+}
+
+/* Can rowhash_arg() hash columns of this type? */
+static int rowhash_type(const char *type, int depth)
+{
+	const char *args;
+	size_t alen;
+	struct tname inner;
+
+	if (depth > 32)
+		return 0;
+	if (rowhash_int_size(type) || !strcmp(type, "String") ||
+	    tn_args(type, "FixedString", &args, &alen))
+		return 1;
+	if (tn_args(type, "SimpleAggregateFunction", &args, &alen))
+		return tn_saf_type(args, alen, &inner) == 0 &&
+			rowhash_type(inner.s, depth + 1);
+	if (tn_args(type, "Nullable", &args, &alen) ||
+	    tn_args(type, "LowCardinality", &args, &alen) ||
+	    tn_args(type, "Array", &args, &alen))
+		return tn_set(&inner, args, alen) == 0 &&
+			rowhash_type(inner.s, depth + 1);
+	return 0;
+}
+
+static uint64_t *rowhash_vec(uint64_t n)
+{
+	return n > ROWHASH_MAX ? NULL : malloc((n ? n : 1) * sizeof(uint64_t));
+}
+
+static int rowhash_arg(struct cur *c, const char *type, uint64_t rows,
+		       uint64_t *acc, int first, int depth);
+
+/* Put hash i into acc: the first argument's, or combined in. */
+#define ROWHASH_PUT(acc, i, h, first) \
+	((acc)[i] = (first) ? (h) : hash_len16((acc)[i], (h)))
+/* The same for every row i, with the test out of the loop. */
+#define ROWHASH_EACH(acc, rows, first, h) do {				\
+	if (first)							\
+		for (uint64_t i = 0; i < (rows); i++)			\
+			(acc)[i] = (h);					\
+	else								\
+		for (uint64_t i = 0; i < (rows); i++)			\
+			(acc)[i] = hash_len16((acc)[i], (h));		\
+} while (0)
+
+static int rowhash_lowcard(struct cur *c, const char *inner, uint64_t rows,
+			   uint64_t *acc, int first, int depth)
+{
+	const uint8_t *b, *idx;
+	uint64_t flags, nkeys, *keys;
+	static const unsigned key_size[] = { 1, 2, 4, 8 };
+	const char *args;
+	size_t alen;
+	struct tname dict;
+	int nullable = tn_args(inner, "Nullable", &args, &alen), ret = -1;
+
+	if (tn_set(&dict, nullable ? args : inner,
+		   nullable ? alen : strlen(inner)) < 0 ||
+	    cur_take(c, 8, &b) < 0)
+		return -1;
+	flags = fetch64(b);
+	/* a dictionary of the block's own (a shared one is not in Native) */
+	if ((flags & 0xff) > 3 || !(flags & (1u << 9)) || cur_take(c, 8, &b) < 0)
+		return -1;
+	nkeys = fetch64(b);
+	if (!(keys = rowhash_vec(nkeys)))
+		return -1;
+	if (rowhash_arg(c, dict.s, nkeys, keys, 1, depth + 1) < 0 ||
+	    cur_take(c, 8, &b) < 0 || fetch64(b) != rows ||
+	    cur_take(c, rows * key_size[flags & 0xff], &idx) < 0)
+		goto out;
+	for (uint64_t i = 0; i < rows; i++) {
+		uint64_t k = 0, h;
+
+		for (unsigned j = 0; j < key_size[flags & 0xff]; j++)
+			k |= (uint64_t)idx[i * key_size[flags & 0xff] + j] << (8 * j);
+		if (k >= nkeys)
+			goto out;
+		/* Nullable: key 0 is NULL; the value is isNull ? 0 : hash */
+		h = nullable ? int_hash64(k ? keys[k] : 0) : keys[k];
+		ROWHASH_PUT(acc, i, h, first);
+	}
+	ret = 0;
+out:
+	free(keys);
+	return ret;
+}
+
+static int rowhash_array(struct cur *c, const char *elem, uint64_t rows,
+			 uint64_t *acc, int first, int depth)
+{
+	const uint8_t *b;
+	uint64_t total, prev = 0, *eh;
+	/* elements with a Nullable in them are their cityHash64s */
+	int rehash = strstr(elem, "Nullable(") != NULL, ret = -1;
+
+	if (cur_take(c, rows * 8, &b) < 0)
+		return -1;
+	total = rows ? fetch64(b + (rows - 1) * 8) : 0;
+	if (!(eh = rowhash_vec(total)))
+		return -1;
+	if (rowhash_arg(c, elem, total, eh, 1, depth + 1) < 0)
+		goto out;
+	for (uint64_t i = 0; i < rows; i++) {
+		uint64_t end = fetch64(b + i * 8);
+
+		if (end < prev || end > total)
+			goto out;
+		ROWHASH_PUT(acc, i, int_hash64(end - prev), first);
+		for (; prev < end; prev++)
+			acc[i] = hash_len16(acc[i], rehash ? int_hash64(eh[prev]) :
+					    eh[prev]);
+	}
+	ret = 0;
+out:
+	free(eh);
+	return ret;
+}
+
+/*
+ * Read rows values of a column of this type at c and put each one's hash
+ * into acc (first: the row's first argument). -1 for anything it does
+ * not hash as the server would; the walk already checked the bytes.
+ */
+static int rowhash_arg(struct cur *c, const char *type, uint64_t rows,
+		       uint64_t *acc, int first, int depth)
+{
+	const char *args;
+	size_t alen;
+	struct tname inner;
+	const uint8_t *b;
+	int size;
+
+	if (depth > 32)
+		return -1;
+	if ((size = rowhash_int_size(type)) > 0) {
+		if (cur_take(c, rows * (uint64_t)size, &b) < 0)
+			return -1;
+		switch (size) {
+		case 8:
+			ROWHASH_EACH(acc, rows, first, int_hash64(fetch64(b + 8 * i)));
+			break;
+		case 4:
+			ROWHASH_EACH(acc, rows, first, int_hash64(fetch32(b + 4 * i)));
+			break;
+		case 2:
+			ROWHASH_EACH(acc, rows, first, int_hash64((uint64_t)b[2 * i] |
+								  (uint64_t)b[2 * i + 1] << 8));
+			break;
+		default:
+			ROWHASH_EACH(acc, rows, first, int_hash64(b[i]));
+		}
+		return 0;
+	}
+	if (!strcmp(type, "String")) {
+		const uint8_t *p = c->p;
+
+		for (uint64_t i = 0; i < rows; i++) {
+			uint64_t n;
+
+			if (p < c->end && *p < 0x80) {	/* a length under 128 */
+				n = *p++;
+			} else {
+				c->p = p;
+				if (cur_varint(c, &n) < 0)
+					return -1;
+				p = c->p;
+			}
+			if (n > (uint64_t)(c->end - p))
+				return -1;
+			ROWHASH_PUT(acc, i, city64(p, n), first);
+			p += n;
+		}
+		c->p = p;
+		return 0;
+	}
+	if (tn_args(type, "FixedString", &args, &alen)) {
+		uint64_t n = strtoull(args, NULL, 10);
+
+		if (cur_take(c, rows * n, &b) < 0)
+			return -1;
+		for (uint64_t i = 0; i < rows; i++)
+			ROWHASH_PUT(acc, i, city64(b + i * n, n), first);
+		return 0;
+	}
+	if (tn_args(type, "SimpleAggregateFunction", &args, &alen))
+		return tn_saf_type(args, alen, &inner) < 0 ? -1 :
+			rowhash_arg(c, inner.s, rows, acc, first, depth + 1);
+	if (tn_args(type, "Nullable", &args, &alen)) {
+		const uint8_t *nulls;
+		uint64_t *v;
+		int ret = -1;
+
+		if (tn_set(&inner, args, alen) < 0 || cur_take(c, rows, &nulls) < 0 ||
+		    !(v = rowhash_vec(rows)))
+			return -1;
+		if (rowhash_arg(c, inner.s, rows, v, 1, depth + 1) == 0) {
+			for (uint64_t i = 0; i < rows; i++)
+				ROWHASH_PUT(acc, i, int_hash64(nulls[i] ? 0 : v[i]),
+					    first);
+			ret = 0;
+		}
+		free(v);
+		return ret;
+	}
+	if (tn_args(type, "LowCardinality", &args, &alen))
+		return tn_set(&inner, args, alen) < 0 ? -1 :
+			rowhash_lowcard(c, inner.s, rows, acc, first, depth);
+	if (tn_args(type, "Array", &args, &alen))
+		return tn_set(&inner, args, alen) < 0 ? -1 :
+			rowhash_array(c, inner.s, rows, acc, first, depth);
+	return -1;
+}
+
+/* Add the row hashes of a whole block, already walked, to nv->sum; or
+ * turn nv->hash off when they cannot be counted here. */
+static void rowhash_block(struct clickhouse_native *nv, const uint8_t *p,
+			  size_t n)
+{
+	struct err e = { "" };
+	struct cur c = { p, p + n, 0, &e, 0 };
+	uint64_t ncols, nrows, *acc = NULL;
+
+	if (cur_varint(&c, &ncols) < 0 || cur_varint(&c, &nrows) < 0 ||
+	    !nrows || !ncols)
+		goto out;
+	if (!(acc = rowhash_vec(nrows)))
+		goto fail;
+	for (uint64_t i = 0; i < ncols; i++) {
+		const uint8_t *name, *type;
+		uint64_t nl, tl;
+		struct tname t;
+
+		if (cur_string(&c, &name, &nl) < 0 || cur_string(&c, &type, &tl) < 0 ||
+		    tn_set(&t, (const char *)type, tl) < 0 ||
+		    skip_prefix(&c, t.s, 0) < 0 ||
+		    rowhash_arg(&c, t.s, nrows, acc, i == 0, 0) < 0)
+			goto fail;
+	}
+	for (uint64_t i = 0; i < nrows; i++)
+		nv->sum += acc[i];
+	goto out;
+fail:
+	log_debug("clickhouse: block %" PRIu64 " not hashed here; the server "
+		  "will count the checksum", nv->blocks + 1);
+	nv->hash = 0;
+out:
+	free(acc);
+}
+
 void clickhouse_native_init(struct clickhouse_native *nv)
 {
 	memset(nv, 0, sizeof(*nv));
@@ -817,6 +1188,8 @@ static int native_take(struct clickhouse_native *nv, size_t len, struct err *e)
 		}
 		if (r == 0)
 			break;
+		if (nv->hash)
+			rowhash_block(nv, p, used);
 		nv->rows += rows;
 		nv->blocks++;
 		off += used;
@@ -2297,6 +2670,36 @@ out:
 	return ret;
 }
 
+int clickhouse_checksum_local(struct clickhouse *ch, const char *database,
+			      const char *table, int *local, struct err *e)
+{
+	json_t *cols, *col;
+	size_t i;
+
+	*local = 0;
+	if (ch->checksum != CLICKHOUSE_CHECKSUM_V2)
+		return 0;
+	if (data_columns(ch, database, table, &cols, e) < 0)
+		return -1;
+	*local = 1;
+	json_array_foreach(cols, i, col) {
+		const char *name = json_string_value(json_object_get(col, "name"));
+		const char *type = json_string_value(json_object_get(col, "type"));
+		struct tname t;
+
+		if (!type || tn_set(&t, type, strlen(type)) < 0 ||
+		    !rowhash_type(t.s, 0)) {
+			log_debug("clickhouse: '%s.%s' column '%s' (%s): the "
+				  "server counts its checksum", database, table,
+				  name ? name : "", type ? type : "no type");
+			*local = 0;
+			break;
+		}
+	}
+	json_decref(cols);
+	return 0;
+}
+
 int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 			       const char *table,
 			       const struct clickhouse_slice *slice,
@@ -2311,7 +2714,9 @@ int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 	strbuf_init(&q, 0);
 	strbuf_init(&cols, 0);
 	strbuf_init(&out, 4096);
-	if (clickhouse_checksum_expr(ch, database, table, &cols, e) < 0)
+	if (!checksum)
+		strbuf_addstr(&cols, "0");
+	else if (clickhouse_checksum_expr(ch, database, table, &cols, e) < 0)
 		goto out;
 	strbuf_addf(&q, "SELECT count(), sum(%s) FROM ", cols.buf);
 	db_table(&q, database, table);
@@ -2325,7 +2730,8 @@ int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 		goto out;
 	}
 	*rows = strtoull(out.buf, NULL, 10);
-	*checksum = strtoull(tab + 1, NULL, 10);
+	if (checksum)
+		*checksum = strtoull(tab + 1, NULL, 10);
 	ret = 0;
 out:
 	if (ret < 0)
@@ -2535,6 +2941,7 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 	 * the query ended, so that its failure is a non-200 answer, never
 	 * text inside a 200 stream that only the walker would see. */
 	fr.opaque = opaque;
+	fr.native.hash = ch->checksum == CLICKHOUSE_CHECKSUM_V2;
 	if (ch_url(ch, &url, opaque ? "compress=1&" OPAQUE_PARAMS :
 		   "compress=1") < 0) {
 		err_set(e, "out of memory");
@@ -2564,6 +2971,7 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 		clickhouse_frames_init(&fr2, sink, ud);
 		fr = fr2;
 		fr.opaque = opaque;
+		fr.native.hash = ch->checksum == CLICKHOUSE_CHECKSUM_V2;
 		/* through the same checks: frames, then Native */
 		r = plain.len ? clickhouse_frame_plain(plain.buf, plain.len,
 						       frames_sink, &fr, e) : 0;
@@ -2573,6 +2981,8 @@ int clickhouse_export_partition(struct clickhouse *ch, const char *database,
 	if (clickhouse_frames_finish(&fr, e) < 0)
 		goto out;
 	st->opaque = opaque;
+	st->checksummed = !opaque && fr.native.hash;
+	st->checksum = fr.native.sum;
 	st->rows = fr.native.rows;
 	st->blocks = fr.native.blocks;
 	st->frames = fr.frames;

@@ -206,8 +206,17 @@ int clickhouse_checksum_expr(struct clickhouse *ch, const char *database,
 			     const char *table, struct strbuf *out,
 			     struct err *e);
 
+/*
+ * Can an export of this table count its checksum itself, from the blocks
+ * it reads (clickhouse_export.checksummed)? Version 2 over columns of
+ * integers, floats, dates, enums, strings, and Nullable, LowCardinality
+ * and arrays of them. Any other table's checksum is the server's.
+ */
+int clickhouse_checksum_local(struct clickhouse *ch, const char *database,
+			      const char *table, int *local, struct err *e);
+
 /* count() and the sum of clickhouse_checksum_expr() over a slice (NULL:
- * the whole table). */
+ * the whole table); checksum NULL: count() alone. */
 int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 			       const char *table,
 			       const struct clickhouse_slice *slice,
@@ -234,12 +243,16 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 #define CLICKHOUSE_FRAME_HEADER 25
 #define CLICKHOUSE_FRAME_MAX (64u << 20)	/* ClickHouse writes 1 MiB */
 
-/* Counts rows and blocks of a Native stream fed in pieces. */
+/* Counts rows and blocks of a Native stream fed in pieces; with hash,
+ * the checksum of its rows too, where clickhouse_checksum_local() says it
+ * can. */
 struct clickhouse_native {
 	struct strbuf pending;	/* bytes of an incomplete block */
 	uint64_t rows;
 	uint64_t blocks;
 	uint64_t bytes;		/* uncompressed bytes seen */
+	int hash;		/* set: count sum; cleared when it cannot */
+	uint64_t sum;		/* of the rows' checksum, version 2 */
 };
 void clickhouse_native_init(struct clickhouse_native *nv);
 void clickhouse_native_release(struct clickhouse_native *nv);
@@ -288,6 +301,8 @@ struct clickhouse_export {
 	uint64_t frames;
 	uint64_t bytes;		/* compressed bytes handed to the sink */
 	uint64_t plain_bytes;	/* Native bytes */
+	int checksummed;	/* checksum counted from the blocks read */
+	uint64_t checksum;	/* version 2 (clickhouse_checksum_local) */
 	int reframed;		/* 18.16's empty answer: fetched uncompressed */
 };
 /*

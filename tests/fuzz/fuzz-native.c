@@ -84,10 +84,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(a);
 		free(b);
 	} else if (size >= 2 && data[0] == 'N') {
-		struct clickhouse_native nv;
+		struct clickhouse_native nv, whole;
 		size_t piece = data[1] ? data[1] : 1, at = 2;
+		int ok;
 
 		clickhouse_native_init(&nv);
+		nv.hash = 1;
 		while (at < size) {
 			size_t n = size - at < piece ? size - at : piece;
 
@@ -95,8 +97,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			at += n;
 		}
-		if (at >= size)
-			clickhouse_native_finish(&nv, &e);
+		ok = at >= size && clickhouse_native_finish(&nv, &e) == 0;
+		/* in pieces or at once: the same rows and checksum */
+		clickhouse_native_init(&whole);
+		whole.hash = 1;
+		if (clickhouse_native_feed(&whole, data + 2, size - 2, &e) == 0 &&
+		    clickhouse_native_finish(&whole, &e) == 0 && ok &&
+		    (nv.rows != whole.rows || nv.hash != whole.hash ||
+		     nv.sum != whole.sum))
+			abort();
+		clickhouse_native_release(&whole);
 		clickhouse_native_release(&nv);
 	} else {
 		struct clickhouse_frames fr;

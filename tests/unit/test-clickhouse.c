@@ -2,6 +2,7 @@
  * (tests/data/clickhouse/, see capture.sh there). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "unit.h"
 #include "clickhouse.h"
@@ -243,6 +244,55 @@ static void test_native(void)
 	strbuf_release(&sb);
 }
 
+/*
+ * The checksum counted from Native blocks equals the server's: the sum
+ * below is what ClickHouse 18.16 answered for these rows to
+ *   SELECT sum(cityHash64(x, s, if(isNull(n), 0, cityHash64(assumeNotNull(n)))))
+ * (version 2 of the checksum); the 70-byte string takes CityHash64's
+ * longest branch. tests/e2e/t0923 checks every type against both servers.
+ */
+static void test_native_hash(void)
+{
+	struct strbuf blk = STRBUF_INIT;
+	struct clickhouse_native nv;
+	struct err e = { "" };
+	char x70[70];
+	int r = 0;
+
+	memset(x70, 'x', sizeof(x70));
+	strbuf_init(&blk, 0);
+	strbuf_add(&blk, "\x03\x03", 2);		/* 3 columns, 3 rows */
+	strbuf_add(&blk, "\x01x\x06UInt32", 8);
+	strbuf_add(&blk, "\x01\0\0\0\x02\0\0\0\x03\0\0\0", 12);
+	strbuf_add(&blk, "\x01s\x06String", 8);
+	strbuf_add(&blk, "\x00\x02" "ab\x46", 4);
+	strbuf_add(&blk, x70, sizeof(x70));
+	strbuf_add(&blk, "\x01n\x10Nullable(String)", 19);
+	strbuf_add(&blk, "\x01\x00\x01", 3);		/* NULL, 'q', NULL */
+	strbuf_add(&blk, "\x00\x01q\x00", 4);
+
+	clickhouse_native_init(&nv);
+	nv.hash = 1;
+	for (size_t off = 0; off < blk.len && r == 0; off += 5)
+		r = clickhouse_native_feed(&nv, blk.buf + off,
+					   blk.len - off < 5 ? blk.len - off : 5, &e);
+	CHECK(r == 0 && clickhouse_native_finish(&nv, &e) == 0 && nv.rows == 3 &&
+	      nv.hash && nv.sum == 8784096910698075277ULL,
+	      "the checksum of UInt32, String and Nullable(String) rows is the server's, fed in pieces");
+	clickhouse_native_release(&nv);
+
+	/* a type it does not hash: the rows still count, the checksum is off */
+	strbuf_reset(&blk);
+	strbuf_add(&blk, "\x01\x01\x01u\x04UUID", 8);
+	strbuf_add(&blk, "0123456789abcdef", 16);
+	clickhouse_native_init(&nv);
+	nv.hash = 1;
+	CHECK(clickhouse_native_feed(&nv, blk.buf, blk.len, &e) == 0 &&
+	      nv.rows == 1 && !nv.hash, "a UUID column turns the checksum off");
+	clickhouse_native_release(&nv);
+	strbuf_release(&blk);
+}
+
 static int plain_sink(void *ud, const void *frame, size_t len, struct err *e)
 {
 	return clickhouse_frames_feed(ud, frame, len, e);
@@ -452,6 +502,7 @@ int main(void)
 	test_lz4();
 	test_frames();
 	test_native();
+	test_native_hash();
 	test_frame_plain();
 	test_type_readable();
 	test_frames_opaque();

@@ -14,9 +14,10 @@
 #     (target <= 1.2x its time)
 # ROWS (default 2,000,000; the issue's figure is 20,000,000, ~400 MB of
 # Native) sets the scale. saasctl's time includes what the pipelines do not
-# do: per-partition fingerprints, row counts and checksums before and after
-# each export, hashing, the manifest; and for the restore, staging tables,
-# the BLAKE2b check and count checks.
+# do: per-partition fingerprints before and after each export, the frames'
+# CityHash128 and LZ4 checks, the rows and checksum counted from the
+# blocks, BLAKE2b, the manifest; and for the restore, staging tables, the
+# BLAKE2b check and the server's count and checksum checks.
 set -eu
 ROWS=${ROWS:-2000000}
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
