@@ -425,6 +425,20 @@ static int cur_string(struct cur *c, const uint8_t **s, uint64_t *len)
 	return cur_take(c, *len, s);
 }
 
+/* cur_string() for loops over many short strings: a one-byte length
+ * (under 128) inline. */
+static inline int cur_str(struct cur *c, const uint8_t **s, uint64_t *len)
+{
+	if (!c->failed && !c->need && c->p < c->end && *c->p < 0x80 &&
+	    *c->p < (size_t)(c->end - c->p)) {
+		*len = *c->p;
+		*s = c->p + 1;
+		c->p += *len + 1;
+		return 0;
+	}
+	return cur_string(c, s, len);
+}
+
 /* Copy of a type name, trimmed. */
 struct tname {
 	char s[512];
@@ -695,7 +709,7 @@ static int skip_column(struct cur *c, const char *type, uint64_t rows,
 			const uint8_t *s;
 			uint64_t n;
 
-			if (cur_string(c, &s, &n) < 0)
+			if (cur_str(c, &s, &n) < 0)
 				return -1;
 		}
 		return 0;
@@ -972,25 +986,13 @@ static int rowhash_arg(struct cur *c, const char *type, uint64_t rows,
 		return 0;
 	}
 	if (!strcmp(type, "String")) {
-		const uint8_t *p = c->p;
-
 		for (uint64_t i = 0; i < rows; i++) {
 			uint64_t n;
 
-			if (p < c->end && *p < 0x80) {	/* a length under 128 */
-				n = *p++;
-			} else {
-				c->p = p;
-				if (cur_varint(c, &n) < 0)
-					return -1;
-				p = c->p;
-			}
-			if (n > (uint64_t)(c->end - p))
+			if (cur_str(c, &b, &n) < 0)
 				return -1;
-			ROWHASH_PUT(acc, i, city64(p, n), first);
-			p += n;
+			ROWHASH_PUT(acc, i, city64(b, n), first);
 		}
-		c->p = p;
 		return 0;
 	}
 	if (tn_args(type, "FixedString", &args, &alen)) {

@@ -7,6 +7,8 @@
 #                                     streams stdin as a multipart upload)
 #     (target >= 0.9x its throughput)
 #  2. backup to file:// against  curl ... > file          (target >= 0.9x)
+#     and the same with the server on one CPU and the client on another
+#     (taskset), as when they run on machines of their own
 #  3. peak RSS of the backup (target <= 64 MiB), and at twice the rows
 #     (target: unchanged, +-10%)
 #  4. restore from file:// against
@@ -89,6 +91,20 @@ for round in 1 2; do
 	eval "rs$round=$rs ss$round=$ss rf$round=$rf sf$round=$sf ss_kib$round=$ss_kib sf_kib$round=$sf_kib"
 done
 rs=$(best "$rs1" "$rs2") ss=$(best "$ss1" "$ss2") rf=$(best "$rf1" "$rf2") sf=$(best "$sf1" "$sf2")
+# The same with the server on one CPU and the client (saasctl, or curl) on
+# another, as when the backup runs beside the server, on its own machine
+# or pod: what the client checks then costs the server nothing.
+pinned=""
+if [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
+	taskset -a -p -c 0 "$CH_PID" > /dev/null
+	for round in 1 2; do
+		timed pf taskset -c 1 bash -c "curl -sS --fail '$CH_URL/?compress=1' --data-binary '$sel' > '$T/raw.native.lz4'"
+		timed ps taskset -c 1 "$SAASCTL" backup clickhouse --db b1 --store "file://$T/store-pinned"
+		eval "pf$round=$pf ps$round=$ps"
+	done
+	taskset -a -p -c "0-$(( $(nproc) - 1 ))" "$CH_PID" > /dev/null
+	pinned=$(best "$pf1" "$pf2")/$(best "$ps1" "$ps2")
+fi
 ss_kib=$(( ss_kib1 > ss_kib2 ? ss_kib1 : ss_kib2 )) sf_kib=$(( sf_kib1 > sf_kib2 ? sf_kib1 : sf_kib2 ))
 timed ss2x "$SAASCTL" backup clickhouse --db b2 --store s3://bench/saasctl2
 ID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/sf.out")
@@ -110,6 +126,8 @@ mbs() { awk "BEGIN { printf \"%.0f\", $native_mb / $1 }"; }
 echo "backup bench: $ROWS rows, $native_mb MiB of Native ($lz4_mb MiB LZ4), ClickHouse 18.16, Ceph RGW (memstore), the better of 2 runs"
 echo "  to s3://   saasctl ${ss} s ($(mbs "$ss") MB/s)   curl | aws s3 cp - ${rs} s ($(mbs "$rs") MB/s)   throughput ratio $(ratio "$rs" "$ss")x (target >= 0.9)"
 echo "  to file:// saasctl ${sf} s ($(mbs "$sf") MB/s)   curl > file ${rf} s ($(mbs "$rf") MB/s)   throughput ratio $(ratio "$rf" "$sf")x (target >= 0.9)"
+[ -z "$pinned" ] ||
+	echo "  to file:// with server and client on CPUs of their own: saasctl ${pinned#*/} s   curl > file ${pinned%/*} s   throughput ratio $(ratio "${pinned%/*}" "${pinned#*/}")x"
 echo "  peak RSS   to s3:// $(mib "$ss_kib") MiB, to file:// $(mib "$sf_kib") MiB (target <= 64); at $((2 * ROWS)) rows to s3:// $(mib "$ss2x_kib") MiB: ratio $(ratio "$ss2x_kib" "$ss_kib") (target 0.9-1.1)"
 echo "  restore    saasctl ${sr} s   curl -T file decompress=1 ${rr} s   time ratio $(ratio "$sr" "$rr")x (target <= 1.2); plain Native curl -T ${rrp} s"
 # stop the servers and remove $T now, quietly (tests/lib.sh's exit trap
