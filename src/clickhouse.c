@@ -607,6 +607,16 @@ static long fixed_size(const char *t)
 	return -1;
 }
 
+/* N of FixedString(N): 1 to ClickHouse's limit, 0xFFFFFF; -1 otherwise
+ * (so that rows * N cannot overflow). */
+static long fixed_string_size(const char *args)
+{
+	char *end;
+	unsigned long n = strtoul(args, &end, 10);
+
+	return *end == ')' && n >= 1 && n <= 0xFFFFFF ? (long)n : -1;
+}
+
 static int skip_lowcard(struct cur *c, const char *inner, uint64_t rows,
 			int depth)
 {
@@ -714,8 +724,13 @@ static int skip_column(struct cur *c, const char *type, uint64_t rows,
 		}
 		return 0;
 	}
-	if (tn_args(type, "FixedString", &args, &alen))
-		return cur_take(c, rows * strtoull(args, NULL, 10), NULL);
+	if (tn_args(type, "FixedString", &args, &alen)) {
+		long n = fixed_string_size(args);
+
+		if (n < 0)
+			return cur_fail(c, "malformed type", type);
+		return cur_take(c, rows * (uint64_t)n, NULL);
+	}
 	if (tn_args(type, "Nullable", &args, &alen)) {
 		if (tn_set(&inner, args, alen) < 0)
 			return cur_fail(c, "type name too long:", type);
@@ -996,9 +1011,9 @@ static int rowhash_arg(struct cur *c, const char *type, uint64_t rows,
 		return 0;
 	}
 	if (tn_args(type, "FixedString", &args, &alen)) {
-		uint64_t n = strtoull(args, NULL, 10);
+		long n = fixed_string_size(args);
 
-		if (cur_take(c, rows * n, &b) < 0)
+		if (n < 0 || cur_take(c, rows * (uint64_t)n, &b) < 0)
 			return -1;
 		for (uint64_t i = 0; i < rows; i++)
 			ROWHASH_PUT(acc, i, city64(b + i * n, n), first);

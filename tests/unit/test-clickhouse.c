@@ -251,6 +251,9 @@ static void test_native(void)
  * (version 2 of the checksum); the 70-byte string takes CityHash64's
  * longest branch. tests/e2e/t0923 checks every type against both servers.
  */
+/* a string literal's bytes, without its final NUL */
+#define ADD(lit) strbuf_add(&blk, lit, sizeof(lit) - 1)
+
 static void test_native_hash(void)
 {
 	struct strbuf blk = STRBUF_INIT;
@@ -261,15 +264,15 @@ static void test_native_hash(void)
 
 	memset(x70, 'x', sizeof(x70));
 	strbuf_init(&blk, 0);
-	strbuf_add(&blk, "\x03\x03", 2);		/* 3 columns, 3 rows */
-	strbuf_add(&blk, "\x01x\x06UInt32", 8);
-	strbuf_add(&blk, "\x01\0\0\0\x02\0\0\0\x03\0\0\0", 12);
-	strbuf_add(&blk, "\x01s\x06String", 8);
-	strbuf_add(&blk, "\x00\x02" "ab\x46", 4);
+	ADD("\x03\x03");		/* 3 columns, 3 rows */
+	ADD("\x01x\x06UInt32");
+	ADD("\x01\0\0\0\x02\0\0\0\x03\0\0\0");
+	ADD("\x01s\x06String");
+	ADD("\x00\x02" "ab\x46");
 	strbuf_add(&blk, x70, sizeof(x70));
-	strbuf_add(&blk, "\x01n\x10Nullable(String)", 19);
-	strbuf_add(&blk, "\x01\x00\x01", 3);		/* NULL, 'q', NULL */
-	strbuf_add(&blk, "\x00\x01q\x00", 4);
+	ADD("\x01n\x10Nullable(String)");
+	ADD("\x01\x00\x01");		/* NULL, 'q', NULL */
+	ADD("\x00\x01q\x00");
 
 	clickhouse_native_init(&nv);
 	nv.hash = 1;
@@ -283,15 +286,27 @@ static void test_native_hash(void)
 
 	/* a type it does not hash: the rows still count, the checksum is off */
 	strbuf_reset(&blk);
-	strbuf_add(&blk, "\x01\x01\x01u\x04UUID", 8);
-	strbuf_add(&blk, "0123456789abcdef", 16);
+	ADD("\x01\x01\x01u\x04UUID");
+	ADD("0123456789abcdef");
 	clickhouse_native_init(&nv);
 	nv.hash = 1;
 	CHECK(clickhouse_native_feed(&nv, blk.buf, blk.len, &e) == 0 &&
 	      nv.rows == 1 && !nv.hash, "a UUID column turns the checksum off");
 	clickhouse_native_release(&nv);
+
+	/* FixedString(2^63): 2 rows of it are 2^64 bytes, not 0 */
+	strbuf_reset(&blk);
+	ADD("\x01\x02\x01" "f\x20" "FixedString(9223372036854775808)");
+	ADD("abcdefgh");
+	clickhouse_native_init(&nv);
+	nv.hash = 1;
+	CHECK(clickhouse_native_feed(&nv, blk.buf, blk.len, &e) < 0 &&
+	      strstr(e.msg, "malformed type FixedString"),
+	      "a FixedString size that overflows the block's length fails");
+	clickhouse_native_release(&nv);
 	strbuf_release(&blk);
 }
+#undef ADD
 
 static int plain_sink(void *ud, const void *frame, size_t len, struct err *e)
 {
