@@ -143,6 +143,25 @@ static void weak32(const uint8_t *s, uint64_t a, uint64_t b, uint64_t *f,
 	*g = b + c;
 }
 
+/* One 64-byte round of the long-input loops of CityHash64 and 128. */
+static inline void city_round(const uint8_t *s, uint64_t *x, uint64_t *y,
+			      uint64_t *z, uint64_t *v1, uint64_t *v2,
+			      uint64_t *w1, uint64_t *w2)
+{
+	uint64_t t;
+
+	*x = rot(*x + *y + *v1 + fetch64(s + 16), 37) * k1;
+	*y = rot(*y + *v2 + fetch64(s + 48), 42) * k1;
+	*x ^= *w2;
+	*y ^= *v1;
+	*z = rot(*z ^ *w1, 33);
+	weak32(s, *v2 * k1, *x + *w1, v1, v2);
+	weak32(s + 32, *z + *w2, *y, w1, w2);
+	t = *z;
+	*z = *x;
+	*x = t;
+}
+
 static void city128_seed(const uint8_t *s, size_t len, uint64_t slo,
 			 uint64_t shi, uint64_t *lo, uint64_t *hi)
 {
@@ -150,7 +169,7 @@ static void city128_seed(const uint8_t *s, size_t len, uint64_t slo,
 		city_murmur(s, len, slo, shi, lo, hi);
 		return;
 	}
-	uint64_t x = slo, y = shi, z = len * k1, t;
+	uint64_t x = slo, y = shi, z = len * k1;
 	uint64_t v1, v2, w1, w2;
 
 	v1 = rot(y ^ k1, 49) * k1 + fetch64(s);
@@ -159,16 +178,7 @@ static void city128_seed(const uint8_t *s, size_t len, uint64_t slo,
 	w2 = rot(x + fetch64(s + 88), 53) * k1;
 	do {
 		for (int half = 0; half < 2; half++) {
-			x = rot(x + y + v1 + fetch64(s + 16), 37) * k1;
-			y = rot(y + v2 + fetch64(s + 48), 42) * k1;
-			x ^= w2;
-			y ^= v1;
-			z = rot(z ^ w1, 33);
-			weak32(s, v2 * k1, x + w1, &v1, &v2);
-			weak32(s + 32, z + w2, y, &w1, &w2);
-			t = z;
-			z = x;
-			x = t;
+			city_round(s, &x, &y, &z, &v1, &v2, &w1, &w2);
 			s += 64;
 		}
 		len -= 128;
@@ -248,7 +258,7 @@ static uint64_t city64(const uint8_t *s, size_t len)
 		return hash_len33to64(s, len);
 
 	uint64_t x = fetch64(s), y = fetch64(s + len - 16) ^ k1;
-	uint64_t z = fetch64(s + len - 56) ^ k0, t;
+	uint64_t z = fetch64(s + len - 56) ^ k0;
 	uint64_t v1, v2, w1, w2;
 
 	weak32(s + len - 64, len, y, &v1, &v2);
@@ -258,16 +268,7 @@ static uint64_t city64(const uint8_t *s, size_t len)
 	y = rot(y, 33) * k1;
 	len = (len - 1) & ~(size_t)63;
 	do {
-		x = rot(x + y + v1 + fetch64(s + 16), 37) * k1;
-		y = rot(y + v2 + fetch64(s + 48), 42) * k1;
-		x ^= w2;
-		y ^= v1;
-		z = rot(z ^ w1, 33);
-		weak32(s, v2 * k1, x + w1, &v1, &v2);
-		weak32(s + 32, z + w2, y, &w1, &w2);
-		t = z;
-		z = x;
-		x = t;
+		city_round(s, &x, &y, &z, &v1, &v2, &w1, &w2);
 		s += 64;
 		len -= 64;
 	} while (len != 0);
