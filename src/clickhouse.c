@@ -814,10 +814,13 @@ int clickhouse_type_readable(const char *type)
  *   String, FixedString                         CityHash64 of its bytes
  *   Array                                       IntHash64(length), then
  *                                                each element's combined
+ *   Tuple                                       each element, as an
+ *                                                argument of its own
  * and version 2's forms become: Nullable(T) the UInt64 isNull ? 0 :
- * cityHash64(T); an array of elements with a Nullable in them, the array
- * of their cityHash64s; LowCardinality(T) and SimpleAggregateFunction(f,
- * T) T itself.
+ * cityHash64(T); UUID its text; Decimal its bytes without trailing zeros
+ * (a String); an array of elements that a form rewrote, the array of
+ * their cityHash64s; LowCardinality(T) and SimpleAggregateFunction(f, T)
+ * T itself.
  */
 #define ROWHASH_MAX (4u << 20)	/* values a vector of hashes holds */
 
@@ -848,7 +851,33 @@ static int rowhash_int_size(const char *t)
 	return 0;
 }
 
-/* Can rowhash_arg() hash columns of this type? */
+/*
+ * Can rowhash_arg() hash columns of this type? 0 no; 1 yes, and version 2
+ * hashes it as it is; 2 yes, and version 2 rewrites it (a Nullable, UUID
+ * or Decimal in it), which makes an array of it an array of hashes.
+ */
+static int rowhash_type(const char *type, int depth);
+
+struct rowhash_tuple {
+	int depth, kind;
+};
+
+static int rowhash_element_type(void *ud, const char *s, size_t n)
+{
+	struct rowhash_tuple *k = ud;
+	struct tname t;
+	int kind;
+
+	if (tn_set(&t, s, n) < 0)
+		return -1;
+	tn_unname(&t);
+	if (!(kind = rowhash_type(t.s, k->depth + 1)))
+		return -1;
+	if (kind > k->kind)
+		k->kind = kind;
+	return 0;
+}
+
 static int rowhash_type(const char *type, int depth)
 {
 	const char *args;
@@ -860,14 +889,25 @@ static int rowhash_type(const char *type, int depth)
 	if (rowhash_int_size(type) || !strcmp(type, "String") ||
 	    tn_args(type, "FixedString", &args, &alen))
 		return 1;
+	if (!strcmp(type, "UUID") ||
+	    (!strncmp(type, "Decimal", 7) && fixed_size(type) > 0))
+		return 2;
 	if (tn_args(type, "SimpleAggregateFunction", &args, &alen))
-		return tn_saf_type(args, alen, &inner) == 0 &&
-			rowhash_type(inner.s, depth + 1);
-	if (tn_args(type, "Nullable", &args, &alen) ||
-	    tn_args(type, "LowCardinality", &args, &alen) ||
-	    tn_args(type, "Array", &args, &alen))
+		return tn_saf_type(args, alen, &inner) == 0 ?
+			rowhash_type(inner.s, depth + 1) : 0;
+	if (tn_args(type, "Nullable", &args, &alen))
 		return tn_set(&inner, args, alen) == 0 &&
-			rowhash_type(inner.s, depth + 1);
+			rowhash_type(inner.s, depth + 1) ? 2 : 0;
+	if (tn_args(type, "LowCardinality", &args, &alen) ||
+	    tn_args(type, "Array", &args, &alen))
+		return tn_set(&inner, args, alen) == 0 ?
+			rowhash_type(inner.s, depth + 1) : 0;
+	if (tn_args(type, "Tuple", &args, &alen) && alen) {
+		struct rowhash_tuple k = { depth, 1 };
+
+		return tn_split(args, alen, rowhash_element_type, &k) == 0 ?
+			k.kind : 0;
+	}
 	return 0;
 }
 
@@ -941,7 +981,7 @@ static int rowhash_array(struct cur *c, const char *elem, uint64_t rows,
 	const uint8_t *b;
 	uint64_t total, prev = 0, *eh;
 	/* elements with a Nullable in them are their cityHash64s */
-	int rehash = strstr(elem, "Nullable(") != NULL, ret = -1;
+	int rehash = rowhash_type(elem, depth + 1) == 2, ret = -1;
 
 	if (cur_take(c, rows * 8, &b) < 0)
 		return -1;
@@ -964,6 +1004,26 @@ static int rowhash_array(struct cur *c, const char *elem, uint64_t rows,
 out:
 	free(eh);
 	return ret;
+}
+
+struct rowhash_elements {
+	struct cur *c;
+	uint64_t rows, *acc;
+	int first, depth;
+};
+
+static int rowhash_element(void *ud, const char *s, size_t n)
+{
+	struct rowhash_elements *k = ud;
+	struct tname t;
+
+	if (tn_set(&t, s, n) < 0)
+		return -1;
+	tn_unname(&t);
+	if (rowhash_arg(k->c, t.s, k->rows, k->acc, k->first, k->depth + 1) < 0)
+		return -1;
+	k->first = 0;
+	return 0;
 }
 
 /*
@@ -1019,6 +1079,49 @@ static int rowhash_arg(struct cur *c, const char *type, uint64_t rows,
 		for (uint64_t i = 0; i < rows; i++)
 			ROWHASH_PUT(acc, i, city64(b + i * n, n), first);
 		return 0;
+	}
+	if (!strcmp(type, "UUID")) {
+		/* toString(x): bytes 7..0 and 15..8 in hex, 8-4-4-4-12 */
+		static const char hex[] = "0123456789abcdef";
+		static const int order[] = { 7, 6, 5, 4, -1, 3, 2, -1, 1, 0, -1,
+					     15, 14, -1, 13, 12, 11, 10, 9, 8 };
+		uint8_t text[36];
+
+		if (cur_take(c, rows * 16, &b) < 0)
+			return -1;
+		for (uint64_t i = 0; i < rows; i++, b += 16) {
+			size_t o = 0;
+
+			for (size_t j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
+				if (order[j] < 0) {
+					text[o++] = '-';
+					continue;
+				}
+				text[o++] = hex[b[order[j]] >> 4];
+				text[o++] = hex[b[order[j]] & 15];
+			}
+			ROWHASH_PUT(acc, i, city64(text, sizeof(text)), first);
+		}
+		return 0;
+	}
+	if (!strncmp(type, "Decimal", 7) && (size = (int)fixed_size(type)) > 0) {
+		/* reinterpretAsString(x): its bytes, trailing zeros cut */
+		if (cur_take(c, rows * (uint64_t)size, &b) < 0)
+			return -1;
+		for (uint64_t i = 0; i < rows; i++, b += size) {
+			size_t n = (size_t)size;
+
+			while (n && !b[n - 1])
+				n--;
+			ROWHASH_PUT(acc, i, city64(b, n), first);
+		}
+		return 0;
+	}
+	if (tn_args(type, "Tuple", &args, &alen) && alen) {
+		/* its elements, as arguments of their own */
+		struct rowhash_elements k = { c, rows, acc, first, depth };
+
+		return tn_split(args, alen, rowhash_element, &k);
 	}
 	if (tn_args(type, "SimpleAggregateFunction", &args, &alen))
 		return tn_saf_type(args, alen, &inner) < 0 ? -1 :

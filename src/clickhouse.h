@@ -209,8 +209,9 @@ int clickhouse_checksum_expr(struct clickhouse *ch, const char *database,
 /*
  * Can an export of this table count its checksum itself, from the blocks
  * it reads (clickhouse_export.checksummed)? Version 2 over columns of
- * integers, floats, dates, enums, strings, and Nullable, LowCardinality
- * and arrays of them. Any other table's checksum is the server's.
+ * integers, floats, dates, enums, strings, UUIDs, Decimals, and
+ * Nullable, LowCardinality, arrays and tuples of them. Any other table's
+ * checksum is the server's.
  */
 int clickhouse_checksum_local(struct clickhouse *ch, const char *database,
 			      const char *table, int *local, struct err *e);
