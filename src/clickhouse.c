@@ -280,15 +280,109 @@ static uint64_t city64(const uint8_t *s, size_t len)
 /* LZ4 block format                                                  */
 
 /*
- * Copies a run of up to 16 bytes (or a longer run, 16 at a time) with
- * fixed-size copies, which compile to two loads and two stores, when the
- * buffers have 16 bytes of room past the run: the bytes written past it
- * are overwritten by what comes next, or lie past the end of the data.
+ * The decoder is shaped by what ClickHouse sends: mostly short sequences
+ * (0-2 literals and a match of 5-8 bytes, from 8 bytes back in a column
+ * of UInt64 or further in others) and, for repetitive columns, long
+ * matches a few to a hundred bytes back. While both buffers have room to
+ * spare, copies have a fixed size and may run past the bytes a sequence
+ * owns: what they write there lies inside the output and the sequences
+ * that follow write it again (a block that stops short is refused), what
+ * they read there lies inside the input or the output. Near the ends of
+ * the buffers every copy is exact. Every length and offset is checked
+ * against both buffers before anything is copied.
+ *
+ * A load that spans bytes from two stores the CPU has not yet written to
+ * its cache waits for them, so copies read where one earlier store wrote:
+ * a short match is loaded before its literals are stored, and a long one
+ * repeats from a multiple of 16 bytes back once it can.
+ */
+
+/* Room the common sequence (both lengths < 15, in the token) needs:
+ * input, the token and 16 literal bytes read, the offset among them;
+ * output, 16 literal bytes written, then from the 15th at most a match
+ * of 18 bytes. */
+#define LZ4_SHORT_IN 17
+#define LZ4_SHORT_OUT 32
+
+/*
+ * Copies n bytes 16 at a time, reading and writing up to 16 bytes past
+ * them (16 when n is 0): the caller has that room in both buffers, and
+ * src is in another buffer.
  */
 static inline void copy16(uint8_t *dst, const uint8_t *src, size_t n)
 {
-	for (size_t i = 0; i < n; i += 16)
-		memcpy(dst + i, src + i, 16);
+	uint8_t *end = dst + n;
+
+	do {
+		memcpy(dst, src, 16);
+		dst += 16;
+		src += 16;
+	} while (dst < end);
+}
+
+/*
+ * Copies a match of n bytes from off back (off >= 1, n >= 4), writing up
+ * to 16 bytes past it: the caller has that room. Where off < n the match
+ * repeats its last off bytes, so a copy from any multiple of off back
+ * gives the same bytes: each 16-byte copy reads from a multiple of off
+ * that is 16 or more back, so only bytes already written; once lcm (of
+ * off and 16) bytes are written, from lcm back, which is where one
+ * earlier copy wrote. Closer than 16 bytes, the first 16 bytes come
+ * first: under 8 bytes back the first 8 one at a time (each may be one
+ * just written), then 8 from a multiple of off of 8..14 back.
+ */
+static inline void copy_match(uint8_t *op, size_t off, size_t n)
+{
+	static const uint8_t step8[8] = { 0, 8, 8, 9, 8, 10, 12, 14 };
+	static const uint8_t step16[16] = { 0, 16, 16, 18, 16, 20, 18, 21,
+					    16, 18, 20, 22, 24, 26, 28, 30 };
+	static const uint8_t lcm_per_off[16] = { 1, 16, 8, 16, 4, 16, 8, 16,
+						 2, 16, 8, 16, 4, 16, 8, 16 };
+	const uint8_t *m = op - off;
+	size_t i = 0, step = off, lcm = off * lcm_per_off[off & 15];
+
+	if (off < 16) {
+		if (off < 8) {
+			for (i = 0; i < 8; i++)
+				op[i] = m[i];
+			memcpy(op + 8, op + 8 - step8[off], 8);
+		} else {
+			memcpy(op, m, 8);
+			memcpy(op + 8, m + 8, 8);
+		}
+		i = 16;
+		step = step16[off];
+	}
+	for (; i < n && i < lcm; i += 16)
+		memcpy(op + i, op + i - step, 16);
+	for (; i < n; i += 16)
+		memcpy(op + i, op + i - lcm, 16);
+}
+
+/* The rest of a length the token gives as 15: bytes added up to the
+ * first that is not 255. -1 when the input ends first or the length
+ * passes limit (the room left), before it can overflow. */
+static inline int lz4_length(const uint8_t **ipp, const uint8_t *iend,
+			     size_t *len, size_t limit)
+{
+	const uint8_t *ip = *ipp;
+	size_t n = *len;
+	unsigned b;
+
+	do {
+		if (ip == iend || n > limit)
+			return -1;
+		b = *ip++;
+		n += b;
+	} while (b == 255);
+	*ipp = ip;
+	*len = n;
+	return 0;
+}
+
+static inline size_t lz4_offset(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
 }
 
 int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
@@ -296,21 +390,48 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 {
 	const uint8_t *ip = in, *iend = in + inlen;
 	uint8_t *op = out, *oend = out + outlen;
+	/* the common sequence is copied the fast way from below these */
+	const uint8_t *ishort = inlen >= LZ4_SHORT_IN ? iend - LZ4_SHORT_IN + 1 : in;
+	uint8_t *oshort = outlen >= LZ4_SHORT_OUT ? oend - LZ4_SHORT_OUT + 1 : out;
 
 	while (ip < iend) {
-		unsigned token = *ip++;
-		size_t lit = token >> 4, ml, off;
+		unsigned token = *ip;
+		size_t lit = token >> 4, ml = token & 15, off;
+		const uint8_t *m;
 
-		if (lit == 15) {
-			unsigned b;
+		if (lit < 15 && ml < 15 && ip < ishort && op < oshort) {
+			uint8_t v[16];
 
-			do {
-				if (ip >= iend)
-					return -1;
-				b = *ip++;
-				lit += b;
-			} while (b == 255);
+			off = lz4_offset(ip + 1 + lit);
+			if (off - 1 >= (size_t)(op - out) + lit)
+				return -1;	/* 0, or before the start */
+			ml += 4;
+			m = op + lit - off;
+			if (off >= lit + ml) {
+				/* the match lies before the literals */
+				memcpy(v, m, 16);
+				memcpy(op, ip + 1, 16);
+				memcpy(op + lit, v, 16);
+				if (ml > 16)
+					memcpy(op + lit + 16, m + 16, 2);
+			} else {
+				memcpy(op, ip + 1, 16);
+				if (off >= 16) {
+					memcpy(op + lit, m, 16);
+					memcpy(op + lit + 16, m + 16, 2);
+				} else {
+					for (size_t i = 0; i < ml; i++)
+						op[lit + i] = m[i];
+				}
+			}
+			ip += 3 + lit;
+			op += lit + ml;
+			continue;
 		}
+
+		ip++;
+		if (lit == 15 && lz4_length(&ip, iend, &lit, (size_t)(oend - op)) < 0)
+			return -1;
 		if (lit > (size_t)(iend - ip) || lit > (size_t)(oend - op))
 			return -1;
 		if ((size_t)(iend - ip) >= lit + 16 && (size_t)(oend - op) >= lit + 16)
@@ -323,45 +444,25 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 			break;	/* the last sequence has literals only */
 		if (iend - ip < 2)
 			return -1;
-		off = (size_t)ip[0] | (size_t)ip[1] << 8;
+		off = lz4_offset(ip);
 		ip += 2;
-		if (off == 0 || off > (size_t)(op - out))
+		if (off - 1 >= (size_t)(op - out))
+			return -1;	/* 0, or before the start */
+		if (ml == 15 && lz4_length(&ip, iend, &ml, (size_t)(oend - op)) < 0)
 			return -1;
-		ml = token & 15;
-		if (ml == 15) {
-			unsigned b;
-
-			do {
-				if (ip >= iend)
-					return -1;
-				b = *ip++;
-				ml += b;
-			} while (b == 255);
-		}
 		ml += 4;
 		if (ml > (size_t)(oend - op))
 			return -1;
-		if (off >= 16 && (size_t)(oend - op) >= ml + 16) {
-			/* each 16-byte copy reads only bytes written before */
-			copy16(op, op - off, ml);
-			op += ml;
-		} else if ((size_t)(oend - op) >= ml + 8 && ml > 16) {
-			/* 8 bytes at a time from k >= 8 bytes back: k = off,
-			 * or for a closer run (which repeats every off bytes,
-			 * so every k = off * ceil(8 / off) bytes too, k < 16)
-			 * after its first k bytes one by one */
-			size_t k = off >= 8 ? off : off * ((8 + off - 1) / off), i = 0;
-
-			if (off < 8)
-				for (; i < k; i++)
-					op[i] = (op - off)[i];
-			for (; i < ml; i += 8)
-				memcpy(op + i, op + i - k, 8);
-			op += ml;
+		m = op - off;
+		if ((size_t)(oend - op) >= ml + 16) {
+			copy_match(op, off, ml);
+		} else if (off >= ml) {
+			memcpy(op, m, ml);
 		} else {
-			for (size_t i = 0; i < ml; i++, op++)
-				*op = *(op - off);	/* overlapping copies repeat */
+			for (size_t i = 0; i < ml; i++)
+				op[i] = m[i];	/* each may read one just written */
 		}
+		op += ml;
 	}
 	return op == oend ? 0 : -1;
 }
