@@ -67,6 +67,144 @@ static void test_cityhash(void)
 	strbuf_release(&sb);
 }
 
+/* LZ4's block format in its plainest form, to compare with. */
+static int lz4_plain(const uint8_t *in, size_t inlen, uint8_t *out,
+		     size_t outlen)
+{
+	size_t i = 0, o = 0, lit, ml, off;
+
+	while (i < inlen) {
+		unsigned token = in[i++], b;
+
+		lit = token >> 4;
+		if (lit == 15)
+			do {
+				if (i >= inlen)
+					return -1;
+				lit += b = in[i++];
+			} while (b == 255);
+		if (lit > inlen - i || lit > outlen - o)
+			return -1;
+		while (lit--)
+			out[o++] = in[i++];
+		if (i == inlen)
+			break;
+		if (inlen - i < 2)
+			return -1;
+		off = in[i] | (size_t)in[i + 1] << 8;
+		i += 2;
+		if (off == 0 || off > o)
+			return -1;
+		ml = token & 15;
+		if (ml == 15)
+			do {
+				if (i >= inlen)
+					return -1;
+				ml += b = in[i++];
+			} while (b == 255);
+		ml += 4;
+		if (ml > outlen - o)
+			return -1;
+		for (; ml; ml--, o++)
+			out[o] = out[o - off];
+	}
+	return o == outlen ? 0 : -1;
+}
+
+static uint32_t lz4_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void lz4_put_length(struct strbuf *sb, size_t n)
+{
+	for (; n >= 255; n -= 255)
+		strbuf_add(sb, "\xff", 1);
+	strbuf_addch(sb, (char)n);
+}
+
+/*
+ * An LZ4 block of sequences of every shape the decoder tells apart:
+ * literal runs of 0-3, 13-16 and hundreds of bytes, matches of 4-18,
+ * 19-40 and hundreds of bytes, from 1-16 bytes back, 17-100 back and
+ * anywhere; its output, up to about want bytes, in *plain.
+ */
+static void lz4_make(uint32_t seed, size_t want, struct strbuf *blk,
+		     struct strbuf *plain)
+{
+	uint32_t s = seed | 1;
+
+	strbuf_reset(blk);
+	strbuf_reset(plain);
+	for (;;) {
+		uint32_t r = lz4_rand(&s);
+		size_t lit = r % 4 == 0 ? 13 + r / 4 % 4 : r % 16 == 1 ? 100 + r / 16 % 500 : r / 4 % 4;
+		size_t ml, off, most;
+		int last = plain->len + lit >= want;
+
+		if (plain->len + lit == 0)
+			lit = 1;
+		r = lz4_rand(&s);
+		ml = r % 3 == 0 ? 4 + r / 3 % 15 : r % 7 == 1 ? 100 + r / 7 % 900 : 19 + r / 3 % 22;
+		r = lz4_rand(&s);
+		most = plain->len + lit < 65535 ? plain->len + lit : 65535;
+		off = r % 3 == 0 ? 1 + r / 3 % 16 : r % 3 == 1 ? 17 + r / 3 % 84 : 1 + r / 3 % 65535;
+		if (off > most)
+			off = 1 + off % most;
+		strbuf_addch(blk, (char)((lit < 15 ? lit : 15) << 4 | (last ? 0 : ml - 4 < 15 ? ml - 4 : 15)));
+		if (lit >= 15)
+			lz4_put_length(blk, lit - 15);
+		for (size_t i = 0; i < lit; i++) {
+			/* a small alphabet, so that matches look like data */
+			char c = (char)('a' + lz4_rand(&s) % 3);
+
+			strbuf_addch(blk, c);
+			strbuf_addch(plain, c);
+		}
+		if (last)
+			break;
+		strbuf_addch(blk, (char)(off & 255));
+		strbuf_addch(blk, (char)(off >> 8));
+		if (ml - 4 >= 15)
+			lz4_put_length(blk, ml - 4 - 15);
+		for (size_t i = 0; i < ml; i++)
+			strbuf_addch(plain, plain->buf[plain->len - off]);
+	}
+}
+
+/* Decodes in[0..inlen) into a buffer of exactly outlen bytes, both on the
+ * heap on their own, so that the sanitizers see a byte read or written
+ * past either, and again into one followed by 64 bytes that must stay as
+ * they were (the sanitizers can miss a few bytes written past by an
+ * unaligned copy). The verdict both give, with the same bytes, or -2
+ * when they differ. */
+static int lz4_agrees(const uint8_t *in, size_t inlen, size_t outlen)
+{
+	uint8_t *i = malloc(inlen ? inlen : 1), *a = malloc(outlen ? outlen : 1);
+	uint8_t *b = malloc(outlen ? outlen : 1), *g = malloc(outlen + 64);
+	uint8_t guard[64];
+	int ra, rb, same;
+
+	if (!i || !a || !b || !g)
+		abort();
+	memcpy(i, in, inlen);
+	memset(guard, 0xa5, sizeof(guard));
+	memcpy(g + outlen, guard, sizeof(guard));
+	ra = clickhouse_lz4_decompress(i, inlen, a, outlen);
+	rb = lz4_plain(i, inlen, b, outlen);
+	same = ra == rb && (ra < 0 || !memcmp(a, b, outlen)) &&
+	       clickhouse_lz4_decompress(i, inlen, g, outlen) == ra &&
+	       !memcmp(g + outlen, guard, sizeof(guard));
+	free(i);
+	free(a);
+	free(b);
+	free(g);
+	return same ? ra : -2;
+}
+
 static void test_lz4(void)
 {
 	struct strbuf sb = data_file("lz4.frames");
@@ -100,6 +238,86 @@ static void test_lz4(void)
 		      !memcmp(out, "abc", 3), "LZ4 literals-only block");
 	}
 	strbuf_release(&sb);
+
+	/* sequences of every shape, in blocks of 1 byte to 64 KiB */
+	{
+		struct strbuf blk = STRBUF_INIT, plain = STRBUF_INIT;
+		int decoded = 0, agreed = 0, cut = 0, cuts = 0, bent = 0, bends = 0;
+		uint32_t s = 7;
+
+		for (int k = 0; k < 400; k++) {
+			size_t size = k < 200 ? (size_t)k : 1 + lz4_rand(&s) % 65536;
+			uint8_t *o;
+
+			lz4_make(0x9e3779b9u * (k + 1), size, &blk, &plain);
+			o = malloc(plain.len ? plain.len : 1);
+			if (!o)
+				abort();
+			if (clickhouse_lz4_decompress((uint8_t *)blk.buf, blk.len, o, plain.len) == 0 &&
+			    !memcmp(o, plain.buf, plain.len))
+				decoded++;
+			free(o);
+			/* exact buffers: one byte less room, or one more */
+			if (lz4_agrees((uint8_t *)blk.buf, blk.len, plain.len) == 0 &&
+			    (!plain.len || lz4_agrees((uint8_t *)blk.buf, blk.len, plain.len - 1) == -1) &&
+			    lz4_agrees((uint8_t *)blk.buf, blk.len, plain.len + 1) == -1)
+				agreed++;
+			/* cut short anywhere, or one byte changed */
+			for (size_t at = 0; at < blk.len && k < 250; at += 1 + at / 64, cuts++)
+				cut += lz4_agrees((uint8_t *)blk.buf, at, plain.len) != -2;
+			for (int j = 0; j < 8 && blk.len; j++, bends++) {
+				size_t at = lz4_rand(&s) % blk.len;
+				char was = blk.buf[at];
+
+				blk.buf[at] = (char)lz4_rand(&s);
+				bent += lz4_agrees((uint8_t *)blk.buf, blk.len, plain.len) != -2;
+				blk.buf[at] = was;
+			}
+		}
+		/* one sequence of each shape at each distance from the ends */
+		{
+			static const size_t offs[] = { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64 };
+			size_t tried = 0, same = 0;
+
+			for (size_t lit = 0; lit <= 18; lit++)
+				for (size_t ml = 4; ml <= 24; ml += 1 + ml / 20)
+					for (size_t o = 0; o < sizeof(offs) / sizeof(*offs); o++)
+						for (size_t tail = 0; tail <= 36; tail++, tried++) {
+							strbuf_reset(&blk);
+							/* 64 literals and 4 bytes from 7 back */
+							strbuf_addch(&blk, (char)0xf0);
+							lz4_put_length(&blk, 64 - 15);
+							for (int i = 0; i < 64; i++)
+								strbuf_addch(&blk, (char)('a' + i % 7));
+							strbuf_add(&blk, "\x07\x00", 2);
+							strbuf_addch(&blk, (char)((lit < 15 ? lit : 15) << 4 | (ml - 4 < 15 ? ml - 4 : 15)));
+							if (lit >= 15)
+								lz4_put_length(&blk, lit - 15);
+							for (size_t i = 0; i < lit; i++)
+								strbuf_addch(&blk, (char)('A' + i));
+							strbuf_addch(&blk, (char)offs[o]);
+							strbuf_addch(&blk, 0);
+							if (ml - 4 >= 15)
+								lz4_put_length(&blk, ml - 4 - 15);
+							strbuf_addch(&blk, (char)((tail < 15 ? tail : 15) << 4));
+							if (tail >= 15)
+								lz4_put_length(&blk, tail - 15);
+							for (size_t i = 0; i < tail; i++)
+								strbuf_addch(&blk, 'z');
+							same += lz4_agrees((uint8_t *)blk.buf, blk.len, 68 + lit + ml + tail) == 0;
+						}
+			CHECK(same == tried, "LZ4 sequences of each shape, 0 to 36 bytes from the end, decode as a plain decoder does");
+		}
+		CHECK(decoded == 400, "LZ4 blocks of every sequence shape decode to their bytes");
+		CHECK(agreed == 400, "LZ4 blocks decode into exactly their size, and not one byte more or less");
+		CHECK(cut == cuts, "LZ4 blocks cut short: the same verdict as a plain decoder, nothing read past");
+		CHECK(bent == bends, "LZ4 blocks with a byte changed: the same verdict and bytes as a plain decoder");
+		if (decoded != 400 || agreed != 400 || cut != cuts || bent != bends)
+			printf("#   %d, %d of 400; %d of %d cuts, %d of %d changes\n",
+			       decoded, agreed, cut, cuts, bent, bends);
+		strbuf_release(&blk);
+		strbuf_release(&plain);
+	}
 }
 
 struct sink_count {
