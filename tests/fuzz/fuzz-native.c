@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size >= 4 && data[0] == 'L') {
 		size_t outlen = (data[1] | data[2] << 8 | (size_t)data[3] << 16) & 0xfffff;
-		uint8_t *a = malloc(outlen + 1), *b = malloc(outlen + 1);
+		uint8_t *a = malloc(outlen ? outlen : 1), *b = malloc(outlen ? outlen : 1);
 		int ra, rb;
 
 		if (!a || !b)
