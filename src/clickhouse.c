@@ -1262,10 +1262,9 @@ static void rowhash_block(struct clickhouse_native *nv, const uint8_t *p,
 	struct cur c = { p, p + n, 0, &e, 0 };
 	uint64_t ncols, nrows, *acc = NULL;
 
-	if (cur_varint(&c, &ncols) < 0 || cur_varint(&c, &nrows) < 0 ||
-	    !nrows || !ncols)
+	if (cur_varint(&c, &ncols) < 0 || cur_varint(&c, &nrows) < 0 || !nrows)
 		goto out;
-	if (!(acc = rowhash_vec(nrows)))
+	if (!ncols || !(acc = rowhash_vec(nrows)))
 		goto fail;
 	for (uint64_t i = 0; i < ncols; i++) {
 		const uint8_t *name, *type;
