@@ -2935,9 +2935,7 @@ int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 	strbuf_init(&q, 0);
 	strbuf_init(&cols, 0);
 	strbuf_init(&out, 4096);
-	if (!checksum)
-		strbuf_addstr(&cols, "0");
-	else if (clickhouse_checksum_expr(ch, database, table, &cols, e) < 0)
+	if (clickhouse_checksum_expr(ch, database, table, &cols, e) < 0)
 		goto out;
 	strbuf_addf(&q, "SELECT count(), sum(%s) FROM ", cols.buf);
 	db_table(&q, database, table);
@@ -2951,8 +2949,7 @@ int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 		goto out;
 	}
 	*rows = strtoull(out.buf, NULL, 10);
-	if (checksum)
-		*checksum = strtoull(tab + 1, NULL, 10);
+	*checksum = strtoull(tab + 1, NULL, 10);
 	ret = 0;
 out:
 	if (ret < 0)

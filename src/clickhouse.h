@@ -217,7 +217,7 @@ int clickhouse_checksum_local(struct clickhouse *ch, const char *database,
 			      const char *table, int *local, struct err *e);
 
 /* count() and the sum of clickhouse_checksum_expr() over a slice (NULL:
- * the whole table); checksum NULL: count() alone. */
+ * the whole table). */
 int clickhouse_partition_stats(struct clickhouse *ch, const char *database,
 			       const char *table,
 			       const struct clickhouse_slice *slice,
