@@ -719,15 +719,27 @@ static long fixed_string_size(const char *args)
 	return *end == ')' && n >= 1 && n <= 0xFFFFFF ? (long)n : -1;
 }
 
+/* LowCardinality's index width, by the low byte of its flags. */
+static const unsigned lc_key_size[] = { 1, 2, 4, 8 };
+
+/* The type its dictionary holds, inner without Nullable: 1 when inner
+ * is Nullable (key 0 is then NULL), 0 when not, -1 for a name too long. */
+static int lc_dict_type(const char *inner, struct tname *dict)
+{
+	const char *args;
+	size_t alen;
+
+	if (tn_args(inner, "Nullable", &args, &alen))
+		return tn_set(dict, args, alen) < 0 ? -1 : 1;
+	return tn_set(dict, inner, strlen(inner)) < 0 ? -1 : 0;
+}
+
 static int skip_lowcard(struct cur *c, const char *inner, uint64_t rows,
 			int depth)
 {
 	const uint8_t *b;
 	uint64_t flags, nkeys, nidx;
-	static const unsigned key_size[] = { 1, 2, 4, 8 };
 	struct tname dict;
-	const char *args;
-	size_t alen;
 
 	/* its serialization version came first, in skip_prefix() */
 	if (cur_take(c, 8, &b) < 0)
@@ -735,13 +747,8 @@ static int skip_lowcard(struct cur *c, const char *inner, uint64_t rows,
 	flags = fetch64(b);
 	if ((flags & 0xff) > 3)
 		return cur_fail(c, "malformed LowCardinality column of", inner);
-	/* the dictionary holds the type without Nullable */
-	if (tn_args(inner, "Nullable", &args, &alen)) {
-		if (tn_set(&dict, args, alen) < 0)
-			return cur_fail(c, "type name too long:", inner);
-	} else if (tn_set(&dict, inner, strlen(inner)) < 0) {
+	if (lc_dict_type(inner, &dict) < 0)
 		return cur_fail(c, "type name too long:", inner);
-	}
 	if (flags & (1u << 9)) {	/* HasAdditionalKeysBit */
 		if (cur_take(c, 8, &b) < 0)
 			return -1;
@@ -754,7 +761,7 @@ static int skip_lowcard(struct cur *c, const char *inner, uint64_t rows,
 	nidx = fetch64(b);
 	if (nidx != rows)
 		return cur_fail(c, "malformed LowCardinality column of", inner);
-	return cur_take(c, nidx * key_size[flags & 0xff], NULL);
+	return cur_take(c, nidx * lc_key_size[flags & 0xff], NULL);
 }
 
 /*
@@ -1038,15 +1045,11 @@ static int rowhash_lowcard(struct cur *c, const char *inner, uint64_t rows,
 {
 	const uint8_t *b, *idx;
 	uint64_t flags, nkeys, *keys;
-	static const unsigned key_size[] = { 1, 2, 4, 8 };
-	const char *args;
-	size_t alen;
+	unsigned ks;
 	struct tname dict;
-	int nullable = tn_args(inner, "Nullable", &args, &alen), ret = -1;
+	int nullable = lc_dict_type(inner, &dict), ret = -1;
 
-	if (tn_set(&dict, nullable ? args : inner,
-		   nullable ? alen : strlen(inner)) < 0 ||
-	    cur_take(c, 8, &b) < 0)
+	if (nullable < 0 || cur_take(c, 8, &b) < 0)
 		return -1;
 	flags = fetch64(b);
 	/* a dictionary of the block's own (a shared one is not in Native) */
@@ -1055,15 +1058,16 @@ static int rowhash_lowcard(struct cur *c, const char *inner, uint64_t rows,
 	nkeys = fetch64(b);
 	if (!(keys = rowhash_vec(nkeys)))
 		return -1;
+	ks = lc_key_size[flags & 0xff];
 	if (rowhash_arg(c, dict.s, nkeys, keys, 1, depth + 1) < 0 ||
 	    cur_take(c, 8, &b) < 0 || fetch64(b) != rows ||
-	    cur_take(c, rows * key_size[flags & 0xff], &idx) < 0)
+	    cur_take(c, rows * ks, &idx) < 0)
 		goto out;
 	for (uint64_t i = 0; i < rows; i++) {
 		uint64_t k = 0, h;
 
-		for (unsigned j = 0; j < key_size[flags & 0xff]; j++)
-			k |= (uint64_t)idx[i * key_size[flags & 0xff] + j] << (8 * j);
+		for (unsigned j = 0; j < ks; j++)
+			k |= (uint64_t)idx[i * ks + j] << (8 * j);
 		if (k >= nkeys)
 			goto out;
 		/* Nullable: key 0 is NULL; the value is isNull ? 0 : hash */
