@@ -1153,6 +1153,9 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 
 	if (!mt)
 		slice.id = NULL;
+	/* the rows the export counts are compared with the parts' below */
+	if (local)
+		clickhouse_slice_by_key(&slice, &bt->parts);
 	memcpy(fp1, p->fingerprint, 65);
 	for (int attempt = 0; attempt < BACKUP_SNAPSHOT_TRIES; attempt++) {
 		struct stats_job sj = { bt, &slice, 0, 0, 0, { "" } };
@@ -1191,9 +1194,9 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 			 * checksum, and the parts the fingerprint covers
 			 * hold as many rows. Anything else (a block it
 			 * could not hash; rows hidden by a lightweight
-			 * delete; a key that selected fewer rows) is left
-			 * to the server's count and checksum, exported
-			 * again beside them.
+			 * delete; a key that now selects other rows) is
+			 * left to the server's count and checksum, exported
+			 * again beside them, through the partition's id.
 			 */
 			if (ex.checksummed && ex.rows == parts_rows) {
 				sj.rows = ex.rows;
@@ -1203,14 +1206,20 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 					  "the export", bt->t->database,
 					  bt->t->name, p->id, ex.rows);
 			} else {
+				int exact = clickhouse_slice_exact(&slice, ex.rows,
+								   parts_rows);
+
 				ow_abort(&ow);
 				log_debug("backup: '%s.%s' partition %s: %" PRIu64
 					  " rows exported%s, %" PRIu64 " in its "
-					  "parts; the server counts them",
+					  "parts; the server counts them%s",
 					  bt->t->database, bt->t->name, p->id,
 					  ex.rows, ex.checksummed ? "" :
-					  " (not hashed here)", parts_rows);
+					  " (not hashed here)", parts_rows,
+					  exact ? "" : ", read by its id");
 				local = 0;
+				if (!exact)
+					slice.key = NULL;
 				attempt--;
 				continue;
 			}
@@ -1230,8 +1239,10 @@ static int export_one(struct bk_run *b, struct bk_table *bt, size_t pi,
 			continue;
 		}
 		if (!clickhouse_slice_exact(&slice, sj.rows, parts_rows)) {
-			/* the key's value selected nothing (NULL, NaN):
-			 * by the id alone */
+			/* the key's value selected other rows than the
+			 * parts hold (NULL, NaN; a key that evaluates
+			 * otherwise now; a lightweight delete): by the id
+			 * alone */
 			ow_abort(&ow);
 			log_debug("backup: '%s.%s' partition %s: %" PRIu64 " rows "
 				  "by its key, %" PRIu64 " in its parts; read by "
@@ -3222,6 +3233,40 @@ static int target_foreign(struct rs_run *rs, const char *db, const char *table,
 	return 0;
 }
 
+/*
+ * Did the staged rows of partition pid land in that partition alone?
+ * Not where the table's partition key evaluates otherwise than when they
+ * were backed up (a column's time zone altered under toYYYYMM(t)): only
+ * pid would move in, and the target would lose the rest. Said before
+ * anything moves.
+ */
+static int stage_in_one_partition(struct rs_run *rs, const char *db,
+				  const char *stage, const char *engine,
+				  const char *pid, struct err *e)
+{
+	struct clickhouse_partitions ps;
+	struct strbuf other = STRBUF_INIT;
+	int ret = 0;
+
+	if (clickhouse_list_partitions(rs->ch, db, stage, engine, &ps, e) < 0)
+		return -1;
+	strbuf_init(&other, 0);
+	for (size_t i = 0; i < ps.n; i++)
+		if (strcmp(ps.v[i].id, pid))
+			strbuf_addf(&other, "%s%s (%" PRIu64 " rows)",
+				    other.len ? ", " : "", ps.v[i].id, ps.v[i].rows);
+	if (other.len) {
+		err_set(e, "partition %s: this table's partition key puts some of "
+			"its rows in other partitions, %s: it evaluates otherwise "
+			"than when they were backed up (a time zone changed?); "
+			"nothing of the partition was restored", pid, other.buf);
+		ret = -1;
+	}
+	strbuf_release(&other);
+	clickhouse_partitions_release(&ps);
+	return ret;
+}
+
 /* Restore the data of one table (source entry jt) into db.table. */
 static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 			const char *table, struct err *e)
@@ -3283,6 +3328,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 				" (%" PRIu64 ")", pid, rows, sum, want, sum_want);
 			goto out;
 		}
+		if (mt && stage_in_one_partition(rs, db, stage, engine, pid, e) < 0)
+			goto out;
 		strbuf_init(&pq, 0);
 		clickhouse_quote_string(&pq, pid);
 		if (mt) {

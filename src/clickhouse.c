@@ -2455,10 +2455,48 @@ static char *partition_literal(const char *type, const char *value)
 	return strbuf_detach(&q, NULL);
 }
 
+/*
+ * Does "(key) = value" of a key of this type name one partition? Its
+ * values must compare equal only to themselves (not floats: -0 = 0 in
+ * two partitions) and read back from system.parts' text exactly (not
+ * DateTime: an hour that the clocks repeat).
+ */
+static int key_type_one_to_one(const char *type, int depth);
+
+static int key_element_one_to_one(void *ud, const char *s, size_t n)
+{
+	struct tname t;
+
+	if (tn_set(&t, s, n) < 0)
+		return -1;
+	tn_unname(&t);
+	return key_type_one_to_one(t.s, *(int *)ud + 1) ? 0 : -1;
+}
+
+static int key_type_one_to_one(const char *type, int depth)
+{
+	static const char *const ok[] = {
+		"UInt8", "UInt16", "UInt32", "UInt64", "UInt128", "UInt256",
+		"Int8", "Int16", "Int32", "Int64", "Int128", "Int256",
+		"Date", "Date32", "String",
+	};
+	const char *args;
+	size_t alen;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(type, ok[i]))
+			return 1;
+	if (!strncmp(type, "Enum8(", 6) || !strncmp(type, "Enum16(", 7))
+		return 1;
+	if (depth < 8 && tn_args(type, "Tuple", &args, &alen) && alen)
+		return tn_split(args, alen, key_element_one_to_one, &depth) == 0;
+	return 0;
+}
+
 struct clickhouse_slice clickhouse_slice_of(const struct clickhouse_partitions *ps,
 					    const struct clickhouse_partition *p)
 {
-	struct clickhouse_slice s = { p->id, ps->key, p->literal };
+	struct clickhouse_slice s = { p->id, ps->key, p->literal, 0 };
 
 	/* without a partition key there is one partition: the table */
 	if (ps->key && !ps->key[0])
@@ -2466,12 +2504,17 @@ struct clickhouse_slice clickhouse_slice_of(const struct clickhouse_partitions *
 	return s;
 }
 
+int clickhouse_slice_by_key(struct clickhouse_slice *s,
+			    const struct clickhouse_partitions *ps)
+{
+	s->by_key = s->id && s->key && s->key[0] && s->value && ps->one_to_one;
+	return s->by_key;
+}
+
 int clickhouse_slice_exact(const struct clickhouse_slice *s, uint64_t rows,
 			   uint64_t parts_rows)
 {
-	/* the rows of a partition share its key's value: the condition
-	 * takes all of them or none */
-	return !s || !s->id || !s->key || !s->value || rows || !parts_rows;
+	return !s || !s->id || !s->key || !s->value || rows == parts_rows;
 }
 
 /* Fingerprint of a table without parts: its count and checksum. */
@@ -2522,6 +2565,7 @@ int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
 	if (json_array_size(rows) &&
 	    partition_key(ch, database, table, &out->key, &type, e) < 0)
 		goto out;
+	out->one_to_one = type && key_type_one_to_one(type, 0);
 	n = json_array_size(rows);
 	out->v = calloc(n + 1, sizeof(*out->v));
 	r = calloc(n + 1, sizeof(*r));
@@ -2532,7 +2576,8 @@ int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
 	for (start = 0; start < n; start = i) {
 		json_t *first = json_array_get(rows, start);
 		const char *id = json_string_value(json_object_get(first, "partition_id"));
-		const char *val = json_string_value(json_object_get(first, "partition"));
+		json_t *jval = json_object_get(first, "partition");
+		const char *val = json_string_value(jval);
 		struct clickhouse_partition *p = &out->v[out->n];
 		size_t k = 0;
 
@@ -2557,7 +2602,8 @@ int clickhouse_list_partitions(struct clickhouse *ch, const char *database,
 		}
 		p->id = strdup(id);
 		p->value = strdup(val);
-		if (type)
+		/* a value with a NUL in it has no literal here */
+		if (type && strlen(val) == json_string_length(jval))
 			p->literal = partition_literal(type, val);
 		out->n++;
 		if (!p->id || !p->value) {
@@ -2628,9 +2674,14 @@ static int where_partition(struct strbuf *q, const struct clickhouse_slice *s)
 		return 0;
 	if (strbuf_addstr(q, " WHERE ") < 0)
 		return -1;
-	if (s->key && s->key[0] && s->value &&
-	    strbuf_addf(q, "(%s) = %s AND ", s->key, s->value) < 0)
-		return -1;
+	if (s->key && s->key[0] && s->value) {
+		if (strbuf_addf(q, "(%s) = %s", s->key, s->value) < 0)
+			return -1;
+		if (s->by_key)
+			return 0;
+		if (strbuf_addstr(q, " AND ") < 0)
+			return -1;
+	}
 	if (strbuf_addstr(q, "_partition_id = ") < 0)
 		return -1;
 	return clickhouse_quote_string(q, s->id);

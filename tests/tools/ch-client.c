@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(op, "stats") && argc >= 5) {
 		uint64_t rows, sum;
 
-		struct clickhouse_slice sl = { argc > 5 ? argv[5] : NULL, NULL, NULL };
+		struct clickhouse_slice sl = { argc > 5 ? argv[5] : NULL, NULL, NULL, 0 };
 
 		if (clickhouse_partition_stats(&ch, argv[3], argv[4], &sl,
 					       &rows, &sum, &e) < 0)
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 			err_errno(&e, "cannot open '%s'", argv[6]);
 			goto fail;
 		}
-		struct clickhouse_slice sl = { strcmp(argv[5], "-") ? argv[5] : NULL, NULL, NULL };
+		struct clickhouse_slice sl = { strcmp(argv[5], "-") ? argv[5] : NULL, NULL, NULL, 0 };
 
 		if (clickhouse_export_partition(&ch, argv[3], argv[4], &sl,
 						file_sink, f, &st, &e) < 0) {

@@ -287,12 +287,16 @@ saas -v backup clickhouse --db keys
 expect_rc 0 "a backup of tables with every kind of partition key"
 expect_err "export 'keys\\.d' partition '[^']+': WHERE \\(\\(d, t, e\\)\\) = \\('2024-01-02','2024-01-02 03:04:05','a'\\) AND _partition_id = " \
 	"a tuple key's partition is read by its value and id"
-expect_err "export 'keys\\.s' partition '[0-9a-f]+': WHERE \\(s\\) = CAST\\('it\\\\'s' AS String\\) AND _partition_id = " \
-	"a string key's partition is read by its value, quoted, and id"
+expect_err "export 'keys\\.s' partition '[0-9a-f]+': WHERE \\(s\\) = CAST\\('it\\\\'s' AS String\\) FORMAT Native" \
+	"a string key's partition is read by its value, quoted, alone: its rows are counted against its parts"
+expect_err "export 'keys\\.e' partition '[0-9a-f]+': WHERE \\(e\\) = CAST\\('b' AS Enum8\\('a' = 1, 'b' = 2\\)\\) FORMAT Native" \
+	"so is an Enum key's"
+expect_err "export 'keys\\.t' partition '[0-9a-f]+': WHERE \\(\\(a, b\\)\\) = \\('x',1\\) FORMAT Native" \
+	"and a tuple of them"
 expect_err "export 'keys\\.u' partition 'all'$" "an unpartitioned table is read whole, with no condition"
 grep -c "export 'keys\.odd' partition '[0-9a-f]*': WHERE _partition_id = " "$T/err" > "$T/n"
 expect_eq "$(cat "$T/n")" 1 "the partition whose value is not equal to itself is read again by its id alone"
-grep -q "partition .*: 0 rows by its key, 2 in its parts; read by its id" "$T/err" &&
+grep -q "partition .*: 0 rows .*, 2 in its parts; .*read by its id" "$T/err" &&
 	ok "and the log says why" || not_ok "and the log says why" "$(grep odd "$T/err")"
 KID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
 saas restore clickhouse "$KID" --db-map keys=keys2
@@ -300,5 +304,35 @@ expect_rc 0 "its restore succeeds"
 for t in s t d e u odd; do
 	expect_eq "$(sig keys2 $t)" "$(sig keys $t)" "'$t' comes back with the same rows and checksum"
 done
+
+# A key that evaluates otherwise than when its rows were inserted: the
+# column's time zone changed under toYYYYMM(t), and of the 17 rows of
+# partition 202401, 10 are February's now (on current servers; 18.16
+# still puts them all in January).
+if [ "$VERSION" != 18 ]; then
+q "CREATE DATABASE drift"
+q "CREATE TABLE drift.z (t DateTime('UTC'), n UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(t) ORDER BY n"
+q "INSERT INTO drift.z SELECT toDateTime(1706731200 + number * (number < 10) - 259200 * (number >= 10), 'UTC'), number FROM numbers(17)"
+q "ALTER TABLE drift.z MODIFY COLUMN t DateTime('Asia/Tokyo')"
+expect_eq "$(q "SELECT partition_id, rows FROM system.parts WHERE database = 'drift' AND active" | tr '\t\n' ': ')" \
+	"202401:17 " "drift: one partition of 17 rows"
+expect_eq "$(q "SELECT sum(toYYYYMM(t) = 202401), sum(toYYYYMM(t) = 202402) FROM drift.z" | tr '\t' ' ')" \
+	"7 10" "drift: of which its key names 7 now"
+saas -v backup clickhouse --db drift
+expect_rc 0 "drift: backed up"
+grep -q "'drift.z' partition 202401: 7 rows .*, 17 in its parts; .*read by its id" "$T/err" &&
+	ok "drift: the key selects fewer rows than the parts hold, so the partition is read again" ||
+	not_ok "drift: the key selects fewer rows than the parts hold, so the partition is read again" "$(grep drift "$T/err")"
+expect_err "export 'drift\\.z' partition '202401': WHERE _partition_id = '202401' FORMAT Native" \
+	"drift: by its id alone"
+expect_out "drift\\.z +17 rows" "drift: every row of it is in the backup"
+DID=$(sed -n 's/^backup \([0-9TZ-]*\):.*/\1/p' "$T/out")
+# restored here, the rows fall in two partitions: said before any moves
+saas restore clickhouse "$DID" --db-map drift=drift2
+expect_rc 1 "drift: the restore into a table whose key splits the partition fails"
+expect_err "partition 202401: this table's partition key puts some of its rows in other partitions, 202402 \\(10 rows\\): it evaluates otherwise than when they were backed up" \
+	"drift: and says why"
+expect_eq "$(sig drift2 z)" "$(printf '0\t0')" "drift: nothing of the partition was restored"
+fi
 ;; esac
 unset SAASCTL_CLICKHOUSE_URL SAASCTL_BACKUP_STORE
