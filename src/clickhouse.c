@@ -3191,6 +3191,8 @@ static int clickhouse_stream(struct clickhouse *ch, const char *url,
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sc);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, stream_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sc);
+	/* fewer, larger reads of a stream of hundreds of megabytes */
+	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
 	rc = curl_easy_perform(curl);
 	if (sc.failed) {
 		*e = sc.ferr;
