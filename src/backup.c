@@ -3234,20 +3234,29 @@ static int target_foreign(struct rs_run *rs, const char *db, const char *table,
 }
 
 /*
- * Did the staged rows of partition pid land in that partition alone?
- * Not where the table's partition key evaluates otherwise than when they
- * were backed up (a column's time zone altered under toYYYYMM(t)): only
- * pid would move in, and the target would lose the rest. Said before
- * anything moves.
+ * Did the rows staged for partition pid (staged of them, counted) land
+ * in that partition alone? Not where the table's partition key evaluates
+ * otherwise than when they were backed up (a column's time zone altered
+ * under toYYYYMM(t)): only pid would move in, and the target would lose
+ * the rest. Said before anything moves. The parts of pid holding all of
+ * them is one query; the listing, for the message, only when they do not.
  */
 static int stage_in_one_partition(struct rs_run *rs, const char *db,
 				  const char *stage, const char *engine,
-				  const char *pid, struct err *e)
+				  const char *pid, uint64_t staged,
+				  struct err *e)
 {
 	struct clickhouse_partitions ps;
 	struct strbuf other = STRBUF_INIT;
+	uint64_t rows;
+	char fp[65];
 	int ret = 0;
 
+	if (clickhouse_partition_fingerprint(rs->ch, db, stage, pid, fp, &rows,
+					     e) < 0)
+		return -1;
+	if (rows == staged)
+		return 0;
 	if (clickhouse_list_partitions(rs->ch, db, stage, engine, &ps, e) < 0)
 		return -1;
 	strbuf_init(&other, 0);
@@ -3328,7 +3337,8 @@ static int restore_data(struct rs_run *rs, json_t *jt, const char *db,
 				" (%" PRIu64 ")", pid, rows, sum, want, sum_want);
 			goto out;
 		}
-		if (mt && stage_in_one_partition(rs, db, stage, engine, pid, e) < 0)
+		if (mt && stage_in_one_partition(rs, db, stage, engine, pid, want,
+						 e) < 0)
 			goto out;
 		strbuf_init(&pq, 0);
 		clickhouse_quote_string(&pq, pid);
