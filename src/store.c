@@ -51,6 +51,7 @@ struct store {
 	int s3_ready;
 	char *bucket;
 	char *prefix;		/* "" or "a/b/" (with the trailing '/') */
+	int writers;		/* written at once (store_set_writers) */
 };
 
 /* One part of an S3 upload on its way, sent by a thread of its own so
@@ -614,6 +615,24 @@ static int s3_send_part(struct store_writer *w, struct err *e)
 	if (w->nparts >= 10000)
 		return err_set(e, "s3 PUT '%s/%s': more than 10000 parts",
 			       st->bucket, w->okey);
+	if (st->writers > 1) {
+		/* the other writers keep the source busy meanwhile */
+		if (s3_multipart_part(&st->s3, st->bucket, w->okey,
+				      w->upload_id, (int)w->nparts + 1, w->buf,
+				      w->fill, &w->parts[w->nparts], e) < 0)
+			return -1;
+		w->nparts++;
+		w->fill = 0;
+		next = s3_part_size(st->s3.part_size, w->hint, w->nparts);
+		if (next > w->cap) {
+			free(w->buf);
+			if (!(w->buf = malloc(next)))
+				return err_set(e, "out of memory for a %zu-byte "
+					       "part", next);
+			w->cap = next;
+		}
+		return 0;
+	}
 	/* the filled buffer goes out; the spare one fills next */
 	tmp = w->spare;
 	tmp_cap = w->spare_cap;
@@ -1064,6 +1083,11 @@ void store_close(struct store *st)
 	free(st->url);
 	free(st->root);
 	free(st);
+}
+
+void store_set_writers(struct store *st, int n)
+{
+	st->writers = n;
 }
 
 const char *store_url(const struct store *st)

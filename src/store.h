@@ -27,11 +27,12 @@
  * on S3; this is what a lock is made of.
  *
  * On S3 a write is one PUT when it ends within its first part, else a
- * multipart upload whose parts go out from a thread while the next one
- * fills: memory is two parts (16 MiB each; SAASCTL_S3_PART_SIZE) per
- * open writer. A failed or aborted write aborts its multipart upload. An
- * exclusive create is always one PUT with "If-None-Match: *" (RGW ignores
- * the condition on a multipart complete) and at most 256 MiB.
+ * multipart upload of 16 MiB parts (SAASCTL_S3_PART_SIZE). A lone writer
+ * sends each part from a thread while the next one fills: memory is two
+ * parts; with store_set_writers(), one part per writer. A failed or
+ * aborted write aborts its multipart upload. An exclusive create is
+ * always one PUT with "If-None-Match: *" (RGW ignores the condition on a
+ * multipart complete) and at most 256 MiB.
  *
  * Reads stream each piece of an object to a sink in order.
  * Keys never begin with '/', hold no "." or ".." component and no NUL;
@@ -45,6 +46,11 @@ struct store_writer;
  * or "s3://bucket[/prefix]". */
 int store_open(struct store **out, const char *url, struct err *e);
 void store_close(struct store *st);
+/* How many objects the caller writes at once (default 1). A lone S3
+ * writer sends each part from a thread while the next fills a second
+ * buffer; with more, each sends its parts itself from its one buffer,
+ * while the others go on: memory is two parts for one or two writers. */
+void store_set_writers(struct store *st, int n);
 /* The URL it was opened with, for messages. */
 const char *store_url(const struct store *st);
 

@@ -37,6 +37,17 @@ run aws_ s3 cp "s3://$B/team/ch/id1/data/big.native.lz4" "$T/big.aws"
 expect_file_same "$T/big.aws" "$T/big" "awscli reads back the multipart object"
 run "$ST" get "$U" id1/data/big.native.lz4
 expect_file_same "$T/out" "$T/big" "get streams it back"
+# One of several writers sends its parts itself, from its one buffer.
+run sh -c "cat '$T/big' | SAASCTL_S3_PART_SIZE=5242880 '$ST' put --writers 2 '$U' id1/data/big2.native.lz4 -"
+expect_rc 0 "a stream of several parts is written by one of two writers"
+run "$S3" head "$B" team/ch/id1/data/big2.native.lz4
+expect_out '^15732961 ".*-4"$' "as one multipart object of 4 parts"
+run "$ST" get "$U" id1/data/big2.native.lz4
+expect_file_same "$T/out" "$T/big" "get streams it back"
+run env SAASCTL_S3_PART_SIZE=5242880 "$ST" put --writers 2 --fail-after 12000000 "$U" id1/data/failed2 "$T/big"
+expect_rc 1 "one of two writers is aborted mid-stream"
+run "$ST" head "$U" id1/data/failed2
+expect_out '^absent$' "no object is left"
 # A stream of exactly one part is one PUT.
 head -c 5242880 /dev/urandom > "$T/one"
 SAASCTL_S3_PART_SIZE=5242880 "$ST" put "$U" id1/one "$T/one" || not_ok "one part is written"
@@ -76,7 +87,7 @@ expect_eq "$(cut -f1 "$T/out" | LC_ALL=C sort -c && echo sorted)" sorted "sorted
 expect_no_out 'ch-other|^x	|bad' "nothing from a sibling prefix or with an unusable key"
 expect_out '^id1/schema/a.sql	13	[0-9]{10}$' "each with its size and time"
 run "$ST" list "$U" id1/
-expect_eq "$(wc -l < "$T/out")" 3 "a prefix inside the store"
+expect_eq "$(wc -l < "$T/out")" 4 "a prefix inside the store"
 
 # A batch delete of all of them.
 # shellcheck disable=SC2046

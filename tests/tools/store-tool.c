@@ -4,10 +4,11 @@
  * "store-tool: MESSAGE" on stderr, exit 1; exit 3 when an exclusive
  * create found the key there.
  *
- *   store-tool put [--exclusive] [--fail-after N] [--chunk N] URL KEY FILE|-
- *                                   streamed through a writer in pieces of
+ *   store-tool put [--exclusive] [--fail-after N] [--chunk N] [--writers N]
+ *                  URL KEY FILE|-   streamed through a writer in pieces of
  *                                   --chunk bytes (64 KiB); --fail-after
- *                                   aborts the writer after N bytes
+ *                                   aborts the writer after N bytes;
+ *                                   --writers: store_set_writers()
  *   store-tool get URL KEY          the object on stdout; "absent" on
  *                                   stderr and exit 4 when missing
  *   store-tool head URL KEY         "SIZE", or "absent"
@@ -52,12 +53,14 @@ static int cmd_put(struct store *st, int argc, char **argv)
 			fail_after = atoll(argv[++i]);
 		else if (!strcmp(argv[i], "--chunk") && i + 1 < argc)
 			chunk = (size_t)atoll(argv[++i]);
+		else if (!strcmp(argv[i], "--writers") && i + 1 < argc)
+			store_set_writers(st, atoi(argv[++i]));
 		else
 			break;
 		i++;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: store-tool put [--exclusive] [--fail-after N] URL KEY FILE|-\n");
+		fprintf(stderr, "usage: store-tool put [--exclusive] [--fail-after N] [--chunk N] [--writers N] URL KEY FILE|-\n");
 		return 2;
 	}
 	f = strcmp(argv[i + 1], "-") ? fopen(argv[i + 1], "rb") : stdin;
