@@ -368,7 +368,7 @@ static int cmd_backup_clickhouse(struct cmd_ctx *ctx, int argc, char **argv)
 	int hc_on = 0, c, status = EXIT_FAIL;
 	char rid[37], summary[600], sz[32], nshards[32] = "";
 	struct err e = { "" };
-	long parallel = 1;
+	long parallel = BACKUP_PARALLEL;
 
 	opterr = 0;
 	optind = 1;

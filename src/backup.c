@@ -1964,14 +1964,16 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 		if (b.tables[i].t->kind == CLICKHOUSE_DATA && !b.tables[i].remaining)
 			table_done(&b, &b.tables[i], NULL);
 	/* --parallel is per shard */
-	nthreads = (o->parallel > 0 ? o->parallel : 1) * (int)nshards;
+	nthreads = (o->parallel > 0 ? o->parallel : BACKUP_PARALLEL) * (int)nshards;
 	if ((size_t)nthreads > b.njobs)
 		nthreads = b.njobs ? (int)b.njobs : 1;
 	threads = calloc((size_t)nthreads, sizeof(*threads));
+	store_set_writers(b.st, nthreads);
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&threads[i], NULL, worker, &b);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
+	store_set_writers(b.st, 1);
 	r->tables = b.ntables;
 	for (size_t i = 0; i < b.ntables; i++) {
 		struct bk_table *bt = &b.tables[i];

@@ -103,6 +103,9 @@
  */
 
 #define BACKUP_SNAPSHOT_TRIES 5
+/* Partitions exported at once per shard by default: while one query
+ * starts or drains, the other keeps the server reading. */
+#define BACKUP_PARALLEL 2
 #define BACKUP_CHUNK 65536
 #define BACKUP_LOCK_KEY "saasctl.lock"
 
@@ -138,7 +141,8 @@ struct backup_options {
 	size_t ntables;
 	const struct keys_public *recipients;
 	size_t nrecipients;
-	int parallel;			/* partitions exported at once; 0: 1 */
+	int parallel;			/* partitions exported at once per
+					   shard; 0: BACKUP_PARALLEL */
 	const char *id;			/* NULL: the UTC start time */
 	int incremental;		/* build on the newest complete backup */
 	int full_every;			/* incremental: a full one every N runs */
