@@ -533,7 +533,10 @@ static const struct store_ops file_ops = {
  * Writes: the writer drives. Bytes fill one part buffer; when it is full
  * and more bytes come, a multipart upload starts (once) and the part goes
  * out from a thread while the next one fills, so reading ClickHouse and
- * sending to S3 overlap. Memory is two parts per writer. A stream that
+ * sending to S3 overlap: memory is two parts. When the caller writes
+ * several objects at once (store_set_writers()), each writer sends its
+ * parts itself from its one buffer instead: the others overlap with it,
+ * and memory is one part per writer. A stream that
  * ends within its first part is one PUT. An exclusive create is always
  * one PUT with If-None-Match (Ceph RGW ignores the condition on a
  * multipart complete), so it is held whole, up to STORE_S3_EXCLUSIVE_MAX.
