@@ -1313,7 +1313,7 @@ static int rowhash_walks(const char *type)
 	const char *args;
 	size_t alen;
 
-	if (isspace((unsigned char)type[0]) ||
+	if (!type[0] || isspace((unsigned char)type[0]) ||
 	    isspace((unsigned char)type[strlen(type) - 1]))
 		return 0;	/* the hash reads it trimmed, the walk not */
 	return rowhash_int_size(type) > 0 || !strcmp(type, "String") ||

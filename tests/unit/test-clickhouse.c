@@ -742,6 +742,16 @@ static void test_native_pieces(void)
 	CHECK(native_every_piece(&b, &r) == 0,
 	      "a malformed column fails the same way in pieces of every size");
 
+	/* a type name cut short by a NUL byte */
+	strbuf_reset(&b);
+	nb_block(&b, 1, 1);
+	nb_str(&b, "x", 1);
+	nb_str(&b, "\0String", 7);
+	nb_str(&b, "ab", 2);
+	r = native_pieces(&b, 0);
+	CHECK_STR(r.msg, "after 0 rows: cannot read columns of type",
+		  "a type name that starts with a NUL byte is not read");
+
 	/* a type it walks but does not hash, between two it hashes */
 	strbuf_reset(&b);
 	nb_block(&b, 1, 2);
