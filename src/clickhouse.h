@@ -284,10 +284,11 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
  *                 when they are not all there, wait for more;
  *   header == 1   ncols and nrows read; columns [0, col) walked (and
  *                 hashed into acc), column col starts at `at`. When its
- *                 bytes are not all there, wait: acc is left as it was
- *                 and the column is read again from `at`. After the
- *                 last column the block counts, and `start` moves to its
- *                 end: header == 0 again.
+ *                 bytes are not all there, wait: acc keeps the hashes of
+ *                 the columns before it, and the column is read again
+ *                 from `at` when more bytes came. After the last
+ *                 column the block counts, and `start` moves to its end:
+ *                 header == 0 again.
  *
  * A column is hashed as soon as it is complete. For integers, dates,
  * enums, String and FixedString the hashing pass is the walk itself; any
