@@ -1301,39 +1301,40 @@ str_out:
 	return -1;
 }
 
-/* Add the row hashes of a whole block, already walked, to nv->sum; or
- * turn nv->hash off when they cannot be counted here. */
-static void rowhash_block(struct clickhouse_native *nv, const uint8_t *p,
-			  size_t n)
+/*
+ * Types whose hashing reads exactly the bytes skip_column() reads, and
+ * checks each read as it does: for these the hashing pass is the walk.
+ * rowhash_arg() leaves acc as it was when it runs out of bytes in one of
+ * them, but for a first column, whose values are written over when it
+ * is read again.
+ */
+static int rowhash_walks(const char *type)
+{
+	const char *args;
+	size_t alen;
+
+	if (!type[0] || isspace((unsigned char)type[0]) ||
+	    isspace((unsigned char)type[strlen(type) - 1]))
+		return 0;	/* the hash reads it trimmed, the walk not */
+	return rowhash_int_size(type) > 0 || !strcmp(type, "String") ||
+		(tn_args(type, "FixedString", &args, &alen) &&
+		 fixed_string_size(args) > 0);
+}
+
+/* Put the row hashes of a column already walked, the bytes [p, end),
+ * into acc; -1 when it cannot, or when the hash would not read exactly
+ * those bytes. */
+static int rowhash_column(uint64_t *acc, const uint8_t *p, const uint8_t *end,
+			  const char *type, uint64_t rows, int first)
 {
 	struct err e = { "" };
-	struct cur c = { p, p + n, 0, &e, 0 };
-	uint64_t ncols, nrows, *acc = NULL;
+	struct cur c = { p, end, 0, &e, 0 };
+	struct tname t;
 
-	if (cur_varint(&c, &ncols) < 0 || cur_varint(&c, &nrows) < 0 || !nrows)
-		goto out;
-	if (!ncols || !(acc = rowhash_vec(nrows)))
-		goto fail;
-	for (uint64_t i = 0; i < ncols; i++) {
-		const uint8_t *name, *type;
-		uint64_t nl, tl;
-		struct tname t;
-
-		if (cur_string(&c, &name, &nl) < 0 || cur_string(&c, &type, &tl) < 0 ||
-		    tn_set(&t, (const char *)type, tl) < 0 ||
-		    skip_prefix(&c, t.s, 0) < 0 ||
-		    rowhash_arg(&c, t.s, nrows, acc, i == 0, 0) < 0)
-			goto fail;
-	}
-	for (uint64_t i = 0; i < nrows; i++)
-		nv->sum += acc[i];
-	goto out;
-fail:
-	log_debug("clickhouse: block %" PRIu64 " not hashed here; the server "
-		  "will count the checksum", nv->blocks + 1);
-	nv->hash = 0;
-out:
-	free(acc);
+	if (tn_set(&t, type, strlen(type)) < 0 || skip_prefix(&c, t.s, 0) < 0 ||
+	    rowhash_arg(&c, t.s, rows, acc, first, 0) < 0 || c.p != end)
+		return -1;
+	return 0;
 }
 
 void clickhouse_native_init(struct clickhouse_native *nv)
@@ -1345,6 +1346,8 @@ void clickhouse_native_init(struct clickhouse_native *nv)
 void clickhouse_native_release(struct clickhouse_native *nv)
 {
 	strbuf_release(&nv->pending);
+	free(nv->acc);
+	nv->acc = NULL;
 }
 
 /* The server's error text where a block should start. */
@@ -1380,93 +1383,165 @@ static int native_server_error(const uint8_t *p, size_t n, struct err *e,
 	return 1;
 }
 
-/* Parse one block at p; 1 parsed (consumed, rows set), 0 needs more, -1. */
-static int native_block(const uint8_t *p, size_t n, size_t *consumed,
-			uint64_t *rows, struct err *e)
+/* Stop hashing the block being read: the stream's hash turns off at its
+ * end. */
+static void native_unhash(struct clickhouse_native *nv)
 {
-	struct cur c = { p, p + n, 0, e, 0 };
+	free(nv->acc);
+	nv->acc = NULL;
+}
+
+/* The header of the block at nv->start; 1 read, 0 needs more, -1. */
+static int native_header(struct clickhouse_native *nv, struct err *e)
+{
+	const uint8_t *base = (const uint8_t *)nv->pending.buf;
+	struct cur c = { base + nv->start, base + nv->pending.len, 0, e, 0 };
 	uint64_t ncols, nrows;
 
 	if (cur_varint(&c, &ncols) < 0 || cur_varint(&c, &nrows) < 0)
-		goto end;
+		return c.failed ? -1 : 0;
 	if (ncols > 100000 || nrows > CH_BLOCK_MAX) {
 		err_set(e, "malformed Native block header (%" PRIu64
 			" columns, %" PRIu64 " rows)", ncols, nrows);
 		return -1;
 	}
-	for (uint64_t i = 0; i < ncols; i++) {
-		const uint8_t *name, *type;
-		uint64_t nl, tl;
-		char tbuf[512];
-
-		if (cur_string(&c, &name, &nl) < 0 || cur_string(&c, &type, &tl) < 0)
-			goto end;
-		if (tl == 0 || tl >= sizeof(tbuf)) {
-			err_set(e, "malformed Native block: bad type of column %" PRIu64,
-				i + 1);
-			return -1;
-		}
-		memcpy(tbuf, type, tl);
-		tbuf[tl] = 0;
-		if (nrows && (skip_prefix(&c, tbuf, 0) < 0 ||
-			      skip_column(&c, tbuf, nrows, 0) < 0))
-			goto end;
-	}
-	*consumed = (size_t)(c.p - p);
-	*rows = nrows;
+	nv->header = 1;
+	nv->ncols = ncols;
+	nv->nrows = nrows;
+	nv->col = 0;
+	nv->at = (size_t)(c.p - base);
+	/* a block of no rows has nothing to hash; of no columns, no hash
+	 * the server's would equal */
+	if (nv->hash && nrows && ncols)
+		nv->acc = rowhash_vec(nrows);
 	return 1;
-end:
-	if (c.failed)
+}
+
+/* Column nv->col of the block, at nv->at: walk it and, when the block is
+ * hashed, hash it; 1 read, 0 needs more (acc as it was), -1. */
+static int native_column(struct clickhouse_native *nv, struct err *e)
+{
+	const uint8_t *base = (const uint8_t *)nv->pending.buf, *data;
+	struct cur c = { base + nv->at, base + nv->pending.len, 0, e, 0 };
+	const uint8_t *name, *type;
+	uint64_t nl, tl, rows = nv->nrows;
+	char tbuf[512];
+	int first = nv->col == 0;
+
+	if (cur_string(&c, &name, &nl) < 0 || cur_string(&c, &type, &tl) < 0)
+		return c.failed ? -1 : 0;
+	if (tl == 0 || tl >= sizeof(tbuf)) {
+		err_set(e, "malformed Native block: bad type of column %" PRIu64,
+			nv->col + 1);
 		return -1;
-	return 0;
+	}
+	memcpy(tbuf, type, tl);
+	tbuf[tl] = 0;
+	data = c.p;
+	if (!rows) {
+		/* no data, and its type is not looked at */
+	} else if (nv->acc && rowhash_walks(tbuf)) {
+		if (rowhash_arg(&c, tbuf, rows, nv->acc, first, 0) < 0) {
+			if (c.need || c.failed)
+				return c.failed ? -1 : 0;
+			native_unhash(nv);	/* out of memory: walk it */
+			c.p = data;
+			if (skip_column(&c, tbuf, rows, 0) < 0)
+				return c.failed ? -1 : 0;
+		}
+	} else {
+		if (skip_prefix(&c, tbuf, 0) < 0 ||
+		    skip_column(&c, tbuf, rows, 0) < 0)
+			return c.failed ? -1 : 0;
+		if (nv->acc &&
+		    rowhash_column(nv->acc, data, c.p, tbuf, rows, first) < 0)
+			native_unhash(nv);
+	}
+	nv->at = (size_t)(c.p - base);
+	return 1;
+}
+
+/* Read on in the block at nv->start; 1 it is complete and counted, 0
+ * needs more, -1 malformed. */
+static int native_block(struct clickhouse_native *nv, struct err *e)
+{
+	int r;
+
+	if (!nv->header && (r = native_header(nv, e)) <= 0)
+		return r;
+	for (; nv->col < nv->ncols; nv->col++)
+		if ((r = native_column(nv, e)) <= 0)
+			return r;
+	if (nv->hash && nv->nrows) {
+		if (nv->acc) {
+			for (uint64_t i = 0; i < nv->nrows; i++)
+				nv->sum += nv->acc[i];
+		} else {
+			log_debug("clickhouse: block %" PRIu64 " not hashed here; "
+				  "the server will count the checksum",
+				  nv->blocks + 1);
+			nv->hash = 0;
+		}
+	}
+	native_unhash(nv);
+	nv->rows += nv->nrows;
+	nv->blocks++;
+	nv->start = nv->at;
+	nv->header = 0;
+	return 1;
 }
 
 /* Room for len more bytes after the pending ones, to be written in place
- * and then parsed by native_take(); NULL past the block size limit. */
+ * and then parsed by native_take(); NULL past the block size limit. The
+ * bytes already read go only when the new ones would not fit otherwise:
+ * each byte then moves at most once, with the block it belongs to. */
 static uint8_t *native_room(struct clickhouse_native *nv, size_t len,
 			    struct err *e)
 {
-	if (strbuf_grow(&nv->pending, len) < 0) {
-		err_set(e, "a Native block is larger than %u MiB",
-			CH_BLOCK_MAX >> 20);
-		return NULL;
+	struct strbuf *sb = &nv->pending;
+	size_t left = sb->len - nv->start;	/* not read yet */
+
+	if (len > sb->max - left)
+		goto too_large;
+	if (len >= sb->alloc - sb->len) {
+		if (nv->start) {
+			memmove(sb->buf, sb->buf + nv->start, left);
+			strbuf_setlen(sb, left);
+			nv->at -= nv->start;
+			nv->start = 0;
+		}
+		if (strbuf_grow(sb, len) < 0)
+			goto too_large;
 	}
-	return (uint8_t *)nv->pending.buf + nv->pending.len;
+	return (uint8_t *)sb->buf + sb->len;
+too_large:
+	err_set(e, "a Native block is larger than %u MiB", CH_BLOCK_MAX >> 20);
+	return NULL;
 }
 
 /* Parse the whole blocks once len bytes were written at native_room(). */
 static int native_take(struct clickhouse_native *nv, size_t len, struct err *e)
 {
-	size_t off = 0;
-
 	nv->bytes += len;
 	nv->pending.len += len;	/* written in the room native_room() made */
 	nv->pending.buf[nv->pending.len] = '\0';
-	while (off < nv->pending.len) {
-		const uint8_t *p = (const uint8_t *)nv->pending.buf + off;
-		size_t n = nv->pending.len - off, used = 0;
-		uint64_t rows = 0;
+	while (nv->start < nv->pending.len) {
+		const uint8_t *p = (const uint8_t *)nv->pending.buf + nv->start;
 		int r;
 
-		if (native_server_error(p, n, e, nv->rows))
+		if (native_server_error(p, nv->pending.len - nv->start, e, nv->rows))
 			return -1;
-		r = native_block(p, n, &used, &rows, e);
+		r = native_block(nv, e);
 		if (r < 0) {
 			err_wrap(e, "after %" PRIu64 " rows", nv->rows);
 			return -1;
 		}
 		if (r == 0)
 			break;
-		if (nv->hash)
-			rowhash_block(nv, p, used);
-		nv->rows += rows;
-		nv->blocks++;
-		off += used;
 	}
-	if (off) {
-		memmove(nv->pending.buf, nv->pending.buf + off,
-			nv->pending.len - off);
-		strbuf_setlen(&nv->pending, nv->pending.len - off);
+	if (nv->start == nv->pending.len) {	/* all read: start over free */
+		strbuf_reset(&nv->pending);
+		nv->start = nv->at = 0;
 	}
 	return 0;
 }
@@ -1484,13 +1559,15 @@ int clickhouse_native_feed(struct clickhouse_native *nv, const void *data,
 
 int clickhouse_native_finish(struct clickhouse_native *nv, struct err *e)
 {
-	if (!nv->pending.len)
+	size_t left = nv->pending.len - nv->start;
+
+	if (!left)
 		return 0;
-	if (native_server_error((const uint8_t *)nv->pending.buf,
-				nv->pending.len, e, nv->rows))
+	if (native_server_error((const uint8_t *)nv->pending.buf + nv->start,
+				left, e, nv->rows))
 		return -1;
 	return err_set(e, "the Native stream ends inside a block after %" PRIu64
-		       " rows (%zu bytes left)", nv->rows, nv->pending.len);
+		       " rows (%zu bytes left)", nv->rows, left);
 }
 
 /* ---------------------------------------------------------------- */

@@ -270,16 +270,49 @@ int clickhouse_lz4_decompress(const uint8_t *in, size_t inlen, uint8_t *out,
 #define CLICKHOUSE_FRAME_HEADER 25
 #define CLICKHOUSE_FRAME_MAX (64u << 20)	/* ClickHouse writes 1 MiB */
 
-/* Counts rows and blocks of a Native stream fed in pieces; with hash,
+/*
+ * Counts rows and blocks of a Native stream fed in pieces; with hash,
  * the checksum of its rows too, where clickhouse_checksum_local() says it
- * can. */
+ * can.
+ *
+ * A block (some 1.4 MB for 65,536 rows) usually spans two of the 1 MiB
+ * frames it arrives in, so the walk stops where the bytes run out and
+ * resumes there, one column at a time; no column is read twice once
+ * complete. The block being read is in one of two states:
+ *
+ *   header == 0   nothing of it read: at `start` come ncols and nrows;
+ *                 when they are not all there, wait for more;
+ *   header == 1   ncols and nrows read; columns [0, col) walked (and
+ *                 hashed into acc), column col starts at `at`. When its
+ *                 bytes are not all there, wait: acc keeps the hashes of
+ *                 the columns before it, and the column is read again
+ *                 from `at` when more bytes came. After the last
+ *                 column the block counts, and `start` moves to its end:
+ *                 header == 0 again.
+ *
+ * A column is hashed as soon as it is complete. For integers, dates,
+ * enums, String and FixedString the hashing pass is the walk itself; any
+ * other type is walked first, then hashed. acc is NULL when the block is
+ * not hashed (hash off, or a column it cannot hash: hash then turns off
+ * when the block ends, as the sum no longer counts every row).
+ *
+ * pending holds [0, start) already read, then the bytes not yet read;
+ * it is compacted only when new bytes would not fit otherwise.
+ */
 struct clickhouse_native {
-	struct strbuf pending;	/* bytes of an incomplete block */
+	struct strbuf pending;	/* bytes from the block being read on,
+				   after `start` bytes already read */
 	uint64_t rows;
 	uint64_t blocks;
 	uint64_t bytes;		/* uncompressed bytes seen */
 	int hash;		/* set: count sum; cleared when it cannot */
 	uint64_t sum;		/* of the rows' checksum, version 2 */
+	/* the block being read: see above */
+	size_t start;		/* its offset in pending */
+	size_t at;		/* the offset of column col */
+	int header;		/* ncols and nrows read */
+	uint64_t ncols, nrows, col;
+	uint64_t *acc;		/* the row hashes of columns [0, col) */
 };
 void clickhouse_native_init(struct clickhouse_native *nv);
 void clickhouse_native_release(struct clickhouse_native *nv);

@@ -54,13 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			at += n;
 		}
 		ok = at >= size && clickhouse_native_finish(&nv, &e) == 0;
-		/* in pieces or at once: the same rows and checksum */
+		/* in pieces or at once: the same rows, blocks and checksum */
 		clickhouse_native_init(&whole);
 		whole.hash = 1;
 		if (clickhouse_native_feed(&whole, data + 2, size - 2, &e) == 0 &&
 		    clickhouse_native_finish(&whole, &e) == 0 && ok &&
-		    (nv.rows != whole.rows || nv.hash != whole.hash ||
-		     nv.sum != whole.sum))
+		    (nv.rows != whole.rows || nv.blocks != whole.blocks ||
+		     nv.hash != whole.hash || nv.sum != whole.sum))
 			abort();
 		clickhouse_native_release(&whole);
 		clickhouse_native_release(&nv);

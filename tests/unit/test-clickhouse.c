@@ -1,5 +1,6 @@
 /* The ClickHouse parsers against answers captured from the real servers
  * (tests/data/clickhouse/, see capture.sh there). */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,344 @@ static void test_frame_plain(void)
 	strbuf_release(&sb);
 }
 
+/* ---- Native streams built here, fed in pieces ---- */
+
+static void nb_varint(struct strbuf *b, uint64_t v)
+{
+	do {
+		strbuf_addch(b, (char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
+		v >>= 7;
+	} while (v);
+}
+
+static void nb_str(struct strbuf *b, const char *s, size_t n)
+{
+	nb_varint(b, n);
+	strbuf_add(b, s, n);
+}
+
+static void nb_le(struct strbuf *b, uint64_t v, int size)
+{
+	for (int i = 0; i < size; i++)
+		strbuf_addch(b, (char)(v >> (8 * i)));
+}
+
+/* A block's header, or a column's name and type. */
+static void nb_block(struct strbuf *b, uint64_t cols, uint64_t rows)
+{
+	nb_varint(b, cols);
+	nb_varint(b, rows);
+}
+
+static void nb_col(struct strbuf *b, const char *name, const char *type)
+{
+	nb_str(b, name, strlen(name));
+	nb_str(b, type, strlen(type));
+}
+
+/*
+ * Four blocks: integers, String and FixedString; String first, then
+ * Nullable, Array and LowCardinality (walked, then hashed); no rows (the
+ * types are not looked at); Date then a String that ends the block and
+ * the stream. *string_end is where the String of block 1 ends, ends[]
+ * where each block does.
+ */
+static void nb_stream_a(struct strbuf *b, size_t *string_end, size_t ends[4])
+{
+	char x70[70];
+
+	memset(x70, 'x', sizeof(x70));
+	nb_block(b, 3, 4);
+	nb_col(b, "x", "UInt32");
+	for (int i = 0; i < 4; i++)
+		nb_le(b, 1000 + i, 4);
+	nb_col(b, "s", "String");
+	nb_str(b, "", 0);
+	nb_str(b, "ab", 2);
+	nb_str(b, x70, 20);
+	nb_str(b, x70, 70);
+	*string_end = b->len;
+	nb_col(b, "f", "FixedString(3)");
+	strbuf_add(b, "abcdefghijkl", 12);
+	ends[0] = b->len;
+
+	nb_block(b, 4, 3);
+	nb_col(b, "s", "String");
+	nb_str(b, "q", 1);
+	nb_str(b, x70, 33);
+	nb_str(b, "", 0);
+	nb_col(b, "n", "Nullable(UInt8)");
+	strbuf_add(b, "\x00\x01\x00", 3);
+	strbuf_add(b, "\x07\x00\x09", 3);
+	nb_col(b, "a", "Array(UInt16)");
+	nb_le(b, 2, 8);
+	nb_le(b, 2, 8);
+	nb_le(b, 5, 8);
+	for (int i = 0; i < 5; i++)
+		nb_le(b, 300 + i, 2);
+	nb_col(b, "l", "LowCardinality(String)");
+	nb_le(b, 1, 8);			/* serialization version */
+	nb_le(b, 0x600, 8);		/* UInt8 keys, its own dictionary */
+	nb_le(b, 2, 8);
+	nb_str(b, "", 0);
+	nb_str(b, "lc", 2);
+	nb_le(b, 3, 8);
+	strbuf_add(b, "\x01\x00\x01", 3);
+	ends[1] = b->len;
+
+	nb_block(b, 2, 0);
+	nb_col(b, "x", "UInt32");
+	nb_col(b, "u", "AggregateFunction(uniq, UInt64)");
+	ends[2] = b->len;
+
+	nb_block(b, 2, 2);
+	nb_col(b, "d", "Date");
+	nb_le(b, 19000, 2);
+	nb_le(b, 19001, 2);
+	nb_col(b, "s", "String");
+	nb_str(b, "last", 4);
+	nb_str(b, x70, 17);
+	ends[3] = b->len;
+}
+
+struct native_result {
+	int r;			/* feed and finish */
+	uint64_t rows, blocks, sum;
+	int hash;
+	char msg[512];
+};
+
+/* Feed b in pieces of step bytes (0: at once), then finish. */
+static struct native_result native_pieces(const struct strbuf *b, size_t step)
+{
+	struct clickhouse_native nv;
+	struct native_result res = { 0 };
+	struct err e = { "" };
+
+	clickhouse_native_init(&nv);
+	nv.hash = 1;
+	if (!step)
+		step = b->len;
+	for (size_t off = 0; off < b->len && res.r == 0; off += step)
+		res.r = clickhouse_native_feed(&nv, b->buf + off,
+					       b->len - off < step ? b->len - off : step,
+					       &e);
+	if (res.r == 0)
+		res.r = clickhouse_native_finish(&nv, &e);
+	res.rows = nv.rows;
+	res.blocks = nv.blocks;
+	res.sum = nv.sum;
+	res.hash = nv.hash;
+	snprintf(res.msg, sizeof(res.msg), "%s", res.r < 0 ? e.msg : "");
+	clickhouse_native_release(&nv);
+	return res;
+}
+
+static int same_result(const struct native_result *a,
+		       const struct native_result *b)
+{
+	return a->r == b->r && a->rows == b->rows && a->blocks == b->blocks &&
+		a->sum == b->sum && a->hash == b->hash && !strcmp(a->msg, b->msg);
+}
+
+/* Pieces of every size from 1 to the whole stream: the same as at once.
+ * Returns the first size that differs, 0 for none. */
+static size_t native_every_piece(const struct strbuf *b,
+				 const struct native_result *whole)
+{
+	for (size_t step = 1; step <= b->len; step++) {
+		struct native_result r = native_pieces(b, step);
+
+		if (!same_result(&r, whole)) {
+			printf("#   in %zu-byte pieces: rows %" PRIu64 " blocks %" PRIu64
+			       " sum %" PRIu64 " hash %d '%s'\n", step, r.rows,
+			       r.blocks, r.sum, r.hash, r.msg);
+			return step;
+		}
+	}
+	return 0;
+}
+
+static void test_native_pieces(void)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct native_result whole, r;
+	struct clickhouse_native nv;
+	struct err e = { "" };
+	size_t string_end, ends[4];
+	char want[256];
+
+	strbuf_init(&a, 0);
+	strbuf_init(&b, 0);
+	nb_stream_a(&a, &string_end, ends);
+	whole = native_pieces(&a, 0);
+	/* the sum the walk of whole blocks counted before it resumed in
+	 * the middle of one */
+	CHECK(whole.r == 0 && whole.rows == 9 && whole.blocks == 4 &&
+	      whole.hash && whole.sum == 5139123781757095576ULL,
+	      "four blocks at once: 9 rows and their checksum");
+	if (whole.r < 0 || whole.sum != 5139123781757095576ULL)
+		printf("#   sum %" PRIu64 " '%s'\n", whole.sum, whole.msg);
+	CHECK(native_every_piece(&a, &whole) == 0,
+	      "the same rows, blocks and checksum in pieces of every size");
+
+	/* a piece that ends where a String column ends, mid-block */
+	clickhouse_native_init(&nv);
+	nv.hash = 1;
+	CHECK(clickhouse_native_feed(&nv, a.buf, string_end, &e) == 0 &&
+	      nv.rows == 0 &&
+	      clickhouse_native_feed(&nv, a.buf + string_end, a.len - string_end,
+				     &e) == 0 &&
+	      clickhouse_native_finish(&nv, &e) == 0 && nv.rows == whole.rows &&
+	      nv.sum == whole.sum,
+	      "a piece that ends with a String column: the block waits, then counts");
+	clickhouse_native_release(&nv);
+
+	/* the stream cut inside its last block, at every byte of it */
+	for (size_t cut = ends[2] + 1; cut < a.len; cut++) {
+		strbuf_reset(&b);
+		strbuf_add(&b, a.buf, cut);
+		snprintf(want, sizeof(want), "the Native stream ends inside a block "
+			 "after 7 rows (%zu bytes left)", cut - ends[2]);
+		r = native_pieces(&b, 0);
+		if (r.r == 0 || strcmp(r.msg, want) || native_every_piece(&b, &r))
+			break;
+	}
+	CHECK(r.r < 0 && !strcmp(r.msg, want) && r.rows == 7,
+	      "a stream cut inside its last block fails as before, in any pieces");
+	printf("#   %s\n", r.msg);
+
+	/* the server's error after a block, in any pieces */
+	strbuf_reset(&b);
+	strbuf_add(&b, a.buf, ends[0]);
+	strbuf_addstr(&b, "\nCode: 241. DB::Exception: Memory limit exceeded\n");
+	r = native_pieces(&b, 0);
+	CHECK_STR(r.msg, "the server failed after 4 rows: Code: 241. "
+		  "DB::Exception: Memory limit exceeded",
+		  "the server's error text after a block is found");
+	for (size_t step = 1; step <= b.len; step++) {
+		r = native_pieces(&b, step);
+		if (r.r == 0 || !strstr(r.msg, "the server failed after 4 rows: Code: ")) {
+			printf("#   in %zu-byte pieces: '%s'\n", step, r.msg);
+			break;
+		}
+	}
+	CHECK(r.r < 0 && strstr(r.msg, "the server failed after 4 rows: Code: "),
+	      "the server's error text after a block is found in pieces of every size");
+
+	/* a malformed column in the second block */
+	strbuf_reset(&b);
+	strbuf_add(&b, a.buf, a.len);
+	/* LowCardinality's serialization version: before its flags, keys
+	 * (8 + 8 + 1 + 3 bytes) and indexes (8 + 3) */
+	b.buf[ends[1] - 3 - 8 - 3 - 1 - 8 - 8 - 8] = 2;
+	r = native_pieces(&b, 0);
+	CHECK_STR(r.msg, "after 4 rows: unsupported LowCardinality serialization "
+		  "of LowCardinality(String)", "a malformed column fails with its type");
+	CHECK(native_every_piece(&b, &r) == 0,
+	      "a malformed column fails the same way in pieces of every size");
+
+	/* a type name cut short by a NUL byte */
+	strbuf_reset(&b);
+	nb_block(&b, 1, 1);
+	nb_str(&b, "x", 1);
+	nb_str(&b, "\0String", 7);
+	nb_str(&b, "ab", 2);
+	r = native_pieces(&b, 0);
+	CHECK_STR(r.msg, "after 0 rows: cannot read columns of type",
+		  "a type name that starts with a NUL byte is not read");
+
+	/* a type it walks but does not hash, between two it hashes */
+	strbuf_reset(&b);
+	nb_block(&b, 1, 2);
+	nb_col(&b, "x", "UInt8");
+	strbuf_add(&b, "\x01\x02", 2);
+	nb_block(&b, 3, 2);
+	nb_col(&b, "s", "String");
+	nb_str(&b, "ab", 2);
+	nb_str(&b, "cd", 2);
+	nb_col(&b, "ip", "IPv4");
+	nb_le(&b, 0x7f000001, 4);
+	nb_le(&b, 0x0a000001, 4);
+	nb_col(&b, "t", "String");
+	nb_str(&b, "ef", 2);
+	nb_str(&b, "", 0);
+	nb_block(&b, 1, 1);
+	nb_col(&b, "x", "UInt8");
+	strbuf_add(&b, "\x03", 1);
+	whole = native_pieces(&b, 0);
+	r = native_pieces(&b, 2);
+	CHECK(whole.r == 0 && whole.rows == 5 && whole.blocks == 3 && !whole.hash &&
+	      whole.sum == r.sum && r.rows == 5 && !r.hash,
+	      "an IPv4 column turns the checksum off; the rows still count");
+	CHECK(native_every_piece(&b, &whole) == 0,
+	      "... in pieces of every size too");
+
+	strbuf_release(&b);
+	strbuf_release(&a);
+}
+
+/* Blocks of 65,536 rows of Date, UInt64, UInt32 and String, as a backup
+ * reads them: each spans frames of 1 MiB. */
+static void test_native_frames(void)
+{
+	struct strbuf a = STRBUF_INIT;
+	struct native_result whole;
+	struct clickhouse_frames fr;
+	struct err e = { "" };
+	static const size_t steps[] = { 4093, 65536, 1 << 20, 3 << 19 };
+	const uint64_t rows[] = { 65536, 65536, 65536, 1000 };
+	uint64_t seed = 1;
+	char name[128];
+	int r;
+
+	strbuf_init(&a, 0);
+	for (size_t k = 0; k < 4; k++) {
+		nb_block(&a, 4, rows[k]);
+		nb_col(&a, "d", "Date");
+		for (uint64_t i = 0; i < rows[k]; i++)
+			nb_le(&a, 19000 + i % 31, 2);
+		nb_col(&a, "id", "UInt64");
+		for (uint64_t i = 0; i < rows[k]; i++)
+			nb_le(&a, k << 32 | i, 8);
+		nb_col(&a, "n", "UInt32");
+		for (uint64_t i = 0; i < rows[k]; i++)
+			nb_le(&a, (uint32_t)(i * 2654435761u), 4);
+		nb_col(&a, "s", "String");
+		for (uint64_t i = 0; i < rows[k]; i++) {
+			char s[48];
+
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			memset(s, 'a' + (int)(seed >> 60), sizeof(s));
+			nb_str(&a, s, (seed >> 33) % sizeof(s));
+		}
+	}
+	whole = native_pieces(&a, 0);
+	CHECK(whole.r == 0 && whole.rows == 197608 && whole.blocks == 4 &&
+	      whole.hash && whole.sum == 4816920840936940063ULL,
+	      "blocks of 65,536 rows at once: their rows and checksum");
+	if (whole.sum != 4816920840936940063ULL)
+		printf("#   sum %" PRIu64 " '%s'\n", whole.sum, whole.msg);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct native_result p = native_pieces(&a, steps[i]);
+
+		snprintf(name, sizeof(name),
+			 "the same in %zu-byte pieces", steps[i]);
+		CHECK(same_result(&p, &whole), name);
+	}
+
+	clickhouse_frames_init(&fr, NULL, NULL);
+	fr.native.hash = 1;
+	r = clickhouse_frame_plain(a.buf, a.len, plain_sink, &fr, &e);
+	CHECK(r == 0 && clickhouse_frames_finish(&fr, &e) == 0 &&
+	      fr.frames == (a.len + (1 << 20) - 1) >> 20 &&
+	      fr.native.rows == whole.rows && fr.native.blocks == 4 &&
+	      fr.native.hash && fr.native.sum == whole.sum,
+	      "the same through frames of 1 MiB");
+	clickhouse_frames_release(&fr);
+	strbuf_release(&a);
+}
+
 static void test_type_readable(void)
 {
 	static const char *const readable[] = {
@@ -695,6 +1034,8 @@ int main(void)
 	test_native();
 	test_native_hash();
 	test_frame_plain();
+	test_native_pieces();
+	test_native_frames();
 	test_type_readable();
 	test_frames_opaque();
 	test_kinds();
