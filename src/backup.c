@@ -1481,6 +1481,11 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int backup_list_objects(struct store *st, struct backup_infos *out,
+			       struct err *e);
+static int listed_manifest(struct store *st, const char *id, struct strbuf *mb,
+			   json_t **m, struct err *e);
+
 /*
  * Pick the base of an incremental: the newest complete backup, when its
  * objects can be shared (same recipients) and the chain is not due for
@@ -1490,7 +1495,7 @@ static int cmp_str(const void *a, const void *b)
 static int pick_base(struct bk_run *b, json_t **base, struct err *e)
 {
 	struct backup_infos l = { 0 };
-	struct strbuf want = STRBUF_INIT, have = STRBUF_INIT;
+	struct strbuf want = STRBUF_INIT, have = STRBUF_INIT, mb = STRBUF_INIT;
 	const struct backup_options *o = b->o;
 	const char *id = NULL;
 	json_t *m = NULL;
@@ -1499,21 +1504,25 @@ static int pick_base(struct bk_run *b, json_t **base, struct err *e)
 	*base = NULL;
 	strbuf_init(&want, 0);
 	strbuf_init(&have, 0);
-	if (backup_list(b->st, &l, e) < 0)
+	strbuf_init(&mb, 0);
+	/* the newest complete backup: its manifest is the only one read,
+	 * not every backup's (a year of daily runs is 365 of them) */
+	if (backup_list_objects(b->st, &l, e) < 0)
 		goto out;
-	for (size_t i = l.n; i-- > 0;)
-		if (l.v[i].complete && strcmp(l.v[i].id, b->id)) {
+	for (size_t i = l.n; i-- > 0 && !m;) {
+		if (!l.v[i].complete || !strcmp(l.v[i].id, b->id))
+			continue;
+		if (listed_manifest(b->st, l.v[i].id, &mb, &m, e) < 0)
+			goto out;
+		if (m)
 			id = l.v[i].id;
-			break;
-		}
+	}
 	if (!id) {
 		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
 			 "no complete backup to build on");
 		ret = 0;
 		goto out;
 	}
-	if (load_manifest(b->st, id, &m, NULL, e) < 0)
-		goto out;
 	if (manifest_checksum(m) != CLICKHOUSE_CHECKSUM_V2) {
 		/* /1 has no references; /2 and /3 checksums of another kind */
 		snprintf(b->r->full_reason, sizeof(b->r->full_reason),
@@ -1561,6 +1570,7 @@ out:
 	backup_infos_release(&l);
 	strbuf_release(&want);
 	strbuf_release(&have);
+	strbuf_release(&mb);
 	return ret;
 }
 
@@ -2088,14 +2098,18 @@ static int info_cmp(const void *a, const void *b)
 		      ((const struct backup_info *)b)->id);
 }
 
-int backup_list(struct store *st, struct backup_infos *out, struct err *e)
+/*
+ * Every backup in the store by its objects alone, oldest first: its ID,
+ * the time of its newest object, its bytes, and whether it has a
+ * manifest (complete) or was pruned. No manifest is read.
+ */
+static int backup_list_objects(struct store *st, struct backup_infos *out,
+			       struct err *e)
 {
 	struct store_list l = { 0 };
-	struct strbuf mb = STRBUF_INIT;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	strbuf_init(&mb, 0);
 	if (store_list(st, "", &l, e) < 0)
 		goto out;
 	out->v = calloc(l.n + 1, sizeof(*out->v));
@@ -2126,22 +2140,52 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 		if (!strcmp(slash + 1, BACKUP_PRUNED_KEY))
 			bi->pruned = 1;
 	}
+	for (size_t i = 0; i < out->n; i++)
+		if (out->v[i].complete)
+			out->v[i].pruned = 0;
+	qsort(out->v, out->n, sizeof(*out->v), info_cmp);
+	ret = 0;
+out:
+	if (ret < 0)
+		backup_infos_release(out);
+	store_list_release(&l);
+	return ret;
+}
+
+/* The manifest of a backup listed complete; *m NULL when it does not
+ * parse (the backup then counts as incomplete). */
+static int listed_manifest(struct store *st, const char *id, struct strbuf *mb,
+			   json_t **m, struct err *e)
+{
+	char *k = full_key(id, "manifest.json");
+	int r = store_get_buffer(st, k, MANIFEST_MAX, mb, NULL, e);
+
+	free(k);
+	*m = NULL;
+	if (r < 0)
+		return -1;
+	if (backup_manifest_parse(m, mb->buf, mb->len, &(struct err){ 0 }) < 0)
+		*m = NULL;
+	return 0;
+}
+
+int backup_list(struct store *st, struct backup_infos *out, struct err *e)
+{
+	struct strbuf mb = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_init(&mb, 0);
+	if (backup_list_objects(st, out, e) < 0)
+		goto out;
 	for (size_t i = 0; i < out->n; i++) {
 		struct backup_info *bi = &out->v[i];
-		char *k;
 		json_t *m;
 
-		if (bi->complete)
-			bi->pruned = 0;
 		if (!bi->complete)
 			continue;
-		k = full_key(bi->id, "manifest.json");
-		if (store_get_buffer(st, k, MANIFEST_MAX, &mb, NULL, e) < 0) {
-			free(k);
+		if (listed_manifest(st, bi->id, &mb, &m, e) < 0)
 			goto out;
-		}
-		free(k);
-		if (backup_manifest_parse(&m, mb.buf, mb.len, &(struct err){ 0 }) < 0) {
+		if (!m) {
 			/* unreadable: not good */
 			bi->complete = 0;
 			continue;
@@ -2157,12 +2201,10 @@ int backup_list(struct store *st, struct backup_infos *out, struct err *e)
 			json_object_get(m, "server_version")) ?: "");
 		json_decref(m);
 	}
-	qsort(out->v, out->n, sizeof(*out->v), info_cmp);
 	ret = 0;
 out:
 	if (ret < 0)
 		backup_infos_release(out);
-	store_list_release(&l);
 	strbuf_release(&mb);
 	return ret;
 }

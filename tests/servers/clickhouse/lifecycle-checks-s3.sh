@@ -189,3 +189,13 @@ PY
 saas restore clickhouse "$RID" --store "$RS" --db-map many=manyr
 expect_rc 0 "the resumed backup restores"
 expect_eq "$(sig manyr.t)" "$(sig many.t)" "with the same count() and sum(cityHash64(*))"
+
+# ---- an incremental reads the manifest it builds on, not every backup's
+NB=$(s3t list life ch/ 2>/dev/null | cut -f1 | grep -c '/manifest.json$')
+[ "$NB" -ge 2 ] && ok "the store holds $NB complete backups" || not_ok "the store holds complete backups" "$NB"
+m6=$(mark)
+saas backup clickhouse --db src --incremental
+expect_rc 0 "one more incremental"
+expect_out "; incremental on " "it builds on a backup"
+expect_eq "$(reqs "$m6" GET "ch/" | grep -c '/manifest.json$')" 1 \
+	"it reads one manifest, its base's, not all $NB"
