@@ -18,8 +18,16 @@
 #include "s3.h"
 #include "store.h"
 
-/* A file store asks the kernel to write back every this many bytes. */
-#define FILE_WRITEBACK (8 << 20)
+/*
+ * A file store streams objects through the page cache in windows of this
+ * many bytes: each window written is sent to the disk at once, and the
+ * one before it, on the disk by then, is dropped from the cache. An
+ * object keeps at most two windows of the cache however large it is, so
+ * that a backup taken on the database's machine does not evict the
+ * database's own cache, and the memory it writes through is the memory
+ * it has just freed. Reads drop what they have read the same way.
+ */
+#define FILE_WINDOW (8 << 20)
 
 struct store_ops {
 	int (*writer_open)(struct store *st, const char *key, long long hint,
@@ -76,7 +84,8 @@ struct store_writer {
 	int fd;
 	char *tmp;
 	char *path;
-	off_t flushed, unflushed;	/* written back / not yet asked to be */
+	off_t dropped, flushed, unflushed;	/* out of the cache / asked to
+						 * be written back / neither */
 	/* s3 backend */
 	char *okey;		/* the object's key in the bucket */
 	long long hint;
@@ -216,14 +225,27 @@ static int file_write(struct store_writer *w, const void *data, size_t len,
 	}
 #ifdef SYNC_FILE_RANGE_WRITE
 	/*
-	 * Start writing back every few MiB as the object grows, so that the
-	 * fsync() at its end waits for the last few MiB, not the whole
-	 * object, while the next object's export stands still. Advisory:
-	 * fsync() still decides whether the data is durable.
+	 * Start writing back each window as it is written, so that the
+	 * fsync() at the end waits for the last window, not the whole
+	 * object, while the next object's export stands still. Then wait
+	 * for the window before (its writes had a window's time to end)
+	 * and drop it. Advisory: fsync() still decides whether the data is
+	 * durable, and only pages already on the disk are dropped.
 	 */
-	if (w->unflushed >= FILE_WRITEBACK) {
+	if (w->unflushed >= FILE_WINDOW) {
 		(void)sync_file_range(w->fd, w->flushed, w->unflushed,
 				      SYNC_FILE_RANGE_WRITE);
+		if (w->flushed > w->dropped) {
+			(void)sync_file_range(w->fd, w->dropped,
+					      w->flushed - w->dropped,
+					      SYNC_FILE_RANGE_WAIT_BEFORE |
+					      SYNC_FILE_RANGE_WRITE |
+					      SYNC_FILE_RANGE_WAIT_AFTER);
+			(void)posix_fadvise(w->fd, w->dropped,
+					    w->flushed - w->dropped,
+					    POSIX_FADV_DONTNEED);
+			w->dropped = w->flushed;
+		}
 		w->flushed += w->unflushed;
 		w->unflushed = 0;
 	}
@@ -235,6 +257,7 @@ static int file_commit(struct store_writer *w, int *exists, struct err *e)
 {
 	if (fsync(w->fd) < 0)
 		return err_errno(e, "cannot write '%s'", w->tmp);
+	(void)posix_fadvise(w->fd, w->dropped, 0, POSIX_FADV_DONTNEED);
 	if (close(w->fd) < 0) {
 		w->fd = -1;
 		return err_errno(e, "cannot write '%s'", w->tmp);
@@ -298,7 +321,8 @@ static int file_get(struct store *st, const char *key, store_sink_fn sink,
 		err_set(e, "out of memory");
 		goto out;
 	}
-	for (;;) {
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (off_t done = 0, dropped = 0;;) {
 		ssize_t n = read(fd, buf, 1 << 20);
 
 		if (n < 0 && errno == EINTR)
@@ -311,6 +335,12 @@ static int file_get(struct store *st, const char *key, store_sink_fn sink,
 			break;
 		if (sink(ud, buf, (size_t)n, e) < 0)
 			goto out;
+		done += n;
+		if (done - dropped >= FILE_WINDOW) {
+			(void)posix_fadvise(fd, dropped, done - dropped,
+					    POSIX_FADV_DONTNEED);
+			dropped = done;
+		}
 	}
 	ret = 0;
 out:
