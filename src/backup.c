@@ -782,7 +782,22 @@ struct bk_table {
 
 struct bk_job {
 	size_t table, part;
+	uint64_t bytes;		/* on disk; UINT64_MAX when not known */
 };
+
+/* Largest first, so that the last exports to end are small ones, not one
+ * large partition alone while the other streams stand idle. Sizes that
+ * are not known (Log, Memory) go first; ties keep the tables' order. */
+static int job_cmp(const void *a, const void *b)
+{
+	const struct bk_job *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->table != y->table)
+		return x->table < y->table ? -1 : 1;
+	return x->part < y->part ? -1 : x->part > y->part;
+}
 
 /* A shard of the backup (one for a backup of one server). */
 struct bk_shard {
@@ -1909,6 +1924,7 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 		struct bk_table *bt = &b.tables[i];
 		struct bk_shard *sh = &b.shards[bt->shard ? bt->shard - 1 : 0];
 		size_t s = (size_t)(sh - b.shards);
+		int mt;
 
 		if (write_schema(&b, bt, e) < 0)
 			goto out;
@@ -1921,6 +1937,7 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 			goto out;
 		if (b.base)
 			bt->base_table = base_table_of(sh->base_tables, bt);
+		mt = clickhouse_engine_is_mergetree(bt->t->engine);
 		sjobs[s] = realloc(sjobs[s], (nsjobs[s] + bt->parts.n + 1) * sizeof(**sjobs));
 		for (size_t k = 0; k < bt->parts.n; k++) {
 			json_t *entry = reuse_partition(&b, bt, &bt->parts.v[k]);
@@ -1943,7 +1960,8 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 				goto out;
 			json_array_append_new(bt->jparts, entry ? entry : json_null());
 			if (!entry) {
-				sjobs[s][nsjobs[s]++] = (struct bk_job){ i, k };
+				sjobs[s][nsjobs[s]++] = (struct bk_job){ i, k,
+					mt ? bt->parts.v[k].bytes : UINT64_MAX };
 				bt->remaining++;
 				continue;
 			}
@@ -1959,8 +1977,11 @@ int backup_run_shards(struct store *st, const struct backup_shard *shards,
 	{
 		size_t total = 0, left;
 
-		for (size_t s = 0; s < nshards; s++)
+		for (size_t s = 0; s < nshards; s++) {
+			if (nsjobs[s])
+				qsort(sjobs[s], nsjobs[s], sizeof(*sjobs[s]), job_cmp);
 			total += nsjobs[s];
+		}
 		b.jobs = calloc(total + 1, sizeof(*b.jobs));
 		left = total;
 		for (size_t k = 0; left; k++)

@@ -164,6 +164,24 @@ assert len(l) == 2 and all(b["complete"] and b["rows"] > 0 and b["bytes"] > 0 an
 ' "$T/out" && ok "backup list --json: an array with id, time, complete, bytes, rows" ||
 	not_ok "backup list --json" "$(cat "$T/out")"
 
+# the largest partitions are exported first (with --parallel 1 they end in
+# that order too); tables of unknown size (Log, Memory) before them all
+q "SELECT table, partition_id, sum(bytes_on_disk) FROM system.parts WHERE active
+	AND database = 'src' GROUP BY table, partition_id FORMAT TabSeparated" > "$T/sizes"
+saas --json backup clickhouse --db src --parallel 1 --store "file://$T/order-store"
+expect_rc 0 "a backup with --parallel 1"
+$PY - "$T/out" "$T/sizes" <<'PY' && ok "exports the largest partitions first" || not_ok "exports the largest partitions first" "$(cat "$T/sizes" "$T/out")"
+import json, sys
+size = {}
+for l in open(sys.argv[2]):
+    t, p, n = l.rstrip("\n").split("\t")
+    size[(t, p)] = int(n)
+ev = [json.loads(l) for l in open(sys.argv[1])]
+got = [size.get((e["table"], e["partition"]), float("inf")) for e in ev if e["event"] == "partition"]
+assert len(got) > 5 and float("inf") in got and len(set(got)) > 3, got
+assert got == sorted(got, reverse=True), got
+PY
+
 # encrypted: only public keys to back up; the wrong key is refused first
 "$SAASCTL" keygen --name right --out "$T" >/dev/null 2>&1
 "$SAASCTL" keygen --name wrong --out "$T" >/dev/null 2>&1
