@@ -629,10 +629,28 @@ static int s3_wait_part(struct store_writer *w, struct err *e)
 }
 
 /* Send the full buffer as the next part and give the writer an empty one. */
+/* Make w->buf, whose allocation holds have bytes (none when NULL), room
+ * for the next part: its size for the parts sent so far, and never less
+ * than the last. What it held is not kept. */
+static int s3_next_buffer(struct store_writer *w, size_t have, struct err *e)
+{
+	size_t next = s3_part_size(w->st->s3.part_size, w->hint, w->nparts);
+
+	if (next < w->cap)
+		next = w->cap;
+	if (!w->buf || have < next) {
+		free(w->buf);
+		if (!(w->buf = malloc(next)))
+			return err_set(e, "out of memory for a %zu-byte part", next);
+	}
+	w->cap = next;
+	return 0;
+}
+
 static int s3_send_part(struct store_writer *w, struct err *e)
 {
 	struct store *st = w->st;
-	size_t next, tmp_cap;
+	size_t tmp_cap;
 	char *tmp;
 
 	if (!w->upload_id) {
@@ -656,15 +674,7 @@ static int s3_send_part(struct store_writer *w, struct err *e)
 			return -1;
 		w->nparts++;
 		w->fill = 0;
-		next = s3_part_size(st->s3.part_size, w->hint, w->nparts);
-		if (next > w->cap) {
-			free(w->buf);
-			if (!(w->buf = malloc(next)))
-				return err_set(e, "out of memory for a %zu-byte "
-					       "part", next);
-			w->cap = next;
-		}
-		return 0;
+		return s3_next_buffer(w, w->cap, e);
 	}
 	/* the filled buffer goes out; the spare one fills next */
 	tmp = w->spare;
@@ -678,16 +688,8 @@ static int s3_send_part(struct store_writer *w, struct err *e)
 	w->fl.number = (int)++w->nparts;
 	w->fl.ret = 0;
 	w->fill = 0;
-	next = s3_part_size(st->s3.part_size, w->hint, w->nparts);
-	if (next < w->cap)
-		next = w->cap;
-	if (!w->buf || tmp_cap < next) {
-		free(w->buf);
-		w->buf = malloc(next);
-		if (!w->buf)
-			return err_set(e, "out of memory for a %zu-byte part", next);
-	}
-	w->cap = next;
+	if (s3_next_buffer(w, tmp_cap, e) < 0)
+		return -1;
 	if (pthread_create(&w->fl.th, NULL, s3_part_thread, &w->fl) != 0)
 		return err_set(e, "cannot start a thread for an upload");
 	w->fl.running = 1;
