@@ -94,13 +94,17 @@ static char *full_key(const char *id, const char *rel)
 	return k;
 }
 
-static void now_rfc3339(char out[32])
+static void rfc3339(time_t t, char out[32])
 {
-	time_t t = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void now_rfc3339(char out[32])
+{
+	rfc3339(time(NULL), out);
 }
 
 static int parse_rfc3339(const char *s, int64_t *out)
@@ -2146,11 +2150,8 @@ static int backup_list_objects(struct store *st, struct backup_infos *out,
 			bi->id = strndup(k, (size_t)(slash - k));
 			{
 				char t[32];
-				time_t mt = (time_t)l.v[i].mtime;
-				struct tm tm;
 
-				gmtime_r(&mt, &tm);
-				strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				rfc3339((time_t)l.v[i].mtime, t);
 				bi->time = strdup(t);
 			}
 		}
@@ -2659,11 +2660,7 @@ int backup_prune(struct store *st, const struct prune_options *o,
 		strbuf_init(&kept_for, 0);
 		strbuf_init(&reason, 0);
 		if (!g[i].complete) {
-			time_t mt = (time_t)g[i].newest_mtime;
-			struct tm tm;
-
-			gmtime_r(&mt, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			rfc3339((time_t)g[i].newest_mtime, when);
 			ev.time = when;
 		}
 		if (g[i].complete && g[i].keep) {
@@ -2706,14 +2703,11 @@ int backup_prune(struct store *st, const struct prune_options *o,
 		if (!rc && ev.action == PRUNE_FORGET && ev.kept) {
 			struct strbuf mk = STRBUF_INIT;
 			char now_s[32];
-			time_t nt = (time_t)o->now;
-			struct tm tm;
 			char *key = full_key(g[i].id, BACKUP_PRUNED_KEY);
 			json_t *j;
 			char *text;
 
-			gmtime_r(&nt, &tm);
-			strftime(now_s, sizeof(now_s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			rfc3339((time_t)o->now, now_s);
 			j = json_pack("{s:s, s:s, s:s}", "pruned", now_s, "time",
 				      g[i].time_s, "kept_for", kept_for.buf);
 			text = json_dumps(j, JSON_INDENT(1));
